@@ -1,0 +1,5 @@
+"""``python -m wave_lsp`` runs the ``wave`` command line."""
+
+from wave_lsp.cli.main import main
+
+raise SystemExit(main())

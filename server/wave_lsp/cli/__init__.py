@@ -1,0 +1,1 @@
+"""The ``wave`` and ``wave-lsp`` command lines."""

@@ -1,0 +1,186 @@
+"""``wave``: one command line with subcommands; ``wave-lsp`` is ``wave lsp``.
+
+Heavy modules (the language server, the SDKs) are imported inside the subcommand that needs
+them, so ``wave --help`` and ``wave config check`` start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from wave_lsp import __version__
+
+EXIT_OK = 0
+EXIT_PROBLEMS = 1
+EXIT_USAGE = 2
+
+
+def _host_port(value: str) -> tuple[str, int]:
+    host, _, port = value.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT (e.g. 127.0.0.1:2087), got {value!r}")
+    return host, int(port)
+
+
+def _add_lsp_arguments(parser: argparse.ArgumentParser) -> None:
+    transport = parser.add_mutually_exclusive_group()
+    transport.add_argument(
+        "--stdio", action="store_true", help="serve over standard input/output (the default)"
+    )
+    transport.add_argument(
+        "--tcp", metavar="HOST:PORT", type=_host_port, help="serve over TCP on HOST:PORT"
+    )
+    parser.add_argument(
+        "--log-level",
+        choices=["debug", "info", "warn", "error"],
+        default=None,
+        help="log verbosity (default: the configuration's server.log_level)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="wave",
+        description="Wave LSP: governed, multi-provider AI assistance as a language server.",
+    )
+    parser.add_argument("--version", action="version", version=f"wave {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    lsp = commands.add_parser("lsp", help="run the language server (stdio by default)")
+    _add_lsp_arguments(lsp)
+
+    config = commands.add_parser("config", help="work with the workspace's .wave/ configuration")
+    config_commands = config.add_subparsers(dest="config_command", metavar="SUBCOMMAND")
+    check = config_commands.add_parser(
+        "check",
+        help="validate .wave/ (config, personas, pipelines, schemas, rules)",
+        description="Validate a workspace's .wave/ directory and the per-user configuration. "
+        "Prints one line per problem as path:line:col: message. Exit 0 when valid, 1 when not.",
+    )
+    check.add_argument("--root", type=Path, default=Path(), help="workspace root (default: .)")
+    check.add_argument("--format", choices=["text", "json"], default="text")
+
+    schema = commands.add_parser(
+        "schema",
+        help="print, write or check the JSON Schemas of Wave's files",
+        description="Without options, print the schema NAME. --write writes every schema into "
+        "DIR; --check exits 1 when DIR's schemas differ from the models.",
+    )
+    schema.add_argument("name", nargs="?", choices=_schema_names(), help="the schema to print")
+    action = schema.add_mutually_exclusive_group()
+    action.add_argument("--write", action="store_true", help="write all schemas into --dir")
+    action.add_argument("--check", action="store_true", help="fail when --dir has drifted")
+    schema.add_argument("--dir", type=Path, default=Path("schemas"), help="default: ./schemas")
+    return parser
+
+
+def _schema_names() -> list[str]:
+    from wave_lsp.config.files import FILE_MODELS
+
+    return list(FILE_MODELS)
+
+
+def _config_check(root: Path, output_format: str) -> int:
+    from wave_lsp.config.workspace import load_workspace
+
+    if not root.is_dir():
+        print(f"wave: --root {root}: not a directory", file=sys.stderr)
+        return EXIT_USAGE
+    workspace = load_workspace(root, display_root=Path.cwd().resolve())
+    if output_format == "json":
+        print(
+            json.dumps(
+                {
+                    "root": str(workspace.root),
+                    "files": workspace.files,
+                    "problems": [
+                        {
+                            "path": p.path,
+                            "line": p.line,
+                            "column": p.column,
+                            "severity": p.severity.value,
+                            "code": p.code,
+                            "message": p.message,
+                            "fix": p.fix,
+                        }
+                        for p in workspace.problems
+                    ],
+                },
+                indent=2,
+            )
+        )
+    else:
+        for problem in workspace.problems:
+            print(problem.format())
+    errors = sum(1 for p in workspace.problems if p.severity == "error")
+    summary = (
+        f"wave: {len(workspace.files)} files checked, {errors} error{'s' * (errors != 1)}, "
+        f"{len(workspace.problems) - errors} other problems"
+    )
+    print(summary, file=sys.stderr)
+    return EXIT_OK if workspace.ok else EXIT_PROBLEMS
+
+
+def _schema(name: str | None, write: bool, check: bool, directory: Path) -> int:
+    from wave_lsp.config import schema_export
+
+    if check:
+        drifted = schema_export.drift(directory)
+        for line in drifted:
+            print(line)
+        if drifted:
+            print("wave: schemas drifted; run `wave schema --write`", file=sys.stderr)
+            return EXIT_PROBLEMS
+        return EXIT_OK
+    if write:
+        for path in schema_export.write_schemas(directory):
+            print(path)
+        return EXIT_OK
+    if name is None:
+        print("wave schema: name a schema, or use --write / --check", file=sys.stderr)
+        return EXIT_USAGE
+    sys.stdout.write(schema_export.render(schema_export.schema_for(name)))
+    return EXIT_OK
+
+
+def _lsp(arguments: argparse.Namespace) -> int:
+    from wave_lsp.lsp.server import serve
+
+    return serve(tcp=arguments.tcp, log_level=arguments.log_level)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    arguments = parser.parse_args(argv)
+    try:
+        if arguments.command == "lsp":
+            return _lsp(arguments)
+        if arguments.command == "config":
+            if arguments.config_command == "check":
+                return _config_check(arguments.root, arguments.format)
+            parser.parse_args(["config", "--help"])
+        if arguments.command == "schema":
+            return _schema(arguments.name, arguments.write, arguments.check, arguments.dir)
+        parser.print_help()
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:  # never a traceback for the user; the details go to stderr
+        print(f"wave: internal error: {type(error).__name__}: {error}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def lsp_main(argv: Sequence[str] | None = None) -> int:
+    """``wave-lsp``: the same as ``wave lsp``."""
+    parser = argparse.ArgumentParser(prog="wave-lsp", description="Run the Wave language server.")
+    parser.add_argument("--version", action="version", version=f"wave-lsp {__version__}")
+    _add_lsp_arguments(parser)
+    return _lsp(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,132 @@
+"""Cross-references between configuration files: personas named by the system configuration and
+by pipelines, output schemas named by tasks, providers named by the provider configuration."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from wave_lsp.config.layering import Layer, layer_for
+from wave_lsp.config.model_errors import did_you_mean
+from wave_lsp.config.problems import DataProblem
+from wave_lsp.config.yaml_source import YamlDocument
+
+if TYPE_CHECKING:
+    from wave_lsp.config.workspace import WaveWorkspace
+
+Placed = tuple[YamlDocument | None, DataProblem]
+
+
+def _unknown(kind: str, name: str, known: list[str]) -> str:
+    suggestion = did_you_mean(name, known)
+    if suggestion:
+        return f"did you mean '{suggestion}'?"
+    if known:
+        return f"known {kind}s: " + ", ".join(sorted(known))
+    return f"define a {kind} named '{name}'"
+
+
+def _check_config(workspace: WaveWorkspace, layers: list[Layer]) -> list[Placed]:
+    found: list[Placed] = []
+    personas = list(workspace.personas)
+    default = workspace.config.security.personas.default_persona
+    if default not in workspace.personas and layers:
+        loc = ("security", "personas", "default_persona")
+        found.append(
+            (
+                layer_for(layers, loc).document,
+                DataProblem(
+                    loc,
+                    f"default persona '{default}' does not exist",
+                    "unknown-persona",
+                    _unknown("persona", default, personas),
+                ),
+            )
+        )
+    providers = workspace.config.providers
+    if providers is not None and layers:
+        names = list(providers.providers)
+        loc = ("providers", "defaultProvider")
+        if providers.default_provider not in providers.providers:
+            found.append(
+                (
+                    layer_for(layers, loc).document,
+                    DataProblem(
+                        loc,
+                        f"default provider '{providers.default_provider}' is not configured",
+                        "unknown-provider",
+                        _unknown("provider", providers.default_provider, names),
+                    ),
+                )
+            )
+        model = providers.default_model
+        if model and ":" in model:
+            prefix = model.split(":", 1)[0]
+            loc = ("providers", "defaultModel")
+            if prefix not in providers.providers:
+                found.append(
+                    (
+                        layer_for(layers, loc).document,
+                        DataProblem(
+                            loc,
+                            f"default model '{model}' names provider '{prefix}', which is not "
+                            "configured",
+                            "unknown-provider",
+                            _unknown("provider", prefix, names),
+                        ),
+                    )
+                )
+    return found
+
+
+def _check_pipelines(workspace: WaveWorkspace) -> list[Placed]:
+    found: list[Placed] = []
+    personas = list(workspace.personas)
+    schemas = list(workspace.schemas)
+    for loaded in workspace.pipelines.values():
+        pipeline, document, root = loaded.value, loaded.document, loaded.loc
+        if pipeline.persona is not None and pipeline.persona not in workspace.personas:
+            found.append(
+                (
+                    document,
+                    DataProblem(
+                        (*root, "persona"),
+                        f"persona '{pipeline.persona}' does not exist",
+                        "unknown-persona",
+                        _unknown("persona", pipeline.persona, personas),
+                    ),
+                )
+            )
+        for index, task in enumerate(pipeline.tasks):
+            task_loc = (*root, "tasks", index)
+            if task.persona is not None and task.persona not in workspace.personas:
+                found.append(
+                    (
+                        document,
+                        DataProblem(
+                            (*task_loc, "persona"),
+                            f"persona '{task.persona}' of task '{task.id}' does not exist",
+                            "unknown-persona",
+                            _unknown("persona", task.persona, personas),
+                        ),
+                    )
+                )
+            for output_index, output in enumerate(task.outputs):
+                if output.schema_ is not None and output.schema_ not in workspace.schemas:
+                    found.append(
+                        (
+                            document,
+                            DataProblem(
+                                (*task_loc, "outputs", output_index, "schema"),
+                                f"output schema '{output.schema_}' of task '{task.id}' does not "
+                                "exist",
+                                "unknown-schema",
+                                _unknown("schema", output.schema_, schemas)
+                                + " (schemas live in .wave/schemas/)",
+                            ),
+                        )
+                    )
+    return found
+
+
+def check_references(workspace: WaveWorkspace, layers: list[Layer]) -> list[Placed]:
+    return _check_config(workspace, layers) + _check_pipelines(workspace)

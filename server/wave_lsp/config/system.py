@@ -1,0 +1,98 @@
+"""The Wave seed's system configuration: server, security (authentication, personas), pipeline,
+context, workspace and the coding-agent CLI ("claude")."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from enum import StrEnum
+
+from pydantic import Field
+
+from wave_lsp.config.base import WaveModel
+from wave_lsp.config.units import ByteSize, Duration, Percent
+
+
+class LogLevel(StrEnum):
+    DEBUG = "debug"
+    INFO = "info"
+    WARN = "warn"
+    ERROR = "error"
+
+
+class ServerSettings(WaveModel):
+    host: str = "localhost"
+    """Host the daemon listens on (``wave lsp --tcp`` uses it when no host is given)."""
+    port: int = Field(default=8080, ge=1, le=65535)
+    daemon_mode: bool = False
+    log_level: LogLevel = LogLevel.INFO
+
+
+class AuthenticationType(StrEnum):
+    FILE = "file"
+    LDAP = "ldap"
+    OAUTH = "oauth"
+
+
+class AuthenticationSettings(WaveModel):
+    type: AuthenticationType = AuthenticationType.FILE
+    config_file: str | None = None
+
+
+class PersonaSettings(WaveModel):
+    config_dir: str = ".wave/personas"
+    """Directory of persona files, relative to the workspace root."""
+    default_persona: str = "developer"
+    """The persona used when none is selected; it must exist."""
+    enforce_boundaries: bool = True
+
+
+class SecuritySettings(WaveModel):
+    authentication: AuthenticationSettings = Field(default_factory=AuthenticationSettings)
+    personas: PersonaSettings = Field(default_factory=PersonaSettings)
+
+
+class PipelineSettings(WaveModel):
+    max_concurrent: int = Field(default=4, ge=1)
+    """How many pipeline runs may be in progress at once."""
+    default_timeout: Duration = timedelta(minutes=30)
+    """Timeout of a task that names none."""
+    workspace_cleanup: Duration = timedelta(hours=1)
+
+
+class ContextSettings(WaveModel):
+    max_size: ByteSize = 100_000_000
+    compaction_threshold: Percent = 80.0
+    persistence_enabled: bool = True
+    storage_dir: str = "~/.local/state/wave/contexts"
+
+
+class IsolationType(StrEnum):
+    NAMESPACE = "namespace"
+    CHROOT = "chroot"
+    SIMPLE = "simple"
+
+
+class WorkspaceSettings(WaveModel):
+    base_dir: str = "~/.cache/wave/workspaces"
+    isolation_type: IsolationType = IsolationType.SIMPLE
+    cleanup_delay: Duration = timedelta(minutes=5)
+
+
+class ClaudeSettings(WaveModel):
+    binary_path: str = "claude"
+    """The coding-agent CLI: a path, or a name looked up on PATH."""
+    timeout: Duration = timedelta(minutes=10)
+    max_retries: int = Field(default=3, ge=0, le=10)
+    workspace_dir: str = "~/.cache/wave/claude"
+
+
+class SystemConfiguration(WaveModel):
+    """The Wave seed's system configuration."""
+
+    version: str = Field(default="1.0", pattern=r"^\d+\.\d+$")
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    security: SecuritySettings = Field(default_factory=SecuritySettings)
+    pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
+    context: ContextSettings = Field(default_factory=ContextSettings)
+    workspace: WorkspaceSettings = Field(default_factory=WorkspaceSettings)
+    claude: ClaudeSettings = Field(default_factory=ClaudeSettings)

@@ -1,0 +1,1 @@
+"""Personas: who the AI acts as, with which permissions, constraints and tools."""

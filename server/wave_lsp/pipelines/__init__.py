@@ -1,0 +1,1 @@
+"""Pipelines: DAGs of tasks run by personas."""

@@ -1,0 +1,200 @@
+"""The Zulu Pilot seed's provider configuration: ProviderConfiguration, UnifiedConfiguration,
+MCPServerConfiguration and the runtime ProviderRegistryEntry."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol, runtime_checkable
+
+from pydantic import ConfigDict, Field, field_validator, model_validator
+
+from wave_lsp.config.base import CamelModel
+from wave_lsp.context.models import FileContext
+
+ENV_PREFIX = "env:"
+
+
+class ProviderType(StrEnum):
+    OLLAMA = "ollama"
+    OPENAI = "openai"
+    GOOGLE_CLOUD = "googleCloud"
+    GEMINI = "gemini"
+    DEEPSEEK = "deepseek"
+    QWEN = "qwen"
+
+
+CLOUD_PROVIDERS = frozenset(
+    {
+        ProviderType.OPENAI,
+        ProviderType.GOOGLE_CLOUD,
+        ProviderType.GEMINI,
+        ProviderType.DEEPSEEK,
+        ProviderType.QWEN,
+    }
+)
+"""Providers whose hosted service needs a key (the seed names OpenAI, Google Cloud, Gemini; the
+DeepSeek and Qwen clouds need one too). A custom ``baseUrl`` (vLLM, LM Studio, a local server)
+needs none."""
+
+
+class ProviderSpecific(CamelModel):
+    """Settings only some providers use; other keys are passed through to the provider."""
+
+    model_config = ConfigDict(extra="allow")
+
+    project_id: str | None = None
+    region: str | None = None
+    credentials_path: str | None = None
+    endpoint: str | None = None
+
+
+class ProviderConfiguration(CamelModel):
+    """One AI provider (Zulu Pilot seed)."""
+
+    type: ProviderType
+    name: str = ""
+    """A user-friendly name; the key of the provider in ``providers`` when not given."""
+    api_key: str | None = None
+    """The key, or ``env:VAR_NAME`` to read it from the environment when used."""
+    base_url: str | None = None
+    model: str | None = None
+    timeout: int | None = Field(default=None, gt=0)
+    """Request timeout in milliseconds."""
+    enabled: bool = True
+    provider_specific: ProviderSpecific = Field(default_factory=ProviderSpecific)
+
+    @field_validator("base_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError(f"baseUrl must start with http:// or https://, got {value!r}")
+        return value
+
+    @field_validator("api_key")
+    @classmethod
+    def _env_reference(cls, value: str | None) -> str | None:
+        if value is not None and value.startswith(ENV_PREFIX):
+            name = value[len(ENV_PREFIX) :]
+            if not name or not name.replace("_", "A").isalnum() or name[0].isdigit():
+                raise ValueError(
+                    f"{value!r} is not an environment reference: write 'env:VAR_NAME'"
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _key_for_cloud(self) -> ProviderConfiguration:
+        if self.type in CLOUD_PROVIDERS and self.base_url is None and not self.api_key:
+            if self.type is ProviderType.GOOGLE_CLOUD and self.provider_specific.credentials_path:
+                return self
+            raise ValueError(
+                f"a provider of type '{self.type.value}' needs an apiKey (e.g. "
+                f"'env:{self.type.value.upper()}_API_KEY'), or a baseUrl for a local server"
+            )
+        return self
+
+
+class MCPServerConfiguration(CamelModel):
+    """An MCP server whose tools may be exposed to the model (Zulu Pilot seed)."""
+
+    name: str = ""
+    """The server's identifier; its key in ``mcpServers`` when not given."""
+    command: str = Field(min_length=1)
+    args: list[str] = Field(default_factory=list)
+    env: dict[str, str] = Field(default_factory=dict)
+    include_tools: list[str] | None = None
+    exclude_tools: list[str] | None = None
+    enabled: bool = True
+
+    @model_validator(mode="after")
+    def _include_or_exclude(self) -> MCPServerConfiguration:
+        if self.include_tools is not None and self.exclude_tools is not None:
+            raise ValueError("includeTools and excludeTools cannot both be given: choose one")
+        return self
+
+
+class GoogleSearchTool(CamelModel):
+    enabled: bool = False
+
+
+class GeminiCLITools(CamelModel):
+    google_search: GoogleSearchTool | None = None
+
+
+class GeminiCLIConfiguration(CamelModel):
+    mcp_servers: dict[str, MCPServerConfiguration] = Field(default_factory=dict)
+    tools: GeminiCLITools | None = None
+
+
+class EndpointDefaults(CamelModel):
+    base_url: str | None = None
+    timeout: int | None = Field(default=None, gt=0)
+
+
+class GoogleCloudDefaults(CamelModel):
+    project_id: str | None = None
+    region: str | None = None
+
+
+class ProviderDefaults(CamelModel):
+    ollama: EndpointDefaults | None = None
+    openai: EndpointDefaults | None = None
+    google_cloud: GoogleCloudDefaults | None = None
+
+
+class UnifiedConfiguration(CamelModel):
+    """The root of provider configuration (Zulu Pilot seed), under ``providers:`` in
+    ``.wave/config.yaml``."""
+
+    default_provider: str
+    """The name (key) of the provider used when a model names none."""
+    default_model: str | None = None
+    """``model`` (on the default provider) or ``provider:model``."""
+    providers: dict[str, ProviderConfiguration] = Field(min_length=1)
+    mcp_servers: dict[str, MCPServerConfiguration] = Field(default_factory=dict)
+    gemini_cli: GeminiCLIConfiguration | None = Field(default=None, alias="geminiCLI")
+    provider_defaults: ProviderDefaults | None = None
+
+    @model_validator(mode="after")
+    def _names(self) -> UnifiedConfiguration:
+        for key, provider in self.providers.items():
+            if not provider.name:
+                provider.name = key
+        for key, server in self.mcp_servers.items():
+            if not server.name:
+                server.name = key
+        return self
+
+
+@runtime_checkable
+class ModelProvider(Protocol):
+    """The seed's IModelProvider: what every provider adapter offers."""
+
+    def stream_response(self, prompt: str, context: Sequence[FileContext]) -> AsyncIterator[str]:
+        """Yield the answer as it arrives."""
+        ...
+
+    async def generate_response(self, prompt: str, context: Sequence[FileContext]) -> str:
+        """The whole answer."""
+        ...
+
+
+class ProviderRegistryEntry(CamelModel):
+    """A provider instance known to the registry (Zulu Pilot seed)."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    name: str
+    provider: ModelProvider
+    config: ProviderConfiguration
+    initialized: bool = False
+    last_used: datetime | float | None = None
+
+    @model_validator(mode="after")
+    def _name_matches(self) -> ProviderRegistryEntry:
+        if self.name != self.config.name:
+            raise ValueError(
+                f"registry entry '{self.name}' holds the configuration of '{self.config.name}'"
+            )
+        return self

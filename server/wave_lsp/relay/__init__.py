@@ -1,0 +1,1 @@
+"""The relay: messages exchanged between Wave's parts and the coding agent."""

@@ -1,0 +1,1 @@
+"""Validation: rules, and the findings, reports and summaries they produce."""
