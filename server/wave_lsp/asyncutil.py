@@ -1,0 +1,57 @@
+"""Small asyncio helpers shared by the protocol layer and the core (no protocol knowledge)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Hashable
+
+logger = logging.getLogger(__name__)
+
+
+class Debouncer:
+    """Run a job for a key only once a burst of requests for that key has been quiet for
+    ``delay`` seconds: 50 edits in a row cause one run, for the last one.
+
+    A job that has started is not cancelled by a newer request (its work would be lost half
+    done); the newer request runs after its own delay, and the caller discards stale results.
+    """
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+        self._waiting: dict[Hashable, asyncio.Task[None]] = {}
+        self._running: set[asyncio.Task[None]] = set()
+
+    def schedule(self, key: Hashable, job: Callable[[], Awaitable[None]]) -> None:
+        pending = self._waiting.pop(key, None)
+        if pending is not None:
+            pending.cancel()
+        task = asyncio.get_running_loop().create_task(self._run(key, job))
+        self._waiting[key] = task
+
+    async def _run(self, key: Hashable, job: Callable[[], Awaitable[None]]) -> None:
+        await asyncio.sleep(self.delay)
+        current = asyncio.current_task()
+        if self._waiting.get(key) is current:
+            del self._waiting[key]
+        if current is not None:
+            self._running.add(current)
+        try:
+            await job()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("background job for %s failed", key)
+        finally:
+            if current is not None:
+                self._running.discard(current)
+
+    async def close(self) -> None:
+        tasks = [*self._waiting.values(), *self._running]
+        self._waiting.clear()
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task

@@ -1,0 +1,39 @@
+"""The interface every feature implements: hooks for the LSP events fanned out to it. A hook a
+feature does not need is left as the default no-op."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from lsprotocol import types
+from pygls.workspace import TextDocument
+
+if TYPE_CHECKING:
+    from wave_lsp.lsp.server import WaveLanguageServer
+
+
+class Feature:
+    name = "feature"
+
+    def __init__(self, server: WaveLanguageServer) -> None:
+        self.server = server
+
+    def initialize(self, params: types.InitializeParams) -> None:
+        """During ``initialize``: read client capabilities; no messages to the client yet."""
+
+    async def initialized(self) -> None:
+        """After ``initialized``, once settings are known."""
+
+    def did_open(self, document: TextDocument) -> None: ...
+
+    def did_change(self, document: TextDocument) -> None: ...
+
+    def did_save(self, document: TextDocument) -> None: ...
+
+    def did_close(self, uri: str) -> None: ...
+
+    def settings_changed(self) -> None:
+        """The client's settings (or the workspace folders) changed."""
+
+    async def shutdown(self) -> None:
+        """Cancel background work."""

@@ -1,0 +1,73 @@
+"""The Wave language server: state shared by the features (settings, diagnostics store) and the
+entry point that serves over stdio or TCP."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+
+from wave_lsp import __version__
+from wave_lsp.config.client_settings import ClientSettings
+from wave_lsp.lsp.diagnostics import DiagnosticStore
+from wave_lsp.lsp.features.base import Feature
+from wave_lsp.lsp.log import ClientLogHandler, configure_logging
+
+logger = logging.getLogger(__name__)
+
+SERVER_NAME = "wave-lsp"
+INIT_OPTIONS_LAYER = "initializationOptions"
+WORKSPACE_CONFIGURATION_LAYER = "workspace/configuration"
+
+
+class WaveLanguageServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__(
+            SERVER_NAME, __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental
+        )
+        self.settings = ClientSettings()
+        self.init_settings = ClientSettings()
+        self.diagnostics = DiagnosticStore(self.text_document_publish_diagnostics)
+        self.features: list[Feature] = []
+        self.log_handler: ClientLogHandler | None = None
+
+    def settings_layers(self) -> list[tuple[str, dict[str, Any]]]:
+        """The configuration layers the editor sends, lowest first."""
+        layers = []
+        if self.init_settings.config:
+            layers.append((INIT_OPTIONS_LAYER, self.init_settings.config))
+        if self.settings.config and self.settings is not self.init_settings:
+            layers.append((WORKSPACE_CONFIGURATION_LAYER, self.settings.config))
+        return layers
+
+    def show_message(self, message: str, kind: types.MessageType = types.MessageType.Info) -> None:
+        self.window_show_message(types.ShowMessageParams(type=kind, message=message))
+
+    def client_supports(self, dotted: str) -> bool:
+        """Whether a capability such as ``workspace.configuration`` is declared by the client."""
+        node: Any = self.client_capabilities
+        for part in dotted.split("."):
+            node = getattr(node, part, None)
+            if node is None:
+                return False
+        return bool(node)
+
+
+def create_server() -> WaveLanguageServer:
+    from wave_lsp.lsp.setup import register
+
+    server = WaveLanguageServer()
+    register(server)
+    return server
+
+
+def serve(tcp: tuple[str, int] | None = None, log_level: str | None = None) -> int:
+    server = create_server()
+    server.log_handler = configure_logging(server, log_level)
+    if tcp is not None:
+        server.start_tcp(*tcp)
+    else:
+        server.start_io()
+    return 0

@@ -1,0 +1,137 @@
+"""The one place where LSP methods are registered. Each method fans out to the feature objects;
+an exception in one feature is logged and does not stop the others."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from lsprotocol import types
+
+from wave_lsp.config.client_settings import SETTINGS_SECTION, parse_client_settings
+from wave_lsp.lsp.features.base import Feature
+from wave_lsp.lsp.features.config_diagnostics import ConfigDiagnostics
+from wave_lsp.lsp.log import set_level
+from wave_lsp.lsp.server import WaveLanguageServer
+
+logger = logging.getLogger(__name__)
+
+FEATURES: list[Callable[[WaveLanguageServer], Feature]] = [ConfigDiagnostics]
+
+
+def _each(server: WaveLanguageServer, hook: str, *args: Any) -> None:
+    for feature in server.features:
+        try:
+            getattr(feature, hook)(*args)
+        except Exception:
+            logger.exception("feature %s failed in %s", feature.name, hook)
+
+
+async def _each_async(server: WaveLanguageServer, hook: str) -> None:
+    for feature in server.features:
+        try:
+            await getattr(feature, hook)()
+        except Exception:
+            logger.exception("feature %s failed in %s", feature.name, hook)
+
+
+async def _refresh_settings(server: WaveLanguageServer) -> None:
+    """Ask the client for the ``wave`` section; fall back to the initialization options."""
+    if not server.client_supports("workspace.configuration"):
+        server.settings = server.init_settings
+        return
+    try:
+        result = await server.workspace_configuration_async(
+            types.ConfigurationParams(items=[types.ConfigurationItem(section=SETTINGS_SECTION)])
+        )
+    except Exception as error:
+        logger.warning("workspace/configuration failed: %s", error)
+        server.settings = server.init_settings
+        return
+    data = result[0] if result else None
+    if not data:
+        server.settings = server.init_settings
+        return
+    base = server.init_settings.model_dump(by_alias=True, exclude_unset=True)
+    settings, problems = parse_client_settings({**base, **data} if isinstance(data, dict) else data)
+    if problems:
+        server.show_message(
+            "Wave: invalid settings, using defaults for: " + "; ".join(problems),
+            types.MessageType.Warning,
+        )
+    server.settings = settings
+
+
+def _apply_settings(server: WaveLanguageServer) -> None:
+    if server.settings.log_level is not None:
+        set_level(server.settings.log_level.value)
+    _each(server, "settings_changed")
+
+
+def register(server: WaveLanguageServer) -> None:
+    server.features = [make(server) for make in FEATURES]
+    pending_messages: list[str] = []
+
+    @server.feature(types.INITIALIZE)
+    def initialize(params: types.InitializeParams) -> None:
+        if server.log_handler is not None:
+            server.log_handler.attach(asyncio.get_running_loop())
+        settings, problems = parse_client_settings(params.initialization_options)
+        server.init_settings = server.settings = settings
+        pending_messages.extend(problems)
+        if settings.log_level is not None:
+            set_level(settings.log_level.value)
+        client = params.client_info.name if params.client_info else "unknown client"
+        logger.info("initialize from %s", client)
+        _each(server, "initialize", params)
+
+    @server.feature(types.INITIALIZED)
+    async def initialized(params: types.InitializedParams) -> None:
+        if pending_messages:
+            server.show_message(
+                "Wave: invalid initializationOptions, using defaults for: "
+                + "; ".join(pending_messages),
+                types.MessageType.Warning,
+            )
+            pending_messages.clear()
+        await _refresh_settings(server)
+        _apply_settings(server)
+        await _each_async(server, "initialized")
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def did_change_configuration(params: types.DidChangeConfigurationParams) -> None:
+        pushed = params.settings
+        if isinstance(pushed, dict) and SETTINGS_SECTION in pushed:
+            settings, problems = parse_client_settings(pushed[SETTINGS_SECTION])
+            if problems:
+                server.show_message(
+                    "Wave: invalid settings, using defaults for: " + "; ".join(problems),
+                    types.MessageType.Warning,
+                )
+            server.settings = settings
+        else:
+            await _refresh_settings(server)
+        _apply_settings(server)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(params: types.DidOpenTextDocumentParams) -> None:
+        _each(server, "did_open", server.workspace.get_text_document(params.text_document.uri))
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(params: types.DidChangeTextDocumentParams) -> None:
+        _each(server, "did_change", server.workspace.get_text_document(params.text_document.uri))
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(params: types.DidSaveTextDocumentParams) -> None:
+        _each(server, "did_save", server.workspace.get_text_document(params.text_document.uri))
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(params: types.DidCloseTextDocumentParams) -> None:
+        _each(server, "did_close", params.text_document.uri)
+
+    @server.feature(types.SHUTDOWN)
+    async def shutdown(params: None) -> None:
+        logger.info("shutdown")
+        await _each_async(server, "shutdown")
