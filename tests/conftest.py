@@ -1,0 +1,44 @@
+"""Fixtures shared by every test: an isolated per-user config directory, and helpers to write a
+workspace's .wave/ files."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).parent / "data"
+SEED = DATA / "seed"
+
+
+@pytest.fixture(autouse=True)
+def isolated_user_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No test reads the real ~/.config/wave/config.yaml."""
+    home = tmp_path_factory.mktemp("xdg")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
+    return home / "wave" / "config.yaml"
+
+
+WriteFile = Callable[[str, str], Path]
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    (root / ".wave").mkdir(parents=True)
+    return root
+
+
+@pytest.fixture
+def write(workspace: Path) -> WriteFile:
+    """write(".wave/pipelines/x.yaml", text): write a file of the workspace (dedented)."""
+
+    def write_file(relative: str, text: str) -> Path:
+        path = workspace / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+        return path
+
+    return write_file

@@ -1,0 +1,94 @@
+"""End-to-end fixtures: the real server, started as `python -m wave_lsp lsp --stdio`, driven by
+pytest-lsp's client with the recorded capabilities of VS Code, Neovim and Emacs (eglot)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pygls.uris import from_fs_path
+from pygls.protocol import default_converter
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from pytest_lsp.client import register_lsp_features
+
+CLIENTS = ["visual_studio_code", "neovim", "emacs"]
+SERVER_COMMAND = [sys.executable, "-m", "wave_lsp", "lsp", "--stdio"]
+
+
+class RecordingClient(LanguageClient):
+    """pytest-lsp's client, plus a record of every `workspace/applyEdit` the server sends
+    (answered as applied), which pytest-lsp does not handle on its own."""
+
+    applied_edits: list[types.ApplyWorkspaceEditParams]
+    initialize_result: types.InitializeResult
+
+
+def make_client() -> RecordingClient:
+    client = RecordingClient(converter_factory=default_converter)
+    register_lsp_features(client)
+    client.applied_edits = []
+
+    @client.feature(types.WORKSPACE_APPLY_EDIT)
+    def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+        client.applied_edits.append(params)
+        return types.ApplyWorkspaceEditResult(applied=True)
+
+    return client
+
+
+def uri(path: Path) -> str:
+    value = from_fs_path(str(path))
+    assert value is not None
+    return value
+
+
+def initialize_params(capabilities: types.ClientCapabilities, root: Path, options: Any = None) -> types.InitializeParams:
+    return types.InitializeParams(
+        capabilities=capabilities,
+        root_uri=uri(root),
+        workspace_folders=[types.WorkspaceFolder(uri=uri(root), name=root.name)],
+        initialization_options=options,
+    )
+
+
+@pytest_lsp.fixture(
+    config=ClientServerConfig(server_command=SERVER_COMMAND, client_factory=make_client),
+    params=CLIENTS,
+)
+async def client(lsp_client: RecordingClient, request: pytest.FixtureRequest, workspace: Path):
+    lsp_client.client_name = request.param  # type: ignore[attr-defined]
+    lsp_client.initialize_result = await lsp_client.initialize_session(
+        initialize_params(client_capabilities(request.param), workspace, {"debounceMs": 20})
+    )
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def wait_for_diagnostics(
+    client: LanguageClient,
+    document_uri: str,
+    predicate: Callable[[list[types.Diagnostic]], bool],
+    timeout: float = 15.0,
+) -> list[types.Diagnostic]:
+    """Wait until the diagnostics published for a document satisfy ``predicate``."""
+
+    async def wait() -> list[types.Diagnostic]:
+        while True:
+            current = list(client.diagnostics.get(document_uri, []))
+            if document_uri in client.diagnostics and predicate(current):
+                return current
+            await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+
+    try:
+        return await asyncio.wait_for(wait(), timeout)
+    except TimeoutError:
+        pytest.fail(
+            f"diagnostics for {document_uri} never matched; last: "
+            f"{client.diagnostics.get(document_uri)}"
+        )
