@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import pytest_lsp
 from lsprotocol import types
-from pygls.uris import from_fs_path
 from pygls.protocol import default_converter
+from pygls.uris import from_fs_path
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 from pytest_lsp.client import register_lsp_features
 
@@ -48,7 +48,9 @@ def uri(path: Path) -> str:
     return value
 
 
-def initialize_params(capabilities: types.ClientCapabilities, root: Path, options: Any = None) -> types.InitializeParams:
+def initialize_params(
+    capabilities: types.ClientCapabilities, root: Path, options: Any = None
+) -> types.InitializeParams:
     return types.InitializeParams(
         capabilities=capabilities,
         root_uri=uri(root),
@@ -74,7 +76,7 @@ async def wait_for_diagnostics(
     client: LanguageClient,
     document_uri: str,
     predicate: Callable[[list[types.Diagnostic]], bool],
-    timeout: float = 15.0,
+    within: float = 15.0,
 ) -> list[types.Diagnostic]:
     """Wait until the diagnostics published for a document satisfy ``predicate``."""
 
@@ -86,7 +88,7 @@ async def wait_for_diagnostics(
             await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
 
     try:
-        return await asyncio.wait_for(wait(), timeout)
+        return await asyncio.wait_for(wait(), within)
     except TimeoutError:
         pytest.fail(
             f"diagnostics for {document_uri} never matched; last: "

@@ -38,7 +38,15 @@ def open_document(client: RecordingClient, path: Path, text: str, version: int =
     return document_uri
 
 
-def change(client: RecordingClient, document_uri: str, version: int, line: int, start: int, end: int, text: str) -> None:
+def change(
+    client: RecordingClient,
+    document_uri: str,
+    version: int,
+    line: int,
+    start: int,
+    end: int,
+    text: str,
+) -> None:
     client.text_document_did_change(
         types.DidChangeTextDocumentParams(
             text_document=types.VersionedTextDocumentIdentifier(uri=document_uri, version=version),
@@ -155,6 +163,8 @@ async def test_closing_a_document_clears_its_diagnostics(
     document_uri = open_document(client, path, "server:\n  port: 0\n")
     await wait_for_diagnostics(client, document_uri, lambda d: len(d) == 1)
     client.text_document_did_close(
-        types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=document_uri))
+        types.DidCloseTextDocumentParams(
+            text_document=types.TextDocumentIdentifier(uri=document_uri)
+        )
     )
     await wait_for_diagnostics(client, document_uri, lambda d: d == [])

@@ -36,7 +36,9 @@ pipeline:
 """
 
 
-def run_check(root: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> tuple[int, list[re.Match[str]]]:
+def run_check(
+    root: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> tuple[int, list[re.Match[str]]]:
     monkeypatch.chdir(root)
     code = main(["config", "check"])
     out = capsys.readouterr().out
@@ -66,7 +68,9 @@ def test_bad_yaml_syntax(workspace: Path, write: WriteFile, capsys, monkeypatch)
     assert "invalid YAML" in problem["message"]
 
 
-def test_tab_indentation_gets_a_hint(workspace: Path, write: WriteFile, capsys, monkeypatch) -> None:
+def test_tab_indentation_gets_a_hint(
+    workspace: Path, write: WriteFile, capsys, monkeypatch
+) -> None:
     write(".wave/personas/tabs.yaml", "persona:\n\tname: x\n")
     code, problems = run_check(workspace, capsys, monkeypatch)
     problem = only(problems)
@@ -87,12 +91,19 @@ def test_wrong_type_in_config(workspace: Path, write: WriteFile, capsys, monkeyp
     write(".wave/config.yaml", "server:\n  port: eighty\n")
     code, problems = run_check(workspace, capsys, monkeypatch)
     problem = only(problems)
-    assert (code, problem["path"], problem["line"], problem["col"]) == (1, ".wave/config.yaml", "2", "9")
+    assert (code, problem["path"], problem["line"], problem["col"]) == (
+        1,
+        ".wave/config.yaml",
+        "2",
+        "9",
+    )
     assert "server.port" in problem["message"]
     assert "integer" in problem["message"]
 
 
-def test_unknown_key_suggests_the_right_one(workspace: Path, write: WriteFile, capsys, monkeypatch) -> None:
+def test_unknown_key_suggests_the_right_one(
+    workspace: Path, write: WriteFile, capsys, monkeypatch
+) -> None:
     write(".wave/pipelines/demo.yaml", PIPELINE.replace("dependencies:", "dependancies:"))
     code, problems = run_check(workspace, capsys, monkeypatch)
     problem = only(problems)
@@ -102,7 +113,9 @@ def test_unknown_key_suggests_the_right_one(workspace: Path, write: WriteFile, c
     )
 
 
-def test_unknown_key_without_a_close_match_lists_the_keys(workspace: Path, write: WriteFile, capsys, monkeypatch) -> None:
+def test_unknown_key_without_a_close_match_lists_the_keys(
+    workspace: Path, write: WriteFile, capsys, monkeypatch
+) -> None:
     write(".wave/config.yaml", "server:\n  colour: red\n")
     code, problems = run_check(workspace, capsys, monkeypatch)
     problem = only(problems)
@@ -111,7 +124,10 @@ def test_unknown_key_without_a_close_match_lists_the_keys(workspace: Path, write
 
 
 def test_dependency_on_unknown_task(workspace: Path, write: WriteFile, capsys, monkeypatch) -> None:
-    write(".wave/pipelines/demo.yaml", PIPELINE.replace('dependencies: ["plan"]', 'dependencies: ["plam"]'))
+    write(
+        ".wave/pipelines/demo.yaml",
+        PIPELINE.replace('dependencies: ["plan"]', 'dependencies: ["plam"]'),
+    )
     code, problems = run_check(workspace, capsys, monkeypatch)
     messages = [p["message"] for p in problems]
     assert code == 1
@@ -133,7 +149,9 @@ def test_dependency_cycle_is_named(workspace: Path, write: WriteFile, capsys, mo
     assert (cycle["line"], cycle["col"]) == ("8", "7")
 
 
-def test_from_task_that_names_no_task(workspace: Path, write: WriteFile, capsys, monkeypatch) -> None:
+def test_from_task_that_names_no_task(
+    workspace: Path, write: WriteFile, capsys, monkeypatch
+) -> None:
     write(".wave/pipelines/demo.yaml", PIPELINE.replace("from_task: plan", "from_task: planning"))
     code, problems = run_check(workspace, capsys, monkeypatch)
     problem = only(problems)
@@ -143,7 +161,9 @@ def test_from_task_that_names_no_task(workspace: Path, write: WriteFile, capsys,
     )
 
 
-def test_output_the_task_does_not_produce(workspace: Path, write: WriteFile, capsys, monkeypatch) -> None:
+def test_output_the_task_does_not_produce(
+    workspace: Path, write: WriteFile, capsys, monkeypatch
+) -> None:
     write(".wave/pipelines/demo.yaml", PIPELINE.replace("output_name: output", "output_name: plan"))
     code, problems = run_check(workspace, capsys, monkeypatch)
     problem = only(problems)
@@ -151,8 +171,15 @@ def test_output_the_task_does_not_produce(workspace: Path, write: WriteFile, cap
     assert "task 'plan' has no output 'plan'" in problem["message"]
 
 
-def test_persona_that_does_not_exist(workspace: Path, write: WriteFile, capsys, monkeypatch) -> None:
-    write(".wave/pipelines/demo.yaml", PIPELINE.replace('      type: "llm"\n', '      type: "llm"\n      persona: "reveiwer"\n', 1))
+def test_persona_that_does_not_exist(
+    workspace: Path, write: WriteFile, capsys, monkeypatch
+) -> None:
+    write(
+        ".wave/pipelines/demo.yaml",
+        PIPELINE.replace(
+            '      type: "llm"\n', '      type: "llm"\n      persona: "reveiwer"\n', 1
+        ),
+    )
     code, problems = run_check(workspace, capsys, monkeypatch)
     problem = only(problems)
     assert (code, problem["line"], problem["col"]) == (1, "7", "16")
@@ -161,7 +188,9 @@ def test_persona_that_does_not_exist(workspace: Path, write: WriteFile, capsys, 
     )
 
 
-def test_default_persona_that_does_not_exist(workspace: Path, write: WriteFile, capsys, monkeypatch) -> None:
+def test_default_persona_that_does_not_exist(
+    workspace: Path, write: WriteFile, capsys, monkeypatch
+) -> None:
     write(".wave/config.yaml", "security:\n  personas:\n    default_persona: nobody\n")
     code, problems = run_check(workspace, capsys, monkeypatch)
     problem = only(problems)
@@ -178,7 +207,10 @@ def test_missing_required_key(workspace: Path, write: WriteFile, capsys, monkeyp
 
 
 def test_duplicate_key(workspace: Path, write: WriteFile, capsys, monkeypatch) -> None:
-    write(".wave/pipelines/demo.yaml", PIPELINE.replace('  name: "Demo"\n', '  name: "Demo"\n  name: "Again"\n'))
+    write(
+        ".wave/pipelines/demo.yaml",
+        PIPELINE.replace('  name: "Demo"\n', '  name: "Demo"\n  name: "Again"\n'),
+    )
     code, problems = run_check(workspace, capsys, monkeypatch)
     problem = only(problems)
     assert (code, problem["line"]) == (1, "4")
@@ -212,7 +244,9 @@ def test_invalid_json_schema_file(workspace: Path, write: WriteFile, capsys, mon
     assert (problem["line"], problem["col"]) == ("2", "16")
 
 
-def test_user_config_problems_name_the_user_file(workspace: Path, isolated_user_config: Path, capsys, monkeypatch) -> None:
+def test_user_config_problems_name_the_user_file(
+    workspace: Path, isolated_user_config: Path, capsys, monkeypatch
+) -> None:
     isolated_user_config.parent.mkdir(parents=True)
     isolated_user_config.write_text("providers:\n  defaultProvider: local\n  providers: {}\n")
     code, problems = run_check(workspace, capsys, monkeypatch)
@@ -232,13 +266,31 @@ def test_not_a_mapping(workspace: Path, write: WriteFile, capsys, monkeypatch) -
 def test_exit_codes_as_a_real_command(workspace: Path, write: WriteFile) -> None:
     wave = [sys.executable, "-m", "wave_lsp"]
     env = dict(os.environ)
-    ok = subprocess.run([*wave, "config", "check", "--root", str(workspace)], capture_output=True, text=True, env=env, check=False)
+    ok = subprocess.run(
+        [*wave, "config", "check", "--root", str(workspace)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
     assert ok.returncode == 0, ok.stderr
     write(".wave/pipelines/demo.yaml", "pipeline: [")
-    bad = subprocess.run([*wave, "config", "check", "--root", str(workspace)], capture_output=True, text=True, env=env, check=False)
+    bad = subprocess.run(
+        [*wave, "config", "check", "--root", str(workspace)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
     assert bad.returncode == 1
     assert "Traceback" not in bad.stderr + bad.stdout
     assert LINE.match(bad.stdout.splitlines()[0])
-    missing = subprocess.run([*wave, "config", "check", "--root", str(workspace / "nope")], capture_output=True, text=True, env=env, check=False)
+    missing = subprocess.run(
+        [*wave, "config", "check", "--root", str(workspace / "nope")],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
     assert missing.returncode == 2
     assert "not a directory" in missing.stderr

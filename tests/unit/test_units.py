@@ -55,8 +55,14 @@ def test_duration_round_trips(milliseconds: int) -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("100MB", 100_000_000), ("2GB", 2_000_000_000), ("512KiB", 524_288), ("10", 10),
-     (1024, 1024), ("1.5 GB", 1_500_000_000)],
+    [
+        ("100MB", 100_000_000),
+        ("2GB", 2_000_000_000),
+        ("512KiB", 524_288),
+        ("10", 10),
+        (1024, 1024),
+        ("1.5 GB", 1_500_000_000),
+    ],
 )
 def test_sizes_parse(text: object, expected: int) -> None:
     assert parse_size(text) == expected

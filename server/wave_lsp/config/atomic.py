@@ -23,9 +23,9 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         if mode is not None:
-            os.chmod(temp_name, mode)
-        os.replace(temp_name, path)
+            Path(temp_name).chmod(mode)
+        Path(temp_name).replace(path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp_name)
+            Path(temp_name).unlink()
         raise

@@ -27,6 +27,7 @@ def _unknown(kind: str, name: str, known: list[str]) -> str:
 
 def _check_config(workspace: WaveWorkspace, layers: list[Layer]) -> list[Placed]:
     found: list[Placed] = []
+    loc: tuple[str, ...]
     personas = list(workspace.personas)
     default = workspace.config.security.personas.default_persona
     if default not in workspace.personas and layers:

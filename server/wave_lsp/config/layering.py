@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from wave_lsp.config.datapath import MISSING, child
 from wave_lsp.config.problems import FILE_START, Span
 from wave_lsp.config.yaml_source import YamlDocument
 
@@ -27,10 +28,9 @@ class Layer:
             return len(found) if found or self.data else -1
         depth, node = 0, self.data
         for part in loc:
-            if isinstance(node, dict) and part in node:
-                node, depth = node[part], depth + 1
-            elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-                node, depth = node[part], depth + 1
+            found = child(node, part)
+            if found is not MISSING:
+                node, depth = found, depth + 1
         return depth if depth or not loc else -1
 
     def key_span(self, loc: tuple[Any, ...]) -> Span:

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from wave_lsp.config.datapath import MISSING, child
 from wave_lsp.config.problems import Problem, ProblemSeverity, Span
 
 Locator = Callable[[tuple[Any, ...], bool], tuple[str, Span]]
@@ -85,19 +86,15 @@ def describe(loc: tuple[Any, ...], data: Any) -> str:
     text = ""
     node = data
     for part in loc:
-        child = None
-        if isinstance(node, dict) and part in node:
-            child = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-            child = node[part]
-        else:
+        found = child(node, part)
+        if found is MISSING:
             continue  # a union tag or model name: not part of the file's path
         if isinstance(part, int):
-            label = child.get("id") or child.get("name") if isinstance(child, dict) else None
+            label = found.get("id") or found.get("name") if isinstance(found, dict) else None
             text += f"[{label}]" if isinstance(label, str) else f"[{part}]"
         else:
             text += f".{part}" if text else str(part)
-        node = child
+        node = found
     return text or "the top level"
 
 
@@ -111,8 +108,6 @@ def _clean(message: str) -> str:
         if message.startswith(prefix):
             message = message[len(prefix) :]
     return message[:1].lower() + message[1:]
-
-
 
 
 def problem_from_error(
@@ -145,10 +140,16 @@ def problem_from_error(
     path, span = locate(loc, False)
     where = describe(loc, data)
     value = error.get("input")
-    shown = f", got {value!r}" if isinstance(value, str | int | float | bool) and kind not in (
-        "value_error",
-        "assertion_error",
-    ) else ""
+    shown = (
+        f", got {value!r}"
+        if isinstance(value, str | int | float | bool)
+        and kind
+        not in (
+            "value_error",
+            "assertion_error",
+        )
+        else ""
+    )
     if kind in ("value_error", "assertion_error") and where != "the top level":
         text = f"{where}: {message}"
     else:

@@ -115,15 +115,15 @@ class WorkspaceLoader:
             )
         except OSError as error:
             self.problems.append(
-                Problem(
-                    shown, FILE_START, f"cannot read file: {error.strerror}", "unreadable-file"
-                )
+                Problem(shown, FILE_START, f"cannot read file: {error.strerror}", "unreadable-file")
             )
         return None
 
     def _list(self, directory: Path, suffixes: tuple[str, ...]) -> list[Path]:
         found = {p.resolve() for p in directory.glob("*") if p.suffix in suffixes and p.is_file()}
-        found |= {p for p in self.overlay if p.parent == directory.resolve() and p.suffix in suffixes}
+        found |= {
+            p for p in self.overlay if p.parent == directory.resolve() and p.suffix in suffixes
+        }
         return sorted(found)
 
     def _parse(self, path: Path) -> YamlDocument | None:
@@ -144,9 +144,7 @@ class WorkspaceLoader:
         found = document.deepest(problem.loc)
         exact = found == problem.loc
         span = (
-            document.key_span(found)
-            if problem.on_key or not exact
-            else document.value_span(found)
+            document.key_span(found) if problem.on_key or not exact else document.value_span(found)
         )
         return Problem(
             document.path, span, problem.message, problem.code, problem.severity, problem.fix
@@ -168,7 +166,9 @@ class WorkspaceLoader:
             )
             return None
 
-    def _load_document_file(self, path: Path, model: type[M], key: str) -> tuple[M, YamlDocument] | None:
+    def _load_document_file(
+        self, path: Path, model: type[M], key: str
+    ) -> tuple[M, YamlDocument] | None:
         document = self._parse(path)
         if document is None:
             return None
@@ -279,7 +279,9 @@ class WorkspaceLoader:
             items.update(level)  # a workspace definition replaces a built-in of the same name
         return items
 
-    def _load_schemas(self, directories: list[tuple[Path, bool]]) -> dict[str, Loaded[dict[str, Any]]]:
+    def _load_schemas(
+        self, directories: list[tuple[Path, bool]]
+    ) -> dict[str, Loaded[dict[str, Any]]]:
         schemas: dict[str, Loaded[dict[str, Any]]] = {}
         for directory, builtin in directories:
             for path in self._list(directory, (".json",)):
@@ -323,7 +325,12 @@ class WorkspaceLoader:
     def _load_rules(self, config_layers: list[Layer]) -> dict[str, Loaded[ValidationRule]]:
         rules: dict[str, Loaded[ValidationRule]] = {}
 
-        def add(rule: ValidationRule, document: YamlDocument | None, source: str, loc: tuple[str | int, ...]) -> None:
+        def add(
+            rule: ValidationRule,
+            document: YamlDocument | None,
+            source: str,
+            loc: tuple[str | int, ...],
+        ) -> None:
             if rule.id in rules and document is not None:
                 self.problems.append(
                     self._place(
@@ -388,8 +395,14 @@ class WorkspaceLoader:
         for document, problem in check_references(workspace, layers):
             if document is None:
                 self.problems.append(
-                    Problem(problem_source(layers), FILE_START, problem.message, problem.code,
-                            problem.severity, problem.fix)
+                    Problem(
+                        problem_source(layers),
+                        FILE_START,
+                        problem.message,
+                        problem.code,
+                        problem.severity,
+                        problem.fix,
+                    )
                 )
             else:
                 self.problems.append(self._place(document, problem))

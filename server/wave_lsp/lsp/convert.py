@@ -27,7 +27,7 @@ def path_of(uri: str) -> Path | None:
 
 
 def uri_of(path: Path) -> str:
-    uri = from_fs_path(str(path))
+    uri: str | None = from_fs_path(str(path))
     if uri is None:  # pragma: no cover - only for paths pygls cannot express
         raise ValueError(f"cannot make a URI of {path}")
     return uri

@@ -11,8 +11,12 @@ import threading
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
-_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING,
-           "error": logging.ERROR}
+_LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warn": logging.WARNING,
+    "error": logging.ERROR,
+}
 
 
 def level_of(name: str | None) -> int:

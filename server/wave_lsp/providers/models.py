@@ -78,9 +78,7 @@ class ProviderConfiguration(CamelModel):
         if value is not None and value.startswith(ENV_PREFIX):
             name = value[len(ENV_PREFIX) :]
             if not name or not name.replace("_", "A").isalnum() or name[0].isdigit():
-                raise ValueError(
-                    f"{value!r} is not an environment reference: write 'env:VAR_NAME'"
-                )
+                raise ValueError(f"{value!r} is not an environment reference: write 'env:VAR_NAME'")
         return value
 
     @model_validator(mode="after")

@@ -143,7 +143,6 @@ class ConfigDiagnostics(Feature):
             )
 
 
-
 def _check_workspace(
     root: Path,
     overlay: dict[Path, str],

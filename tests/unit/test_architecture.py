@@ -1,0 +1,45 @@
+"""The domain core knows nothing of the protocol: importing every core module loads neither
+pygls nor lsprotocol (ruff's TID251 enforces the same on the source)."""
+
+from __future__ import annotations
+
+import pkgutil
+import subprocess
+import sys
+
+import wave_lsp
+
+
+def core_modules() -> list[str]:
+    names = []
+    for module in pkgutil.walk_packages(wave_lsp.__path__, "wave_lsp."):
+        if not module.name.startswith(("wave_lsp.lsp", "wave_lsp.__main__")):
+            names.append(module.name)
+    return names
+
+
+def test_core_imports_no_protocol_library() -> None:
+    modules = core_modules()
+    assert "wave_lsp.config.workspace" in modules
+    code = (
+        "import importlib, sys\n"
+        f"for name in {modules!r}: importlib.import_module(name)\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('pygls', 'lsprotocol'))\n"
+        "print(','.join(bad))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == ""
+
+
+def test_cli_help_does_not_load_the_server() -> None:
+    code = (
+        "import sys\nfrom wave_lsp.cli.main import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print('pygls' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip().endswith("False")
