@@ -18,7 +18,12 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 from pytest_lsp.client import register_lsp_features
 
 CLIENTS = ["visual_studio_code", "neovim", "emacs"]
-SERVER_COMMAND = [sys.executable, "-m", "wave_lsp", "lsp", "--stdio"]
+_WAVE = Path(sys.executable).with_name("wave")
+SERVER_COMMAND = (
+    [str(_WAVE), "lsp", "--stdio"]  # the console script, exactly as an editor starts it
+    if _WAVE.exists()
+    else [sys.executable, "-m", "wave_lsp", "lsp", "--stdio"]
+)
 
 
 class RecordingClient(LanguageClient):

@@ -43,3 +43,23 @@ def test_cli_help_does_not_load_the_server() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip().endswith("False")
+
+
+def test_ruff_bans_protocol_imports_in_the_core() -> None:
+    ruff = [sys.executable, "-m", "ruff", "check", "--no-cache", "--output-format", "concise"]
+    core = subprocess.run(
+        [*ruff, "--stdin-filename", "server/wave_lsp/config/sneaky.py", "-"],
+        input="from pygls.workspace import TextDocument\n\nTextDocument\n",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert "TID251" in core.stdout
+    protocol_layer = subprocess.run(
+        [*ruff, "--stdin-filename", "server/wave_lsp/lsp/fine.py", "-"],
+        input="from pygls.workspace import TextDocument\n\nTextDocument\n",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert "TID251" not in protocol_layer.stdout

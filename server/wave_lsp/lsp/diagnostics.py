@@ -23,10 +23,7 @@ class DiagnosticStore:
         diagnostics: Sequence[types.Diagnostic],
         version: int | None = None,
     ) -> None:
-        sources = self._by_uri[uri]
-        if not diagnostics and source not in sources:
-            return  # nothing was shown, nothing to clear
-        sources[source] = list(diagnostics)
+        self._by_uri[uri][source] = list(diagnostics)
         self._publish(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=self.get(uri), version=version)
         )
