@@ -31,6 +31,7 @@ class RecordingClient(LanguageClient):
     (answered as applied), which pytest-lsp does not handle on its own."""
 
     applied_edits: list[types.ApplyWorkspaceEditParams]
+    registrations: list[types.Registration]
     initialize_result: types.InitializeResult
 
 
@@ -38,6 +39,11 @@ def make_client() -> RecordingClient:
     client = RecordingClient(converter_factory=default_converter)
     register_lsp_features(client)
     client.applied_edits = []
+    client.registrations = []
+
+    @client.feature(types.CLIENT_REGISTER_CAPABILITY)
+    def register_capability(params: types.RegistrationParams) -> None:
+        client.registrations.extend(params.registrations)
 
     @client.feature(types.WORKSPACE_APPLY_EDIT)
     def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:

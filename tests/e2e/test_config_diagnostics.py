@@ -168,3 +168,26 @@ async def test_closing_a_document_clears_its_diagnostics(
         )
     )
     await wait_for_diagnostics(client, document_uri, lambda d: d == [])
+
+
+async def test_a_persona_saved_outside_the_editor_fixes_an_open_pipeline(
+    client: RecordingClient, workspace: Path, write: WriteFile
+) -> None:
+    pipeline = 'pipeline:\n  id: "demo"\n  name: "x"\n  persona: "writer"\n  tasks:\n    - id: "a"\n      type: "llm"\n      prompt_template: "x"\n'
+    pipeline_uri = open_document(client, write(".wave/pipelines/x.yaml", pipeline), pipeline)
+    await wait_for_diagnostics(client, pipeline_uri, lambda d: len(d) == 1)
+    capabilities = client.capabilities
+    assert capabilities is not None and capabilities.workspace is not None
+    watched = capabilities.workspace.did_change_watched_files
+    if watched is not None and watched.dynamic_registration:
+        methods = [r.method for r in client.registrations]
+        assert methods == [types.WORKSPACE_DID_CHANGE_WATCHED_FILES]
+    else:
+        assert client.registrations == []
+    persona = write(".wave/personas/writer.yaml", "persona:\n  name: writer\n")
+    client.workspace_did_change_watched_files(
+        types.DidChangeWatchedFilesParams(
+            changes=[types.FileEvent(uri=uri(persona), type=types.FileChangeType.Created)]
+        )
+    )
+    await wait_for_diagnostics(client, pipeline_uri, lambda d: d == [])

@@ -131,6 +131,10 @@ def register(server: WaveLanguageServer) -> None:
     def did_close(params: types.DidCloseTextDocumentParams) -> None:
         _each(server, "did_close", params.text_document.uri)
 
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def did_change_watched_files(params: types.DidChangeWatchedFilesParams) -> None:
+        _each(server, "files_changed", [change.uri for change in params.changes])
+
     @server.feature(types.SHUTDOWN)
     async def shutdown(params: None) -> None:
         logger.info("shutdown")

@@ -32,6 +32,9 @@ class Feature:
 
     def did_close(self, uri: str) -> None: ...
 
+    def files_changed(self, uris: list[str]) -> None:
+        """Files changed on disk (``workspace/didChangeWatchedFiles``)."""
+
     def settings_changed(self) -> None:
         """The client's settings (or the workspace folders) changed."""
 

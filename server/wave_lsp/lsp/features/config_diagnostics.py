@@ -76,6 +76,33 @@ class ConfigDiagnostics(Feature):
         self.server.diagnostics.clear(SOURCE, uri)
         self._touch(uri)  # other open files may refer to the closed one's unsaved text
 
+    async def initialized(self) -> None:
+        """Ask to hear of changes to ``.wave/`` files on disk (a persona saved outside the
+        editor changes what an open pipeline may refer to)."""
+        if not self.server.client_supports(
+            "workspace.did_change_watched_files.dynamic_registration"
+        ):
+            return
+        options = types.DidChangeWatchedFilesRegistrationOptions(
+            watchers=[types.FileSystemWatcher(glob_pattern=f"**/{WAVE_DIR}/**")]
+        )
+        await self.server.client_register_capability_async(
+            types.RegistrationParams(
+                registrations=[
+                    types.Registration(
+                        id="wave-config-files",
+                        method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                        register_options=options,
+                    )
+                ]
+            )
+        )
+
+    def files_changed(self, uris: list[str]) -> None:
+        roots = {root for uri in uris if (root := self._root_of(uri)) is not None}
+        for root in roots & self._open_roots():
+            self.schedule(root)
+
     def settings_changed(self) -> None:
         self.debouncer.delay = self.server.settings.debounce_ms / 1000
         for root in self._open_roots():
