@@ -79,38 +79,32 @@ def _check_config(workspace: WaveWorkspace, layers: list[Layer]) -> list[Placed]
     return found
 
 
+def _unknown_persona(
+    name: str | None, loc: tuple[str | int, ...], owner: str, known: list[str]
+) -> DataProblem | None:
+    if name is None or name in known:
+        return None
+    return DataProblem(
+        loc,
+        f"persona '{name}'{owner} does not exist",
+        "unknown-persona",
+        _unknown("persona", name, known),
+    )
+
+
 def _check_pipelines(workspace: WaveWorkspace) -> list[Placed]:
     found: list[Placed] = []
     personas = list(workspace.personas)
     schemas = list(workspace.schemas)
     for loaded in workspace.pipelines.values():
         pipeline, document, root = loaded.value, loaded.document, loaded.loc
-        if pipeline.persona is not None and pipeline.persona not in workspace.personas:
-            found.append(
-                (
-                    document,
-                    DataProblem(
-                        (*root, "persona"),
-                        f"persona '{pipeline.persona}' does not exist",
-                        "unknown-persona",
-                        _unknown("persona", pipeline.persona, personas),
-                    ),
-                )
-            )
+        if problem := _unknown_persona(pipeline.persona, (*root, "persona"), "", personas):
+            found.append((document, problem))
         for index, task in enumerate(pipeline.tasks):
             task_loc = (*root, "tasks", index)
-            if task.persona is not None and task.persona not in workspace.personas:
-                found.append(
-                    (
-                        document,
-                        DataProblem(
-                            (*task_loc, "persona"),
-                            f"persona '{task.persona}' of task '{task.id}' does not exist",
-                            "unknown-persona",
-                            _unknown("persona", task.persona, personas),
-                        ),
-                    )
-                )
+            owner = f" of task '{task.id}'"
+            if problem := _unknown_persona(task.persona, (*task_loc, "persona"), owner, personas):
+                found.append((document, problem))
             for output_index, output in enumerate(task.outputs):
                 if output.schema_ is not None and output.schema_ not in workspace.schemas:
                     found.append(
