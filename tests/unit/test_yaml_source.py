@@ -90,3 +90,134 @@ def test_fuzz_loader_never_raises(
     for problem in workspace.problems:
         assert problem.line >= 1 and problem.column >= 1
         assert problem.message
+
+
+_KEYS = [
+    "pipeline",
+    "persona",
+    "id",
+    "name",
+    "type",
+    "tasks",
+    "dependencies",
+    "inputs",
+    "outputs",
+    "from_task",
+    "output_name",
+    "prompt_template",
+    "timeout",
+    "retry_count",
+    "security_context",
+    "constraints",
+    "allowed_hours",
+    "execution",
+    "notifications",
+    "providers",
+    "defaultProvider",
+    "apiKey",
+    "server",
+    "port",
+    "rules",
+    "schema",
+    "x",
+]
+_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 10),
+    st.sampled_from(["llm", "30m", "a", "9-17", ""]),
+)
+_shapes = st.recursive(
+    _scalars,
+    lambda children: st.one_of(
+        st.lists(children, max_size=3),
+        st.dictionaries(st.sampled_from(_KEYS), children, max_size=4),
+    ),
+    max_leaves=12,
+)
+
+
+@settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    st.sampled_from(["pipelines/p.yaml", "personas/p.yaml", "config.yaml", "rules/r.yaml"]), _shapes
+)
+def test_fuzz_loader_with_config_shaped_data(
+    tmp_path_factory: pytest.TempPathFactory, where: str, data: object
+) -> None:
+    import yaml
+
+    root = tmp_path_factory.mktemp("shaped")
+    path = root / ".wave" / where
+    path.parent.mkdir(parents=True)
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    workspace = load_workspace(root)
+    for problem in workspace.problems:
+        assert problem.line >= 1 and problem.column >= 1
+        assert problem.message
+
+
+@st.composite
+def _mutated_seed(draw: st.DrawFn) -> tuple[str, object]:
+    import copy
+
+    import yaml
+
+    from tests.conftest import SEED
+
+    name, where = draw(
+        st.sampled_from(
+            [
+                ("pipeline.yaml", "pipelines/p.yaml"),
+                ("persona.yaml", "personas/p.yaml"),
+                ("system-config.yaml", "config.yaml"),
+            ]
+        )
+    )
+    data = copy.deepcopy(yaml.safe_load((SEED / name).read_text()))
+    for _ in range(draw(st.integers(1, 3))):
+        node = data
+        while True:
+            keys = list(node) if isinstance(node, dict) else list(range(len(node)))
+            if not keys:
+                break
+            key = draw(st.sampled_from(keys))
+            if isinstance(node[key], dict | list) and draw(st.booleans()):
+                node = node[key]
+                continue
+            action = draw(st.sampled_from(["set", "delete", "unknown"]))
+            if action == "set":
+                node[key] = draw(_scalars)
+            elif action == "delete" and isinstance(node, dict):
+                del node[key]
+            elif isinstance(node, dict):
+                node[draw(st.sampled_from(_KEYS)) + "_"] = draw(_scalars)
+            break
+    return where, data
+
+
+@settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(_mutated_seed())
+def test_fuzz_loader_with_mutated_seed_examples(
+    tmp_path_factory: pytest.TempPathFactory, case: tuple[str, object]
+) -> None:
+    import yaml
+
+    where, data = case
+    root = tmp_path_factory.mktemp("mutated")
+    path = root / ".wave" / where
+    path.parent.mkdir(parents=True)
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    workspace = load_workspace(root)
+    lines = path.read_text().count("\n") + 1
+    for problem in workspace.problems:
+        assert 1 <= problem.line <= max(lines, 1)
+        assert problem.column >= 1
+        assert problem.message
