@@ -19,12 +19,11 @@ from pygls.workspace import TextDocument
 
 from wave_lsp.asyncutil import Debouncer
 from wave_lsp.config.paths import WAVE_DIR, classify, wave_root_of
-from wave_lsp.config.problems import Problem
-from wave_lsp.config.workspace import load_workspace
 from wave_lsp.lsp.convert import path_of, to_diagnostic
 from wave_lsp.lsp.features.base import Feature
 
 if TYPE_CHECKING:
+    from wave_lsp.config.problems import Problem
     from wave_lsp.lsp.server import WaveLanguageServer
 
 logger = logging.getLogger(__name__)
@@ -177,6 +176,10 @@ def _check_workspace(
     snapshots: list[_Snapshot],
 ) -> tuple[dict[str, list[Problem]], list[Problem]]:
     """On a worker thread: load the workspace and sort its problems by open document."""
+    # Imported here, off the event loop, so that starting the server does not pay for the
+    # models of every configuration file before a .wave/ document is opened.
+    from wave_lsp.config.workspace import load_workspace
+
     workspace = load_workspace(root, overlay=overlay, settings_layers=layers)
     uri_by_path = {str(s.path.resolve()): s.uri for s in snapshots}
     by_uri: dict[str, list[Problem]] = {}
