@@ -10,7 +10,7 @@ from wave_lsp.config.system import SystemConfiguration
 from wave_lsp.personas.models import PersonaFile
 from wave_lsp.pipelines.models import PipelineFile
 from wave_lsp.providers.models import UnifiedConfiguration
-from wave_lsp.validation.models import RulesFile, ValidationRule
+from wave_lsp.validation.models import RulesFile, RuleSpec
 
 
 class WaveConfigFile(SystemConfiguration):
@@ -18,7 +18,7 @@ class WaveConfigFile(SystemConfiguration):
     UnifiedConfiguration) and validation rules. The per-user ``config.yaml`` has the same shape."""
 
     providers: UnifiedConfiguration | None = None
-    rules: list[ValidationRule] = Field(default_factory=list)
+    rules: list[RuleSpec] = Field(default_factory=list)
 
 
 FILE_MODELS: dict[str, type[BaseModel]] = {

@@ -28,7 +28,9 @@ from wave_lsp.config.yaml_source import YamlDocument, YamlSyntaxError, parse_yam
 from wave_lsp.personas.models import Persona, PersonaFile
 from wave_lsp.pipelines.graph import check_pipeline_graph
 from wave_lsp.pipelines.models import Pipeline, PipelineFile
-from wave_lsp.validation.models import RulesFile, ValidationRule
+from wave_lsp.validation.engine import CompiledRule
+from wave_lsp.validation.models import RulesFile
+from wave_lsp.validation.ruleset import RuleSource, build_rules
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
@@ -55,7 +57,8 @@ class WaveWorkspace:
     personas: dict[str, Loaded[Persona]] = field(default_factory=dict)
     pipelines: dict[str, Loaded[Pipeline]] = field(default_factory=dict)
     schemas: dict[str, Loaded[dict[str, Any]]] = field(default_factory=dict)
-    rules: dict[str, Loaded[ValidationRule]] = field(default_factory=dict)
+    rules: dict[str, CompiledRule] = field(default_factory=dict)
+    """Every rule that loaded, compiled, by id (refused rules are problems)."""
     problems: list[Problem] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     """Every file that was read, in the order read."""
@@ -322,48 +325,46 @@ class WorkspaceLoader:
                 schemas[path.name] = Loaded(schema, shown, None, (), builtin)
         return schemas
 
-    def _load_rules(self, config_layers: list[Layer]) -> dict[str, Loaded[ValidationRule]]:
-        rules: dict[str, Loaded[ValidationRule]] = {}
+    def _rule_sources(self, config_layers: list[Layer]) -> list[RuleSource]:
+        sources: list[RuleSource] = []
 
-        def add(
-            rule: ValidationRule,
-            document: YamlDocument | None,
-            source: str,
-            loc: tuple[str | int, ...],
-        ) -> None:
-            if rule.id in rules and document is not None:
-                self.problems.append(
-                    self._place(
-                        document,
-                        DataProblem(
-                            (*loc, "id"),
-                            f"rule '{rule.id}' is already defined in {rules[rule.id].source}",
-                            "duplicate-rule",
-                            "rename one of them",
-                        ),
-                    )
-                )
+        def from_file(path: Path, builtin: bool) -> None:
+            loaded = self._load_document_file(path, RulesFile, "rules")
+            if loaded is None:
                 return
-            rules[rule.id] = Loaded(rule, source, document, loc)
+            _, document = loaded
+            for index, item in enumerate(document.data.get("rules") or []):
+                sources.append(RuleSource(item, document, ("rules", index), builtin))
 
+        for path in self._list(BUILTIN_DIR / "rules", YAML_SUFFIXES):
+            from_file(path, True)
         for layer in config_layers:
             raw = layer.data.get("rules")
-            if not isinstance(raw, list):
-                continue
-            for index, item in enumerate(raw):
-                try:
-                    rule = ValidationRule.model_validate(item)
-                except ValidationError:
-                    continue  # already reported by the config validation
-                add(rule, layer.document, layer.name, ("rules", index))
+            if isinstance(raw, list):
+                for index, item in enumerate(raw):
+                    if isinstance(item, dict):
+                        sources.append(RuleSource(item, layer.document, ("rules", index), False))
         if self.root is not None:
             for path in self._list(self.root / WAVE_DIR / "rules", YAML_SUFFIXES):
-                loaded = self._load_document_file(path, RulesFile, "rules")
-                if loaded is None:
-                    continue
-                rules_file, document = loaded
-                for index, rule in enumerate(rules_file.rules):
-                    add(rule, document, document.path, ("rules", index))
+                from_file(path, False)
+        return sources
+
+    def _load_rules(self, config_layers: list[Layer]) -> dict[str, CompiledRule]:
+        rules, placed = build_rules(self._rule_sources(config_layers))
+        for document, problem in placed:
+            if document is None:
+                self.problems.append(
+                    Problem(
+                        problem_source(config_layers),
+                        FILE_START,
+                        problem.message,
+                        problem.code,
+                        problem.severity,
+                        problem.fix,
+                    )
+                )
+            else:
+                self.problems.append(self._place(document, problem))
         return rules
 
     def load(self) -> WaveWorkspace:

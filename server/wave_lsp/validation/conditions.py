@@ -1,0 +1,62 @@
+"""Rule conditions: CEL expressions (the `common-expression-language` package), behind this one
+small interface. The variables an expression may use are fixed and checked when it compiles, so
+a typo is an error when the rule loads, not a silent false at run time."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import cel
+
+VARIABLES = frozenset({"file", "match", "persona", "parameters"})
+"""`file` (path, language, size, line_count, head), `match` (text, line, column, lines,
+captures), `persona` (name, permissions), `parameters` (the rule's)."""
+
+
+def entropy(text: str) -> float:
+    """Shannon entropy in bits per character (high for random keys, low for words)."""
+    if not text:
+        return 0.0
+    counts = Counter(text)
+    size = len(text)
+    return -sum(n / size * math.log2(n / size) for n in counts.values())
+
+
+FUNCTIONS: dict[str, Callable[..., Any]] = {"entropy": entropy}
+
+
+class ConditionError(ValueError):
+    """A condition that does not compile, uses an unknown variable, or fails to evaluate."""
+
+
+class Condition:
+    def __init__(self, expression: str) -> None:
+        self.expression = expression
+        try:
+            self._program = cel.compile(expression)
+        except ValueError as error:
+            first = str(error).splitlines()[0]
+            raise ConditionError(f"condition does not compile: {first}") from error
+        unknown = sorted(set(self._program.variables()) - VARIABLES)
+        if unknown:
+            raise ConditionError(
+                f"condition uses unknown variable{'s' * (len(unknown) > 1)} "
+                f"{', '.join(repr(v) for v in unknown)}: the known ones are "
+                + ", ".join(sorted(VARIABLES))
+            )
+
+    def evaluate(self, variables: Mapping[str, Any]) -> bool:
+        try:
+            result = self._program.execute(
+                cel.Context(variables=dict(variables), functions=FUNCTIONS)
+            )
+        except Exception as error:  # the CEL runtime raises several types; all mean "failed"
+            raise ConditionError(f"condition failed: {type(error).__name__}: {error}") from error
+        if not isinstance(result, bool):
+            raise ConditionError(
+                f"condition must be true or false, got {type(result).__name__} {result!r}"
+            )
+        return result

@@ -1,0 +1,486 @@
+"""The validation engine: compiled rules run over an immutable document snapshot and return
+findings. It never raises on bad input: a rule that fails on a document is reported as a
+``RuleFailure`` and the other rules still run."""
+
+from __future__ import annotations
+
+import bisect
+import re
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pathspec
+
+from wave_lsp.config.problems import Span
+from wave_lsp.validation import detectors
+from wave_lsp.validation.conditions import Condition, ConditionError
+from wave_lsp.validation.languages import INDENT_BLOCKS, applies, language_of
+from wave_lsp.validation.models import Applicability, RuleScope, ValidationRule
+
+PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][\w.]*)\s*\}\}")
+HEAD_LINES = 10
+
+
+class RuleError(ValueError):
+    """A rule that cannot be compiled; ``key`` names the field at fault."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """An immutable document: what the engine checks."""
+
+    path: str
+    text: str
+    language: str
+    version: int | None = None
+
+    @classmethod
+    def of(
+        cls, path: str, text: str, language_id: str | None = None, version: int | None = None
+    ) -> Snapshot:
+        return cls(path, text, language_of(path, language_id), version)
+
+
+class LineIndex:
+    """Offsets of line starts, to turn a character offset into (line, column) in O(log n)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.starts = [0]
+        self.starts.extend(m.end() for m in re.finditer(r"\r\n|\n|\r", text))
+
+    def position(self, offset: int) -> tuple[int, int]:
+        line = bisect.bisect_right(self.starts, offset) - 1
+        return line, offset - self.starts[line]
+
+    def span(self, start: int, end: int) -> Span:
+        line, column = self.position(start)
+        end_line, end_column = self.position(end)
+        return Span(line, column, end_line, end_column)
+
+    def line_text(self, line: int) -> str:
+        start = self.starts[line]
+        end = self.starts[line + 1] if line + 1 < len(self.starts) else len(self.text)
+        return self.text[start:end].rstrip("\r\n")
+
+    @property
+    def line_count(self) -> int:
+        return len(self.starts)
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    span: Span
+    replacement: str
+    applicability: Applicability
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """What a rule found: where, what, and how to fix it."""
+
+    rule_id: str
+    rule_name: str
+    severity: str
+    type: str
+    message: str
+    span: Span
+    path: str
+    fix: Fix | None = None
+    url: str | None = None
+    captures: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleFailure:
+    """A rule that raised on a document (a bad condition, say): reported, never fatal."""
+
+    rule_id: str
+    path: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Match:
+    start: int
+    end: int
+    focus: tuple[int, int]
+    fix_range: tuple[int, int]
+    captures: dict[str, str]
+    lines: int
+
+
+def _substitute_parameters(pattern: str, parameters: Mapping[str, Any], key: str) -> str:
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if not name.startswith("parameters."):
+            return match.group(0)
+        value = parameters.get(name.removeprefix("parameters."))
+        if value is None:
+            raise RuleError(
+                key, f"the pattern uses {{{{{name}}}}} but the rule has no such parameter"
+            )
+        return re.escape(str(value)) if isinstance(value, str) else str(value)
+
+    return PLACEHOLDER.sub(replace, pattern)
+
+
+def _compile(pattern: str, parameters: Mapping[str, Any], key: str) -> re.Pattern[str]:
+    source = _substitute_parameters(pattern, parameters, key)
+    try:
+        return re.compile(source, re.MULTILINE)
+    except re.error as error:
+        raise RuleError(key, f"invalid regular expression: {error}") from error
+
+
+def _render(template: str, values: Mapping[str, str]) -> str:
+    return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
+
+
+class CompiledRule:
+    """A rule ready to run: regexes compiled, condition compiled, placeholders checked."""
+
+    def __init__(self, rule: ValidationRule) -> None:
+        self.rule = rule
+        parameters = rule.parameters
+        self.patterns: list[re.Pattern[str]] = []
+        if rule.pattern_regex is not None:
+            self.patterns.append(_compile(rule.pattern_regex, parameters, "pattern-regex"))
+        self.patterns += [_compile(p, parameters, "pattern-either") for p in rule.pattern_either]
+        if rule.detector is not None:
+            try:
+                self.patterns += detectors.patterns(rule.detector)
+            except KeyError as error:
+                raise RuleError("detector", str(error.args[0])) from error
+        self.block = (
+            _compile(rule.pattern_block, parameters, "pattern-block")
+            if rule.pattern_block
+            else None
+        )
+        self.not_patterns = [
+            _compile(p, parameters, "pattern-not-regex") for p in rule.pattern_not_regex
+        ]
+        kinds = bool(self.patterns) + (self.block is not None)
+        if kinds > 1:
+            raise RuleError(
+                "pattern-block", "a rule matches with patterns or with pattern-block, not both"
+            )
+        self.file_level = kinds == 0
+        self.condition = Condition(rule.condition) if rule.condition.strip() else None
+        if self.file_level and self.condition is None:
+            raise RuleError(
+                "id",
+                "a rule needs something to match: pattern-regex, pattern-either, pattern-block, "
+                "detector, or (for a whole-file rule) a condition",
+            )
+        self._include = (
+            pathspec.GitIgnoreSpec.from_lines(rule.paths.include) if rule.paths.include else None
+        )
+        self._exclude = (
+            pathspec.GitIgnoreSpec.from_lines(rule.paths.exclude) if rule.paths.exclude else None
+        )
+        self._check_placeholders()
+
+    def _capture_names(self) -> set[str]:
+        names: set[str] = set()
+        for pattern in [*self.patterns, *([self.block] if self.block else [])]:
+            names |= set(pattern.groupindex)
+        return names
+
+    def _check_placeholders(self) -> None:
+        allowed = self._capture_names() | {f"parameters.{k}" for k in self.rule.parameters}
+        allowed |= {
+            "match.text",
+            "match.lines",
+            "match.line",
+            "file.path",
+            "file.language",
+            "file.size",
+            "file.line_count",
+            "rule.name",
+            "rule.id",
+        }
+        for key, template in (("message", self.rule.message), ("fix", self.rule.fix or "")):
+            for name in PLACEHOLDER.findall(template):
+                if name not in allowed and not (
+                    name.startswith("match.captures.") and name.split(".", 2)[2] in allowed
+                ):
+                    raise RuleError(
+                        key,
+                        f"{key} uses {{{{{name}}}}}, which is not a capture, a parameter or a "
+                        "known value (" + ", ".join(sorted(allowed)) + ")",
+                    )
+        if self.rule.fix is not None and self.file_level:
+            raise RuleError("fix", "a rule without a pattern has nothing to replace: remove fix")
+
+    # -- where the rule applies ----------------------------------------------------------
+
+    def applies_to(self, path: str, language: str, persona: str | None) -> bool:
+        rule = self.rule
+        if not rule.enabled or not applies(rule.languages, language):
+            return False
+        if rule.scope is RuleScope.PERSONA and (persona is None or persona not in rule.personas):
+            return False
+        relative = path.lstrip("/")
+        if self._include is not None and not self._include.match_file(relative):
+            return False
+        return not (self._exclude is not None and self._exclude.match_file(relative))
+
+    # -- matching ------------------------------------------------------------------------
+
+    def _matches(self, snapshot: Snapshot, index: LineIndex) -> Iterator[_Match]:
+        text = snapshot.text
+        if self.file_level:
+            yield _Match(0, 0, (0, 0), (0, 0), {}, index.line_count)
+            return
+        if self.block is not None:
+            for header in self.block.finditer(text):
+                end = _block_end(text, header, snapshot.language, index)
+                first, _ = index.position(header.start())
+                last, _ = index.position(max(end - 1, header.start()))
+                yield _Match(
+                    header.start(),
+                    end,
+                    _focus(header),
+                    _fix_range(header),
+                    _captures(header),
+                    last - first + 1,
+                )
+            return
+        for pattern in self.patterns:
+            for match in pattern.finditer(text):
+                if match.end() == match.start() and not match.groupdict():
+                    continue
+                first, _ = index.position(match.start())
+                last, _ = index.position(match.end())
+                yield _Match(
+                    match.start(),
+                    match.end(),
+                    _focus(match),
+                    _fix_range(match),
+                    _captures(match),
+                    last - first + 1,
+                )
+
+    def _excluded(self, match: _Match, index: LineIndex) -> bool:
+        if not self.not_patterns:
+            return False
+        first, _ = index.position(match.start)
+        last, _ = index.position(match.end)
+        start = index.starts[first]
+        end = index.starts[last + 1] if last + 1 < len(index.starts) else len(index.text)
+        region = index.text[start:end]
+        return any(p.search(region) for p in self.not_patterns)
+
+    def run(
+        self,
+        snapshot: Snapshot,
+        index: LineIndex,
+        file_vars: Mapping[str, Any],
+        persona_vars: Mapping[str, Any],
+    ) -> Iterator[Finding]:
+        rule = self.rule
+        for match in self._matches(snapshot, index):
+            if self._excluded(match, index):
+                continue
+            line, column = index.position(match.start)
+            match_vars = {
+                "text": snapshot.text[match.start : match.end],
+                "line": line + 1,
+                "column": column + 1,
+                "lines": match.lines,
+                "captures": match.captures,
+            }
+            if self.condition is not None and not self.condition.evaluate(
+                {
+                    "file": file_vars,
+                    "match": match_vars,
+                    "persona": persona_vars,
+                    "parameters": rule.parameters,
+                }
+            ):
+                continue
+            values = {
+                **match.captures,
+                **{f"match.captures.{k}": v for k, v in match.captures.items()},
+            }
+            values.update({f"parameters.{k}": str(v) for k, v in rule.parameters.items()})
+            values.update(
+                {
+                    "match.text": snapshot.text[match.start : match.end],
+                    "match.lines": str(match.lines),
+                    "match.line": str(line + 1),
+                    "rule.name": rule.name,
+                    "rule.id": rule.id,
+                }
+            )
+            values.update({f"file.{k}": str(v) for k, v in file_vars.items() if k != "head"})
+            message = _render(rule.message or rule.name, values)
+            fix = None
+            if rule.fix is not None:
+                replacement = _render(rule.fix, values)
+                start, end = match.fix_range
+                fix = Fix(
+                    index.span(start, end),
+                    replacement,
+                    rule.applicability,
+                    _fix_title(snapshot.text[start:end], replacement),
+                )
+            focus_start, focus_end = match.focus
+            if self.file_level:
+                span = Span(0, 0, 0, len(index.line_text(0)))
+            else:
+                span = index.span(focus_start, focus_end)
+            yield Finding(
+                rule.id,
+                rule.name,
+                rule.severity.value,
+                rule.type.value,
+                message,
+                span,
+                snapshot.path,
+                fix,
+                rule.url,
+                match.captures,
+            )
+
+
+def _fix_title(old: str, new: str) -> str:
+    if not new:
+        return f"Remove {old.strip()!r}" if old.strip() else "Remove the whitespace"
+    return f"Replace {old!r} with {new!r}" if len(old) + len(new) < 60 else "Apply the fix"
+
+
+def _captures(match: re.Match[str]) -> dict[str, str]:
+    return {name: value for name, value in match.groupdict().items() if value is not None}
+
+
+def _group_span(match: re.Match[str], name: str) -> tuple[int, int] | None:
+    if name in match.re.groupindex and match.group(name) is not None:
+        return match.span(name)
+    return None
+
+
+def _focus(match: re.Match[str]) -> tuple[int, int]:
+    focus = _group_span(match, "focus")
+    if focus is not None:
+        return focus
+    if match.re.groups >= 1 and not match.re.groupindex and match.group(1) is not None:
+        return match.span(1)  # detect-secrets' convention: group 1 is the secret
+    return match.span()
+
+
+def _fix_range(match: re.Match[str]) -> tuple[int, int]:
+    return _group_span(match, "fix") or _focus(match)
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" \t"))
+
+
+def _block_end(text: str, header: re.Match[str], language: str, index: LineIndex) -> int:
+    """Where the block that ``header`` opens ends: by indentation (Python, YAML) or at the
+    brace matching the first '{' after the header."""
+    if language in INDENT_BLOCKS:
+        first, _ = index.position(header.start())
+        base = _indent(index.line_text(first))
+        last = first
+        # The header may continue over several lines (a long signature): skip to its colon.
+        line = first + 1
+        while line < index.line_count:
+            content = index.line_text(line)
+            if content.strip():
+                if _indent(content) <= base and not content.lstrip().startswith((")", "]", "}")):
+                    break
+                last = line
+            line += 1
+        return index.starts[last] + len(index.line_text(last))
+    opening = text.find("{", header.end())
+    if opening < 0:
+        return header.end()
+    depth = 0
+    position = opening
+    quote: str | None = None
+    while position < len(text):
+        char = text[position]
+        if quote is not None:
+            if char == "\\":
+                position += 1
+            elif char == quote:
+                quote = None
+        elif char in "\"'`":
+            quote = char
+        elif text.startswith("//", position):
+            newline = text.find("\n", position)
+            position = len(text) if newline < 0 else newline
+            continue
+        elif char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth == 0:
+                return position + 1
+        position += 1
+    return len(text)
+
+
+def file_variables(snapshot: Snapshot, index: LineIndex) -> dict[str, Any]:
+    head = "\n".join(index.line_text(i) for i in range(min(HEAD_LINES, index.line_count)))
+    return {
+        "path": snapshot.path,
+        "language": snapshot.language,
+        "size": len(snapshot.text.encode("utf-8", "surrogatepass")),
+        "line_count": index.line_count,
+        "head": head,
+    }
+
+
+@dataclass
+class CheckResult:
+    findings: list[Finding]
+    failures: list[RuleFailure]
+    duration: float
+
+
+class Engine:
+    """Runs a set of compiled rules; rules are grouped per language once, on first use."""
+
+    def __init__(self, rules: Sequence[CompiledRule]) -> None:
+        self.rules = list(rules)
+        self._by_language: dict[str, list[CompiledRule]] = {}
+
+    def _for_language(self, language: str) -> list[CompiledRule]:
+        rules = self._by_language.get(language)
+        if rules is None:
+            rules = [r for r in self.rules if applies(r.rule.languages, language)]
+            self._by_language[language] = rules
+        return rules
+
+    def check(
+        self,
+        snapshot: Snapshot,
+        persona: str | None = None,
+        permissions: Sequence[str] = (),
+    ) -> CheckResult:
+        began = time.perf_counter()
+        findings: list[Finding] = []
+        failures: list[RuleFailure] = []
+        index = LineIndex(snapshot.text)
+        file_vars = file_variables(snapshot, index)
+        persona_vars = {"name": persona or "", "permissions": list(permissions)}
+        for compiled in self._for_language(snapshot.language):
+            if not compiled.applies_to(snapshot.path, snapshot.language, persona):
+                continue
+            try:
+                findings.extend(compiled.run(snapshot, index, file_vars, persona_vars))
+            except (ConditionError, RecursionError, ValueError, TypeError) as error:
+                failures.append(RuleFailure(compiled.rule.id, snapshot.path, str(error)))
+        findings.sort(key=lambda f: (f.span.line, f.span.column, f.rule_id))
+        return CheckResult(findings, failures, time.perf_counter() - began)
