@@ -84,7 +84,10 @@ def test_two_workspace_files_defining_one_persona(workspace: Path, write: WriteF
 
 
 def test_rules_from_config_and_rule_files(workspace: Path, write: WriteFile) -> None:
-    write(".wave/config.yaml", "rules:\n  - {id: no-todo, name: No TODO, type: quality, pattern-regex: TODO}\n")
+    write(
+        ".wave/config.yaml",
+        "rules:\n  - {id: no-todo, name: No TODO, type: quality, pattern-regex: TODO}\n",
+    )
     write(
         ".wave/rules/security.yaml",
         "rules:\n  - {id: no-eval, name: No eval, type: security, severity: critical, pattern-regex: eval}\n  - {id: no-todo, name: Again, type: quality, pattern-regex: x}\n",

@@ -53,6 +53,26 @@ def build_parser() -> argparse.ArgumentParser:
     lsp = commands.add_parser("lsp", help="run the language server (stdio by default)")
     _add_lsp_arguments(lsp)
 
+    check_files = commands.add_parser(
+        "check",
+        help="run the validation rules over files (text, JSON or SARIF)",
+        description="Run the validation rules (built-in packs and the workspace's) over PATHS "
+        "(default: the root), honouring .gitignore. Exit 0 when nothing at or above --fail-on "
+        "was found, 1 when something was, 2 on a usage or configuration error.",
+    )
+    check_files.add_argument("paths", nargs="*", type=Path, metavar="PATHS")
+    check_files.add_argument(
+        "--root", type=Path, default=Path(), help="workspace root (default: .)"
+    )
+    check_files.add_argument("--format", choices=["text", "json", "sarif"], default="text")
+    check_files.add_argument(
+        "--fail-on",
+        choices=["info", "warning", "error", "critical"],
+        default="error",
+        help="the lowest severity that fails the run (default: error)",
+    )
+    check_files.add_argument("--persona", help="the active persona (for persona-scoped rules)")
+
     config = commands.add_parser("config", help="work with the workspace's .wave/ configuration")
     config_commands = config.add_subparsers(dest="config_command", metavar="SUBCOMMAND")
     check = config_commands.add_parser(
@@ -125,6 +145,73 @@ def _config_check(root: Path, output_format: str) -> int:
     return EXIT_OK if workspace.ok else EXIT_PROBLEMS
 
 
+def _check(arguments: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from wave_lsp.config.workspace import load_workspace
+    from wave_lsp.validation.engine import Engine
+    from wave_lsp.validation.models import ValidationSeverity
+    from wave_lsp.validation.report import at_or_above, build_report, format_text
+    from wave_lsp.validation.runner import check_files
+    from wave_lsp.validation.sarif import to_sarif
+
+    root: Path = arguments.root
+    if not root.is_dir():
+        print(f"wave check: --root {root}: not a directory", file=sys.stderr)
+        return EXIT_USAGE
+    missing = [p for p in arguments.paths if not (p if p.is_absolute() else root / p).exists()]
+    if missing:
+        print(f"wave check: no such file or directory: {missing[0]}", file=sys.stderr)
+        return EXIT_USAGE
+    workspace = load_workspace(root, display_root=Path.cwd().resolve())
+    if not workspace.ok:
+        for problem in workspace.problems:
+            print(problem.format(), file=sys.stderr)
+        print("wave check: fix the configuration first (see `wave config check`)", file=sys.stderr)
+        return EXIT_USAGE
+    persona_name = arguments.persona or workspace.config.security.personas.default_persona
+    if persona_name not in workspace.personas:
+        print(f"wave check: --persona {persona_name}: no such persona", file=sys.stderr)
+        return EXIT_USAGE
+    persona = workspace.personas[persona_name].value
+    rules = list(workspace.rules.values())
+    result = check_files(
+        root,
+        Engine(rules),
+        arguments.paths,
+        persona=persona.name,
+        permissions=persona.security_context.permissions,
+    )
+    if arguments.format == "text":
+        for finding in result.findings:
+            print(format_text(finding))
+        for failure in result.failures:
+            print(
+                f"{failure.path}: rule {failure.rule_id} failed: {failure.message}", file=sys.stderr
+            )
+    elif arguments.format == "json":
+        report = build_report(
+            str(root.resolve()),
+            rules,
+            result.findings,
+            result.failures,
+            timedelta(seconds=result.duration),
+        )
+        print(report.model_dump_json(indent=2))
+    else:
+        sarif = to_sarif(root.resolve().as_uri() + "/", rules, result.findings)
+        print(json.dumps(sarif, indent=2))
+    threshold = ValidationSeverity(arguments.fail_on)
+    failing = [f for f in result.findings if at_or_above(f, threshold)]
+    print(
+        f"wave: {len(result.files)} files checked with {len(rules)} rules in "
+        f"{result.duration * 1000:.0f} ms: {len(result.findings)} findings, "
+        f"{len(failing)} at or above {threshold.value}",
+        file=sys.stderr,
+    )
+    return EXIT_PROBLEMS if failing else EXIT_OK
+
+
 def _schema(name: str | None, write: bool, check: bool, directory: Path) -> int:
     from wave_lsp.config import schema_export
 
@@ -159,6 +246,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if arguments.command == "lsp":
             return _lsp(arguments)
+        if arguments.command == "check":
+            return _check(arguments)
         if arguments.command == "config":
             if arguments.config_command == "check":
                 return _config_check(arguments.root, arguments.format)

@@ -73,6 +73,8 @@ class WaveWorkspace:
 
 TextReader = Callable[[Path], str]
 
+_BUILTIN_DOCUMENTS: dict[Path, YamlDocument] = {}
+
 
 class WorkspaceLoader:
     """Reads and checks one workspace. Create one per load; it is not reused."""
@@ -130,11 +132,18 @@ class WorkspaceLoader:
         return sorted(found)
 
     def _parse(self, path: Path) -> YamlDocument | None:
+        builtin = path.is_relative_to(BUILTIN_DIR) and self.display_root is None
+        if builtin and path in _BUILTIN_DOCUMENTS:
+            # Built-in files are package data: parsed once per process. Documents are only read.
+            self.files.append(self._display(path))
+            return _BUILTIN_DOCUMENTS[path]
         text = self._read(path)
         if text is None:
             return None
         try:
             document = parse_yaml(text, self._display(path))
+            if builtin and not document.problems:
+                _BUILTIN_DOCUMENTS[path] = document
         except YamlSyntaxError as error:
             self.problems.append(error.problem)
             return None

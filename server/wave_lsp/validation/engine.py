@@ -167,12 +167,7 @@ class CompiledRule:
         self.not_patterns = [
             _compile(p, parameters, "pattern-not-regex") for p in rule.pattern_not_regex
         ]
-        kinds = bool(self.patterns) + (self.block is not None)
-        if kinds > 1:
-            raise RuleError(
-                "pattern-block", "a rule matches with patterns or with pattern-block, not both"
-            )
-        self.file_level = kinds == 0
+        self.file_level = not self.patterns and self.block is None
         self.condition = Condition(rule.condition) if rule.condition.strip() else None
         if self.file_level and self.condition is None:
             raise RuleError(
@@ -241,8 +236,12 @@ class CompiledRule:
             yield _Match(0, 0, (0, 0), (0, 0), {}, index.line_count)
             return
         if self.block is not None:
+            regions: list[tuple[int, int]] = []
             for header in self.block.finditer(text):
                 end = _block_end(text, header, snapshot.language, index)
+                if self.patterns:
+                    regions.append((header.end(), end))
+                    continue
                 first, _ = index.position(header.start())
                 last, _ = index.position(max(end - 1, header.start()))
                 yield _Match(
@@ -253,21 +252,20 @@ class CompiledRule:
                     _captures(header),
                     last - first + 1,
                 )
+            # Patterns inside blocks (`+=` inside a loop): each match once, where blocks nest.
+            seen: set[tuple[int, int]] = set()
+            for region_start, region_end in regions:
+                for pattern in self.patterns:
+                    for match in pattern.finditer(text, region_start, region_end):
+                        if match.span() not in seen:
+                            seen.add(match.span())
+                            yield _regex_match(match, index)
             return
         for pattern in self.patterns:
             for match in pattern.finditer(text):
                 if match.end() == match.start() and not match.groupdict():
                     continue
-                first, _ = index.position(match.start())
-                last, _ = index.position(match.end())
-                yield _Match(
-                    match.start(),
-                    match.end(),
-                    _focus(match),
-                    _fix_range(match),
-                    _captures(match),
-                    last - first + 1,
-                )
+                yield _regex_match(match, index)
 
     def _excluded(self, match: _Match, index: LineIndex) -> bool:
         if not self.not_patterns:
@@ -352,6 +350,19 @@ class CompiledRule:
             )
 
 
+def _regex_match(match: re.Match[str], index: LineIndex) -> _Match:
+    first, _ = index.position(match.start())
+    last, _ = index.position(match.end())
+    return _Match(
+        match.start(),
+        match.end(),
+        _focus(match),
+        _fix_range(match),
+        _captures(match),
+        last - first + 1,
+    )
+
+
 def _fix_title(old: str, new: str) -> str:
     if not new:
         return f"Remove {old.strip()!r}" if old.strip() else "Remove the whitespace"
@@ -369,7 +380,7 @@ def _group_span(match: re.Match[str], name: str) -> tuple[int, int] | None:
 
 
 def _focus(match: re.Match[str]) -> tuple[int, int]:
-    focus = _group_span(match, "focus")
+    focus = _group_span(match, "focus") or _group_span(match, "fix")
     if focus is not None:
         return focus
     if match.re.groups >= 1 and not match.re.groupindex and match.group(1) is not None:
