@@ -34,7 +34,32 @@ class RuleSource:
 Placed = tuple[YamlDocument | None, DataProblem]
 
 
+def _pin_example_parameters(rule: dict[str, Any]) -> dict[str, Any]:
+    """Examples describe a rule as its author wrote it: when an override changes parameters
+    but keeps the examples, the examples still run with the author's parameters."""
+    parameters = rule.get("parameters")
+    examples = rule.get("examples")
+    if not isinstance(parameters, dict) or not parameters or not isinstance(examples, dict):
+        return rule
+    pinned: dict[str, Any] = {}
+    for kind, items in examples.items():
+        if not isinstance(items, list):
+            pinned[kind] = items
+            continue
+        pinned[kind] = [
+            {"text": item, "parameters": dict(parameters)}
+            if isinstance(item, str)
+            else {**item, "parameters": {**parameters, **(item.get("parameters") or {})}}
+            if isinstance(item, dict)
+            else item
+            for item in items
+        ]
+    return {**rule, "examples": pinned}
+
+
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    if "parameters" in override and "examples" not in override:
+        base = _pin_example_parameters(base)
     merged = copy.deepcopy(base)
     for key, value in override.items():
         if key == "parameters" and isinstance(value, dict) and isinstance(merged.get(key), dict):
