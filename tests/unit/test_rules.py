@@ -106,7 +106,7 @@ def test_unsound_rules_are_refused_at_their_place(
     problem = problems[0]
     assert fragment in problem.message
     assert (problem.line, problem.column) == (line, column)
-    rule_id = body.split("id: ")[1].split("\n")[0]
+    rule_id = body.split("id: ")[1].split("\n", maxsplit=1)[0]
     assert rule_id not in loaded.rules
     assert "security.eval" in loaded.rules  # the other rules still load
 
