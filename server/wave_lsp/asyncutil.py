@@ -23,15 +23,19 @@ class Debouncer:
         self._waiting: dict[Hashable, asyncio.Task[None]] = {}
         self._running: set[asyncio.Task[None]] = set()
 
-    def schedule(self, key: Hashable, job: Callable[[], Awaitable[None]]) -> None:
+    def schedule(
+        self, key: Hashable, job: Callable[[], Awaitable[None]], delay: float | None = None
+    ) -> None:
+        """Run ``job`` after ``delay`` (default: the debouncer's) unless rescheduled first."""
         pending = self._waiting.pop(key, None)
         if pending is not None:
             pending.cancel()
-        task = asyncio.get_running_loop().create_task(self._run(key, job))
+        wait = self.delay if delay is None else delay
+        task = asyncio.get_running_loop().create_task(self._run(key, job, wait))
         self._waiting[key] = task
 
-    async def _run(self, key: Hashable, job: Callable[[], Awaitable[None]]) -> None:
-        await asyncio.sleep(self.delay)
+    async def _run(self, key: Hashable, job: Callable[[], Awaitable[None]], delay: float) -> None:
+        await asyncio.sleep(delay)
         current = asyncio.current_task()
         if self._waiting.get(key) is current:
             del self._waiting[key]

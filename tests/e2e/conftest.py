@@ -89,9 +89,29 @@ async def wait_for_diagnostics(
     predicate: Callable[[list[types.Diagnostic]], bool],
     within: float = 15.0,
 ) -> list[types.Diagnostic]:
-    """Wait until the diagnostics published for a document satisfy ``predicate``."""
+    """Wait until the document's diagnostics satisfy ``predicate``: published ones for a push
+    client, pulled (textDocument/diagnostic) for a client that pulls, as Neovim 0.11 does."""
+    capabilities = client.capabilities
+    pulls = bool(
+        capabilities and capabilities.text_document and capabilities.text_document.diagnostic
+    )
+
+    async def pull() -> list[types.Diagnostic]:
+        while True:
+            report = await client.text_document_diagnostic_async(
+                types.DocumentDiagnosticParams(
+                    text_document=types.TextDocumentIdentifier(uri=document_uri)
+                )
+            )
+            assert isinstance(report, types.RelatedFullDocumentDiagnosticReport)
+            client.diagnostics[document_uri] = report.items
+            if predicate(list(report.items)):
+                return list(report.items)
+            await asyncio.sleep(0.05)
 
     async def wait() -> list[types.Diagnostic]:
+        if pulls:
+            return await pull()
         while True:
             current = list(client.diagnostics.get(document_uri, []))
             if document_uri in client.diagnostics and predicate(current):

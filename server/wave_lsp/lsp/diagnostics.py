@@ -12,9 +12,15 @@ Publish = Callable[[types.PublishDiagnosticsParams], None]
 
 
 class DiagnosticStore:
+    """In push mode every change is published; in pull mode (the client asks with
+    textDocument/diagnostic) changes are only kept, and ``on_pull_change`` may ask the client to
+    pull again (workspace/diagnostic/refresh)."""
+
     def __init__(self, publish: Publish) -> None:
         self._publish = publish
         self._by_uri: dict[str, dict[str, list[types.Diagnostic]]] = defaultdict(dict)
+        self.pull = False
+        self.on_pull_change: Callable[[], None] | None = None
 
     def set(
         self,
@@ -24,6 +30,10 @@ class DiagnosticStore:
         version: int | None = None,
     ) -> None:
         self._by_uri[uri][source] = list(diagnostics)
+        if self.pull:
+            if self.on_pull_change is not None:
+                self.on_pull_change()
+            return
         self._publish(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=self.get(uri), version=version)
         )

@@ -4,6 +4,7 @@ entry point that serves over stdio or TCP."""
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
@@ -14,6 +15,7 @@ from wave_lsp.config.client_settings import ClientSettings
 from wave_lsp.lsp.diagnostics import DiagnosticStore
 from wave_lsp.lsp.features.base import Feature
 from wave_lsp.lsp.log import ClientLogHandler, configure_logging
+from wave_lsp.lsp.workspaces import WorkspaceConfigs
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +34,20 @@ class WaveLanguageServer(LanguageServer):
         self.diagnostics = DiagnosticStore(self.text_document_publish_diagnostics)
         self.features: list[Feature] = []
         self.log_handler: ClientLogHandler | None = None
+        self.workspace_configs = WorkspaceConfigs(self.folder_paths, self.settings_layers)
+
+    def folder_paths(self) -> list[Path]:
+        """The workspace folders (and the root URI), as paths."""
+        from wave_lsp.lsp.convert import path_of
+
+        try:
+            workspace = self.workspace
+        except RuntimeError:
+            return []
+        uris = [folder.uri for folder in workspace.folders.values()]
+        if workspace.root_uri:
+            uris.append(workspace.root_uri)
+        return [p for uri in uris if (p := path_of(uri)) is not None]
 
     def settings_layers(self) -> list[tuple[str, dict[str, Any]]]:
         """The configuration layers the editor sends, lowest first."""

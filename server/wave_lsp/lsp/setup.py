@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from lsprotocol import types
@@ -13,12 +13,18 @@ from lsprotocol import types
 from wave_lsp.config.client_settings import SETTINGS_SECTION, parse_client_settings
 from wave_lsp.lsp.features.base import Feature
 from wave_lsp.lsp.features.config_diagnostics import ConfigDiagnostics
+from wave_lsp.lsp.features.rule_diagnostics import FIX_ALL_KIND, RuleDiagnostics
+from wave_lsp.lsp.features.validate_workspace import ValidateWorkspace
 from wave_lsp.lsp.log import set_level
 from wave_lsp.lsp.server import WaveLanguageServer
 
 logger = logging.getLogger(__name__)
 
-FEATURES: list[Callable[[WaveLanguageServer], Feature]] = [ConfigDiagnostics]
+FEATURES: list[Callable[[WaveLanguageServer], Feature]] = [
+    ConfigDiagnostics,
+    RuleDiagnostics,
+    ValidateWorkspace,
+]
 
 
 def _each(server: WaveLanguageServer, hook: str, *args: Any) -> None:
@@ -68,6 +74,15 @@ def _apply_settings(server: WaveLanguageServer) -> None:
     if server.settings.log_level is not None:
         set_level(server.settings.log_level.value)
     _each(server, "settings_changed")
+
+
+def _register_command(
+    server: WaveLanguageServer, name: str, handler: Callable[..., Awaitable[Any]]
+) -> None:
+    async def command(*arguments: Any) -> Any:
+        return await handler(*arguments)
+
+    server.command(name)(command)
 
 
 def register(server: WaveLanguageServer) -> None:
@@ -134,6 +149,43 @@ def register(server: WaveLanguageServer) -> None:
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def did_change_watched_files(params: types.DidChangeWatchedFilesParams) -> None:
         _each(server, "files_changed", [change.uri for change in params.changes])
+
+    @server.feature(
+        types.TEXT_DOCUMENT_CODE_ACTION,
+        types.CodeActionOptions(
+            code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL_KIND],
+            resolve_provider=False,
+        ),
+    )
+    def code_action(params: types.CodeActionParams) -> list[types.CodeAction] | None:
+        actions: list[types.CodeAction] = []
+        for feature in server.features:
+            try:
+                actions.extend(feature.code_actions(params))
+            except Exception:
+                logger.exception("feature %s failed in code_actions", feature.name)
+        return actions or None
+
+    @server.feature(
+        types.TEXT_DOCUMENT_DIAGNOSTIC,
+        types.DiagnosticOptions(
+            identifier="wave", inter_file_dependencies=True, workspace_diagnostics=False
+        ),
+    )
+    async def diagnostic(
+        params: types.DocumentDiagnosticParams,
+    ) -> types.RelatedFullDocumentDiagnosticReport:
+        uri = params.text_document.uri
+        for feature in server.features:
+            try:
+                await feature.settle(uri)
+            except Exception:
+                logger.exception("feature %s failed in settle", feature.name)
+        return types.RelatedFullDocumentDiagnosticReport(items=server.diagnostics.get(uri))
+
+    for feature in server.features:
+        for name, handler in feature.commands().items():
+            _register_command(server, name, handler)
 
     @server.feature(types.SHUTDOWN)
     async def shutdown(params: None) -> None:

@@ -3,7 +3,8 @@ feature does not need is left as the default no-op."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.workspace import TextDocument
@@ -34,6 +35,17 @@ class Feature:
 
     def files_changed(self, uris: list[str]) -> None:
         """Files changed on disk (``workspace/didChangeWatchedFiles``)."""
+
+    def commands(self) -> dict[str, Callable[..., Awaitable[Any]]]:
+        """``workspace/executeCommand`` handlers this feature provides, by command name."""
+        return {}
+
+    def code_actions(self, params: types.CodeActionParams) -> list[types.CodeAction]:
+        """Actions for a range: read stored state only, never compute."""
+        return []
+
+    async def settle(self, uri: str) -> None:
+        """Wait for work in flight on ``uri`` (so that a pull request sees its results)."""
 
     def settings_changed(self) -> None:
         """The client's settings (or the workspace folders) changed."""

@@ -24,6 +24,7 @@ from wave_lsp.lsp.features.base import Feature
 
 if TYPE_CHECKING:
     from wave_lsp.config.problems import Problem
+    from wave_lsp.config.workspace import WaveWorkspace
     from wave_lsp.lsp.server import WaveLanguageServer
 
 logger = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ class ConfigDiagnostics(Feature):
         self._generation: dict[Path, int] = {}
         self._published: dict[Path, int] = {}
         self._reported_settings: set[str] = set()
+        self._settled: dict[Path, asyncio.Event] = {}
 
     # -- events ----------------------------------------------------------------------------
 
@@ -129,7 +131,17 @@ class ConfigDiagnostics(Feature):
                 found.append(_Snapshot(uri, path, document.version, document.source))
         return found
 
+    async def settle(self, uri: str) -> None:
+        root = self._root_of(uri)
+        event = self._settled.get(root) if root is not None else None
+        if event is not None:
+            try:
+                await asyncio.wait_for(event.wait(), 30)
+            except TimeoutError:
+                logger.warning("configuration check of %s did not settle in 30 s", root)
+
     def schedule(self, root: Path) -> None:
+        self._settled.setdefault(root, asyncio.Event()).clear()
         self._generation[root] = self._generation.get(root, 0) + 1
         generation = self._generation[root]
         self.debouncer.schedule(root, lambda: self.check(root, generation))
@@ -138,12 +150,15 @@ class ConfigDiagnostics(Feature):
         snapshots = self._snapshots(root)
         overlay = {s.path: s.text for s in snapshots}
         layers = self.server.settings_layers()
-        by_uri, settings_problems = await asyncio.to_thread(
+        by_uri, settings_problems, workspace = await asyncio.to_thread(
             _check_workspace, root, overlay, layers, snapshots
         )
         if generation < self._published.get(root, 0):
             return  # a newer check has already published
+        if generation == self._generation.get(root):
+            self._settled[root].set()
         self._published[root] = generation
+        self.server.workspace_configs.put(root, workspace)
         self._publish(by_uri, settings_problems, snapshots)
 
     def _publish(
@@ -174,7 +189,7 @@ def _check_workspace(
     overlay: dict[Path, str],
     layers: list[tuple[str, dict[str, Any]]],
     snapshots: list[_Snapshot],
-) -> tuple[dict[str, list[Problem]], list[Problem]]:
+) -> tuple[dict[str, list[Problem]], list[Problem], WaveWorkspace]:
     """On a worker thread: load the workspace and sort its problems by open document."""
     # Imported here, off the event loop, so that starting the server does not pay for the
     # models of every configuration file before a .wave/ document is opened.
@@ -190,4 +205,4 @@ def _check_workspace(
             settings_problems.append(problem)
         elif (uri := uri_by_path.get(problem.path)) is not None:
             by_uri.setdefault(uri, []).append(problem)
-    return by_uri, settings_problems
+    return by_uri, settings_problems, workspace

@@ -1,0 +1,206 @@
+"""Validation-rule findings on open documents: checked on a worker thread after a per-document
+debounce (at once on open), versioned so that a stale result is never published, served by push
+or by pull. Quick fixes and "fix all" read the stored findings; they never run the engine."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lsprotocol import types
+from pygls.workspace import TextDocument
+
+from wave_lsp.asyncutil import Debouncer
+from wave_lsp.lsp.convert import finding_to_diagnostic, fix_to_edit, path_of, workspace_edit
+from wave_lsp.lsp.features.base import Feature
+
+if TYPE_CHECKING:
+    from wave_lsp.lsp.server import WaveLanguageServer
+    from wave_lsp.validation.engine import Finding
+
+logger = logging.getLogger(__name__)
+
+SOURCE = "wave-rules"
+FIX_ALL_KIND = "source.fixAll.wave"
+
+
+@dataclass(frozen=True)
+class StoredFindings:
+    version: int | None
+    lines: list[str]
+    findings: list[Finding]
+
+
+def _check(
+    server: WaveLanguageServer, path: Path, text: str, language_id: str | None
+) -> list[Finding]:
+    """On a worker thread: find the workspace, load its rules if needed, run the engine."""
+    from wave_lsp.validation.engine import Snapshot
+
+    configs = server.workspace_configs
+    root = configs.root_for(path)
+    loaded = configs.get_blocking(root)
+    try:
+        relative = path.relative_to(root).as_posix()
+    except ValueError:
+        relative = path.as_posix()
+    persona, permissions = loaded.persona(server.settings.persona)
+    snapshot = Snapshot.of(relative, text, language_id or None)
+    result = loaded.engine.check(snapshot, persona, permissions)
+    for failure in result.failures:
+        logger.warning("rule %s failed on %s: %s", failure.rule_id, failure.path, failure.message)
+    return [_with_path(finding, str(path)) for finding in result.findings]
+
+
+def _with_path(finding: Finding, path: str) -> Finding:
+    from dataclasses import replace
+
+    return replace(finding, path=path)
+
+
+class RuleDiagnostics(Feature):
+    name = "rule-diagnostics"
+
+    def __init__(self, server: WaveLanguageServer) -> None:
+        super().__init__(server)
+        self.debouncer = Debouncer(0.15)
+        self.stored: dict[str, StoredFindings] = {}
+        self._settled: dict[str, asyncio.Event] = {}
+        server.workspace_configs.listeners.append(self._config_changed)
+
+    # -- events ----------------------------------------------------------------------------
+
+    def initialize(self, params: types.InitializeParams) -> None:
+        store = self.server.diagnostics
+        store.pull = self.server.client_supports("text_document.diagnostic")
+        if store.pull and self.server.client_supports("workspace.diagnostics.refresh_support"):
+            store.on_pull_change = self._request_refresh
+
+    def _request_refresh(self) -> None:
+        self.server.workspace_diagnostic_refresh(None)
+
+    def did_open(self, document: TextDocument) -> None:
+        self.schedule(document.uri, delay=0.0)
+
+    def did_change(self, document: TextDocument) -> None:
+        self.schedule(document.uri)
+
+    def did_close(self, uri: str) -> None:
+        self.stored.pop(uri, None)
+        self._settled.pop(uri, None)
+        self.server.diagnostics.clear(SOURCE, uri)
+
+    def settings_changed(self) -> None:
+        self.debouncer.delay = self.server.settings.debounce_ms / 1000
+        for uri in list(self.server.workspace.text_documents):
+            self.schedule(uri)
+
+    def files_changed(self, uris: list[str]) -> None:
+        self.server.workspace_configs.invalidate()
+
+    def _config_changed(self, root: Path) -> None:
+        for uri in list(self.server.workspace.text_documents):
+            path = path_of(uri)
+            if path is not None and path.is_relative_to(root):
+                self.schedule(uri)
+
+    async def shutdown(self) -> None:
+        await self.debouncer.close()
+
+    async def settle(self, uri: str) -> None:
+        event = self._settled.get(uri)
+        if event is not None:
+            try:
+                await asyncio.wait_for(event.wait(), 30)
+            except TimeoutError:
+                logger.warning("diagnostics for %s did not settle in 30 s", uri)
+
+    # -- checking --------------------------------------------------------------------------
+
+    def schedule(self, uri: str, delay: float | None = None) -> None:
+        event = self._settled.setdefault(uri, asyncio.Event())
+        event.clear()
+        self.debouncer.schedule(uri, lambda: self.check(uri), delay)
+
+    async def check(self, uri: str) -> None:
+        document = self.server.workspace.text_documents.get(uri)
+        path = path_of(uri)
+        if document is None or path is None:
+            self._mark_settled(uri)
+            return
+        version, text = document.version, document.source
+        findings = await asyncio.to_thread(_check, self.server, path, text, document.language_id)
+        current = self.server.workspace.text_documents.get(uri)
+        if current is None or current.version != version:
+            return  # stale: a newer check is scheduled (or the document closed)
+        lines = text.splitlines(keepends=True)
+        self.stored[uri] = StoredFindings(version, lines, findings)
+        codec = current.position_codec
+        diagnostics = [finding_to_diagnostic(f, lines, codec) for f in findings]
+        self.server.diagnostics.set(SOURCE, uri, diagnostics, version)
+        self._mark_settled(uri)
+
+    def _mark_settled(self, uri: str) -> None:
+        event = self._settled.get(uri)
+        if event is not None:
+            event.set()
+
+    # -- fixes -----------------------------------------------------------------------------
+
+    def code_actions(self, params: types.CodeActionParams) -> list[types.CodeAction]:
+        uri = params.text_document.uri
+        stored = self.stored.get(uri)
+        document = self.server.workspace.text_documents.get(uri)
+        if stored is None or document is None or document.version != stored.version:
+            return []
+        only = params.context.only
+        codec = document.position_codec
+        document_changes = self.server.client_supports("workspace.workspace_edit.document_changes")
+        actions: list[types.CodeAction] = []
+        wants_quickfix = only is None or any(
+            kind == types.CodeActionKind.QuickFix or kind.startswith("quickfix") for kind in only
+        )
+        if wants_quickfix:
+            selected = codec.range_from_client_units(stored.lines, params.range)
+            for finding in stored.findings:
+                if finding.fix is None or not _overlaps(
+                    finding, selected.start.line, selected.end.line
+                ):
+                    continue
+                edit = fix_to_edit(finding.fix, stored.lines, codec)
+                unsafe = finding.fix.applicability == "unsafe"
+                title = f"{finding.fix.title} ({finding.rule_id})"
+                actions.append(
+                    types.CodeAction(
+                        title=f"{title} [unsafe fix]" if unsafe else title,
+                        kind=types.CodeActionKind.QuickFix,
+                        diagnostics=[finding_to_diagnostic(finding, stored.lines, codec)],
+                        edit=workspace_edit(uri, stored.version, [edit], document_changes),
+                        is_preferred=not unsafe,
+                    )
+                )
+        wants_fix_all = (
+            only is not None and any(FIX_ALL_KIND.startswith(kind) for kind in only)
+        ) or only is None
+        if wants_fix_all:
+            from wave_lsp.validation.fixes import safe_fixes
+
+            fixes = safe_fixes(stored.findings)
+            if fixes:
+                edits = [fix_to_edit(fix, stored.lines, codec) for fix in fixes]
+                actions.append(
+                    types.CodeAction(
+                        title=f"Fix all safe Wave problems ({len(fixes)})",
+                        kind=FIX_ALL_KIND,
+                        edit=workspace_edit(uri, stored.version, edits, document_changes),
+                    )
+                )
+        return actions
+
+
+def _overlaps(finding: Finding, first_line: int, last_line: int) -> bool:
+    span = finding.span
+    return span.line <= last_line and span.end_line >= first_line
