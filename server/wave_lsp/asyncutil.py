@@ -59,3 +59,44 @@ class Debouncer:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+
+
+class Coalescer:
+    """Run a job for a key at once when none is running; requests that arrive while it runs
+    are folded into one more run after it. A burst of 50 edits costs at most two runs, and the
+    first starts without waiting (no debounce delay on the result)."""
+
+    def __init__(self) -> None:
+        self._running: dict[Hashable, asyncio.Task[None]] = {}
+        self._again: dict[Hashable, Callable[[], Awaitable[None]]] = {}
+
+    def schedule(self, key: Hashable, job: Callable[[], Awaitable[None]]) -> None:
+        if key in self._running:
+            self._again[key] = job
+            return
+        self._running[key] = asyncio.get_running_loop().create_task(self._run(key, job))
+
+    async def _run(self, key: Hashable, job: Callable[[], Awaitable[None]]) -> None:
+        try:
+            while True:
+                try:
+                    await job()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    logger.exception("background job for %s failed", key)
+                next_job = self._again.pop(key, None)
+                if next_job is None:
+                    return
+                job = next_job
+        finally:
+            self._running.pop(key, None)
+
+    async def close(self) -> None:
+        tasks = list(self._running.values())
+        self._again.clear()
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task

@@ -3,7 +3,9 @@ entry point that serves over stdio or TCP."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,7 @@ class WaveLanguageServer(LanguageServer):
         self.diagnostics = DiagnosticStore(self.text_document_publish_diagnostics)
         self.features: list[Feature] = []
         self.log_handler: ClientLogHandler | None = None
+        self._background: set[asyncio.Task[None]] = set()
         self.workspace_configs = WorkspaceConfigs(self.folder_paths, self.settings_layers)
 
     def folder_paths(self) -> list[Path]:
@@ -57,6 +60,19 @@ class WaveLanguageServer(LanguageServer):
         if self.settings.config and self.settings is not self.init_settings:
             layers.append((WORKSPACE_CONFIGURATION_LAYER, self.settings.config))
         return layers
+
+    def loop_task(self, awaitable: Awaitable[Any]) -> None:
+        """Run ``awaitable`` in the background, keeping a reference and logging its failure."""
+
+        async def guarded() -> None:
+            try:
+                await awaitable
+            except Exception:
+                logger.exception("background task failed")
+
+        task = asyncio.get_running_loop().create_task(guarded())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     def show_message(self, message: str, kind: types.MessageType = types.MessageType.Info) -> None:
         self.window_show_message(types.ShowMessageParams(type=kind, message=message))

@@ -44,6 +44,7 @@ class WorkspaceConfigs:
         self._layers = layers
         self._loaded: dict[Path, Loaded] = {}
         self._lock = threading.Lock()
+        self._root_locks: dict[Path, threading.Lock] = {}
         self.listeners: list[Listener] = []
 
     def root_for(self, path: Path) -> Path:
@@ -62,10 +63,16 @@ class WorkspaceConfigs:
         cached = self._loaded.get(root)
         if cached is not None:
             return cached
-        from wave_lsp.config.workspace import load_workspace
+        with self._lock:
+            root_lock = self._root_locks.setdefault(root, threading.Lock())
+        with root_lock:  # a second thread asking for the same root waits for the first's load
+            cached = self._loaded.get(root)
+            if cached is not None:
+                return cached
+            from wave_lsp.config.workspace import load_workspace
 
-        workspace = load_workspace(root, settings_layers=self._layers())
-        return self._store(root, workspace)
+            workspace = load_workspace(root, settings_layers=self._layers())
+            return self._store(root, workspace)
 
     def _store(self, root: Path, workspace: WaveWorkspace) -> Loaded:
         from wave_lsp.validation.engine import Engine

@@ -40,7 +40,11 @@ class Condition:
         except ValueError as error:
             first = str(error).splitlines()[0]
             raise ConditionError(f"condition does not compile: {first}") from error
-        unknown = sorted(set(self._program.variables()) - VARIABLES)
+        self.variables = frozenset(self._program.variables())
+        self._functions = {
+            name: FUNCTIONS[name] for name in self._program.functions() if name in FUNCTIONS
+        }
+        unknown = sorted(self.variables - VARIABLES)
         if unknown:
             raise ConditionError(
                 f"condition uses unknown variable{'s' * (len(unknown) > 1)} "

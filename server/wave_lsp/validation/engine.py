@@ -5,6 +5,8 @@ findings. It never raises on bad input: a rule that fails on a document is repor
 from __future__ import annotations
 
 import bisect
+import functools
+import itertools
 import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -52,8 +54,18 @@ class LineIndex:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.starts = [0]
-        self.starts.extend(m.end() for m in re.finditer(r"\r\n|\n|\r", text))
+        if "\r" in text:
+            self.starts = [0]
+            self.starts.extend(m.end() for m in re.finditer(r"\r\n|\n|\r", text))
+        else:  # the common case, at C speed: LSP lines end at \n only (not at \x0c, \u2028, ...)
+            self.starts = list(
+                itertools.accumulate((len(line) + 1 for line in text.split("\n")), initial=0)
+            )[:-1]
+
+    @functools.cached_property
+    def lowered(self) -> str:
+        """The text in lower case, for the rules' keyword pre-filter (computed once)."""
+        return self.text.lower()
 
     def position(self, offset: int) -> tuple[int, int]:
         line = bisect.bisect_right(self.starts, offset) - 1
@@ -168,6 +180,11 @@ class CompiledRule:
             _compile(p, parameters, "pattern-not-regex") for p in rule.pattern_not_regex
         ]
         self.file_level = not self.patterns and self.block is None
+        self.keywords = [k.lower() for k in rule.keywords]
+        self._templated = bool(PLACEHOLDER.search(rule.message or "")) or bool(
+            PLACEHOLDER.search(rule.fix or "")
+        )
+        self._condition_reads_text = "match.text" in rule.condition
         self.condition = Condition(rule.condition) if rule.condition.strip() else None
         if self.file_level and self.condition is None:
             raise RuleError(
@@ -285,45 +302,50 @@ class CompiledRule:
         persona_vars: Mapping[str, Any],
     ) -> Iterator[Finding]:
         rule = self.rule
+        if self.keywords and not any(k in index.lowered for k in self.keywords):
+            return
+        message_template = rule.message or rule.name
+        templated = self._templated
+        static: dict[str, str] = {}
+        if templated:
+            static = {f"parameters.{k}": str(v) for k, v in rule.parameters.items()}
+            static.update({f"file.{k}": str(v) for k, v in file_vars.items() if k != "head"})
+            static.update({"rule.name": rule.name, "rule.id": rule.id})
+        context: dict[str, Any] = {}
+        if self.condition is not None:
+            available = {"file": file_vars, "persona": persona_vars, "parameters": rule.parameters}
+            context = {k: v for k, v in available.items() if k in self.condition.variables}
         for match in self._matches(snapshot, index):
             if self._excluded(match, index):
                 continue
             line, column = index.position(match.start)
-            match_vars = {
-                "text": snapshot.text[match.start : match.end],
-                "line": line + 1,
-                "column": column + 1,
-                "lines": match.lines,
-                "captures": match.captures,
-            }
-            if self.condition is not None and not self.condition.evaluate(
-                {
-                    "file": file_vars,
-                    "match": match_vars,
-                    "persona": persona_vars,
-                    "parameters": rule.parameters,
-                }
-            ):
-                continue
-            values = {
-                **match.captures,
-                **{f"match.captures.{k}": v for k, v in match.captures.items()},
-            }
-            values.update({f"parameters.{k}": str(v) for k, v in rule.parameters.items()})
-            values.update(
-                {
-                    "match.text": snapshot.text[match.start : match.end],
-                    "match.lines": str(match.lines),
-                    "match.line": str(line + 1),
-                    "rule.name": rule.name,
-                    "rule.id": rule.id,
-                }
-            )
-            values.update({f"file.{k}": str(v) for k, v in file_vars.items() if k != "head"})
-            message = _render(rule.message or rule.name, values)
+            if self.condition is not None:
+                if "match" in self.condition.variables:
+                    match_vars: dict[str, Any] = {
+                        "line": line + 1,
+                        "column": column + 1,
+                        "lines": match.lines,
+                        "captures": match.captures,
+                    }
+                    if self._condition_reads_text:
+                        match_vars["text"] = snapshot.text[match.start : match.end]
+                    context["match"] = match_vars
+                if not self.condition.evaluate(context):
+                    continue
+            if templated:
+                values = dict(static)
+                values.update(match.captures)
+                values.update({f"match.captures.{k}": v for k, v in match.captures.items()})
+                values["match.text"] = snapshot.text[match.start : match.end]
+                values["match.lines"] = str(match.lines)
+                values["match.line"] = str(line + 1)
+                message = _render(message_template, values)
+            else:
+                values = {}
+                message = message_template
             fix = None
             if rule.fix is not None:
-                replacement = _render(rule.fix, values)
+                replacement = _render(rule.fix, values) if templated else rule.fix
                 start, end = match.fix_range
                 fix = Fix(
                     index.span(start, end),
@@ -392,6 +414,12 @@ def _fix_range(match: re.Match[str]) -> tuple[int, int]:
     return _group_span(match, "fix") or _focus(match)
 
 
+@functools.cache
+def _block_ender(indent: int) -> re.Pattern[str]:
+    deeper = "{" + str(indent + 1) + "}"
+    return re.compile(r"\n(?![ \t]" + deeper + r")(?=[ \t]*[^\s)\]}])")
+
+
 def _indent(line: str) -> int:
     return len(line) - len(line.lstrip(" \t"))
 
@@ -402,17 +430,16 @@ def _block_end(text: str, header: re.Match[str], language: str, index: LineIndex
     if language in INDENT_BLOCKS:
         first, _ = index.position(header.start())
         base = _indent(index.line_text(first))
-        last = first
-        # The header may continue over several lines (a long signature): skip to its colon.
-        line = first + 1
-        while line < index.line_count:
-            content = index.line_text(line)
-            if content.strip():
-                if _indent(content) <= base and not content.lstrip().startswith((")", "]", "}")):
-                    break
-                last = line
-            line += 1
-        return index.starts[last] + len(index.line_text(last))
+        # The block ends before the first later line that has content, is indented no deeper
+        # than the header, and is not a closing bracket of a long header.
+        ender = _block_ender(base)
+        found = ender.search(
+            text, index.starts[first + 1] - 1 if first + 1 < index.line_count else len(text)
+        )
+        end = found.start() if found else len(text)
+        while end > header.end() and text[end - 1].isspace():
+            end -= 1
+        return end
     opening = text.find("{", header.end())
     if opening < 0:
         return header.end()

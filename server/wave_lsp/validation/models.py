@@ -98,6 +98,9 @@ class ValidationRule(WaveModel):
     pattern_block: str | None = Field(default=None, alias="pattern-block")
     """A regular expression for the header of a block (a function, a loop); the match covers
     the whole block, by indentation or braces, and `match.lines` is its length."""
+    keywords: list[str] = Field(default_factory=list)
+    """Words (case-insensitive) of which a file must contain one for the rule to run at all: a
+    fast pre-filter, as gitleaks does. Every match of the rule must contain one of them."""
     detector: str | None = None
     """A detect-secrets plugin, e.g. 'AWSKeyDetector', whose patterns find the matches."""
     message: str = ""

@@ -1,6 +1,7 @@
-"""Validation-rule findings on open documents: checked on a worker thread after a per-document
-debounce (at once on open), versioned so that a stale result is never published, served by push
-or by pull. Quick fixes and "fix all" read the stored findings; they never run the engine."""
+"""Validation-rule findings on open documents: checked on a worker thread at once, with edits
+that arrive during a check folded into one more check after it (a burst of edits costs at most
+two runs), versioned so that a stale result is never published, served by push or by pull.
+Quick fixes and "fix all" read the stored findings; they never run the engine."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 from pygls.workspace import TextDocument
 
-from wave_lsp.asyncutil import Debouncer
+from wave_lsp.asyncutil import Coalescer
 from wave_lsp.lsp.convert import finding_to_diagnostic, fix_to_edit, path_of, workspace_edit
 from wave_lsp.lsp.features.base import Feature
 
@@ -30,7 +31,6 @@ FIX_ALL_KIND = "source.fixAll.wave"
 @dataclass(frozen=True)
 class StoredFindings:
     version: int | None
-    lines: list[str]
     findings: list[Finding]
 
 
@@ -66,7 +66,7 @@ class RuleDiagnostics(Feature):
 
     def __init__(self, server: WaveLanguageServer) -> None:
         super().__init__(server)
-        self.debouncer = Debouncer(0.15)
+        self.runner = Coalescer()
         self.stored: dict[str, StoredFindings] = {}
         self._settled: dict[str, asyncio.Event] = {}
         server.workspace_configs.listeners.append(self._config_changed)
@@ -82,8 +82,18 @@ class RuleDiagnostics(Feature):
     def _request_refresh(self) -> None:
         self.server.workspace_diagnostic_refresh(None)
 
+    async def initialized(self) -> None:
+        """Load each workspace folder's rules now, on a worker thread, so that the first opened
+        document does not wait for them."""
+        for folder in self.server.folder_paths():
+            self.server.loop_task(asyncio.to_thread(self._prewarm, folder))
+
+    def _prewarm(self, folder: Path) -> None:
+        configs = self.server.workspace_configs
+        configs.get_blocking(configs.root_for(folder / "__prewarm__"))
+
     def did_open(self, document: TextDocument) -> None:
-        self.schedule(document.uri, delay=0.0)
+        self.schedule(document.uri)
 
     def did_change(self, document: TextDocument) -> None:
         self.schedule(document.uri)
@@ -94,7 +104,6 @@ class RuleDiagnostics(Feature):
         self.server.diagnostics.clear(SOURCE, uri)
 
     def settings_changed(self) -> None:
-        self.debouncer.delay = self.server.settings.debounce_ms / 1000
         for uri in list(self.server.workspace.text_documents):
             self.schedule(uri)
 
@@ -108,7 +117,7 @@ class RuleDiagnostics(Feature):
                 self.schedule(uri)
 
     async def shutdown(self) -> None:
-        await self.debouncer.close()
+        await self.runner.close()
 
     async def settle(self, uri: str) -> None:
         event = self._settled.get(uri)
@@ -120,10 +129,10 @@ class RuleDiagnostics(Feature):
 
     # -- checking --------------------------------------------------------------------------
 
-    def schedule(self, uri: str, delay: float | None = None) -> None:
+    def schedule(self, uri: str) -> None:
         event = self._settled.setdefault(uri, asyncio.Event())
         event.clear()
-        self.debouncer.schedule(uri, lambda: self.check(uri), delay)
+        self.runner.schedule(uri, lambda: self.check(uri))
 
     async def check(self, uri: str) -> None:
         document = self.server.workspace.text_documents.get(uri)
@@ -136,8 +145,8 @@ class RuleDiagnostics(Feature):
         current = self.server.workspace.text_documents.get(uri)
         if current is None or current.version != version:
             return  # stale: a newer check is scheduled (or the document closed)
-        lines = text.splitlines(keepends=True)
-        self.stored[uri] = StoredFindings(version, lines, findings)
+        lines = current.lines
+        self.stored[uri] = StoredFindings(version, findings)
         codec = current.position_codec
         diagnostics = [finding_to_diagnostic(f, lines, codec) for f in findings]
         self.server.diagnostics.set(SOURCE, uri, diagnostics, version)
@@ -158,26 +167,27 @@ class RuleDiagnostics(Feature):
             return []
         only = params.context.only
         codec = document.position_codec
+        lines = document.lines
         document_changes = self.server.client_supports("workspace.workspace_edit.document_changes")
         actions: list[types.CodeAction] = []
         wants_quickfix = only is None or any(
             kind == types.CodeActionKind.QuickFix or kind.startswith("quickfix") for kind in only
         )
         if wants_quickfix:
-            selected = codec.range_from_client_units(stored.lines, params.range)
+            selected = codec.range_from_client_units(lines, params.range)
             for finding in stored.findings:
                 if finding.fix is None or not _overlaps(
                     finding, selected.start.line, selected.end.line
                 ):
                     continue
-                edit = fix_to_edit(finding.fix, stored.lines, codec)
+                edit = fix_to_edit(finding.fix, lines, codec)
                 unsafe = finding.fix.applicability == "unsafe"
                 title = f"{finding.fix.title} ({finding.rule_id})"
                 actions.append(
                     types.CodeAction(
                         title=f"{title} [unsafe fix]" if unsafe else title,
                         kind=types.CodeActionKind.QuickFix,
-                        diagnostics=[finding_to_diagnostic(finding, stored.lines, codec)],
+                        diagnostics=[finding_to_diagnostic(finding, lines, codec)],
                         edit=workspace_edit(uri, stored.version, [edit], document_changes),
                         is_preferred=not unsafe,
                     )
@@ -190,7 +200,7 @@ class RuleDiagnostics(Feature):
 
             fixes = safe_fixes(stored.findings)
             if fixes:
-                edits = [fix_to_edit(fix, stored.lines, codec) for fix in fixes]
+                edits = [fix_to_edit(fix, lines, codec) for fix in fixes]
                 actions.append(
                     types.CodeAction(
                         title=f"Fix all safe Wave problems ({len(fixes)})",

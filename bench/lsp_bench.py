@@ -1,0 +1,344 @@
+"""`wave lsp` against `ruff server`, both started over stdio in the same run, driven by the same
+small JSON-RPC client. Prints, for generated Python files of 1k, 10k and 50k lines:
+
+- didOpen -> first diagnostics,
+- a burst of 50 incremental edits -> diagnostics for the final version,
+- codeAction p50 / p95,
+- start -> initialize,
+- peak RSS with 1,000 open 1k-line documents,
+
+and the ratio ours / ruff for each. Figures, not assertions: these machines are noisy.
+
+    .venv/bin/python bench/lsp_bench.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+WAVE = [str(Path(sys.executable).with_name("wave")), "lsp", "--stdio"]
+RUFF = [shutil.which("ruff", path=str(Path(sys.executable).parent)) or "ruff", "server"]
+
+UNIT = '''import os
+
+
+def handler_{n}(request, items):
+    """Handle one request."""
+    total = 0
+    for item in items:
+        total += len(str(item))
+    if request == None:
+        return total  # TODO: log this
+    return total + {n}
+
+
+'''
+
+
+def generate(lines: int) -> str:
+    unit_lines = UNIT.count("\n")
+    return "".join(UNIT.format(n=n) for n in range(lines // unit_lines + 1))
+
+
+class Client:
+    """A minimal LSP client over a subprocess's stdio."""
+
+    def __init__(self, command: list[str], root: Path) -> None:
+        self.command = command
+        self.root = root
+        self.process: asyncio.subprocess.Process | None = None
+        self._id = 0
+        self._pending: dict[int, asyncio.Future[Any]] = {}
+        self.diagnostics: dict[str, list[tuple[int | None, list[Any]]]] = {}
+        self._diagnostic_event = asyncio.Event()
+        self._reader: asyncio.Task[None] | None = None
+
+    async def start(self) -> float:
+        began = time.perf_counter()
+        self.process = await asyncio.create_subprocess_exec(
+            *self.command,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+            cwd=self.root,
+            limit=2**26,
+        )
+        self._reader = asyncio.create_task(self._read())
+        await self.request(
+            "initialize",
+            {
+                "processId": os.getpid(),
+                "rootUri": self.root.as_uri(),
+                "workspaceFolders": [{"uri": self.root.as_uri(), "name": "bench"}],
+                "capabilities": {
+                    "textDocument": {
+                        "publishDiagnostics": {"versionSupport": True},
+                        "codeAction": {
+                            "codeActionLiteralSupport": {
+                                "codeActionKind": {"valueSet": ["quickfix", "source.fixAll"]}
+                            }
+                        },
+                        "synchronization": {"didSave": True},
+                    },
+                    "workspace": {"workspaceEdit": {"documentChanges": True}},
+                },
+            },
+        )
+        elapsed = time.perf_counter() - began
+        self.notify("initialized", {})
+        return elapsed
+
+    def _send(self, message: dict[str, Any]) -> None:
+        assert self.process is not None and self.process.stdin is not None
+        body = json.dumps(message).encode()
+        self.process.stdin.write(f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+
+    async def request(self, method: str, params: Any) -> Any:
+        self._id += 1
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending[self._id] = future
+        self._send({"jsonrpc": "2.0", "id": self._id, "method": method, "params": params})
+        return await asyncio.wait_for(future, 120)
+
+    def notify(self, method: str, params: Any) -> None:
+        self._send({"jsonrpc": "2.0", "method": method, "params": params})
+
+    async def _read(self) -> None:
+        assert self.process is not None and self.process.stdout is not None
+        stream = self.process.stdout
+        while True:
+            length = 0
+            while True:
+                line = await stream.readline()
+                if not line:
+                    return
+                if line in (b"\r\n", b"\n"):
+                    break
+                if line.lower().startswith(b"content-length"):
+                    length = int(line.split(b":")[1])
+            message = json.loads(await stream.readexactly(length))
+            if "id" in message and "method" in message:  # a request from the server
+                self._send({"jsonrpc": "2.0", "id": message["id"], "result": None})
+            elif "id" in message:
+                future = self._pending.pop(message["id"], None)
+                if future is not None and not future.done():
+                    future.set_result(message.get("result"))
+            elif message.get("method") == "textDocument/publishDiagnostics":
+                params = message["params"]
+                self.diagnostics.setdefault(params["uri"], []).append(
+                    (params.get("version"), params["diagnostics"])
+                )
+                self._diagnostic_event.set()
+
+    async def wait_diagnostics(self, uri: str, version: int) -> float:
+        """Wait for diagnostics of ``uri`` at ``version`` (or later); returns when they came."""
+        while True:
+            for published_version, _ in self.diagnostics.get(uri, []):
+                if published_version is None or published_version >= version:
+                    return time.perf_counter()
+            self._diagnostic_event.clear()
+            await asyncio.wait_for(self._diagnostic_event.wait(), 120)
+
+    def open(self, uri: str, text: str, version: int = 1) -> None:
+        self.notify(
+            "textDocument/didOpen",
+            {
+                "textDocument": {
+                    "uri": uri,
+                    "languageId": "python",
+                    "version": version,
+                    "text": text,
+                }
+            },
+        )
+
+    def peak_rss_mib(self) -> float:
+        assert self.process is not None
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+    async def stop(self) -> None:
+        try:
+            await asyncio.wait_for(self.request("shutdown", None), 10)
+            self.notify("exit", None)
+        except (TimeoutError, ConnectionError):
+            pass
+        if self.process is not None:
+            try:
+                await asyncio.wait_for(self.process.wait(), 10)
+            except TimeoutError:
+                self.process.kill()
+        if self._reader is not None:
+            self._reader.cancel()
+
+
+async def did_open(command: list[str], root: Path, text: str, name: str) -> float:
+    client = Client(command, root)
+    await client.start()
+    path = root / name
+    path.write_text(text)
+    uri = path.as_uri()
+    began = time.perf_counter()
+    client.open(uri, text)
+    arrived = await client.wait_diagnostics(uri, 1)
+    await client.stop()
+    return arrived - began
+
+
+async def edit_burst(
+    command: list[str], root: Path, text: str, name: str, edits: int = 50
+) -> float:
+    client = Client(command, root)
+    await client.start()
+    path = root / name
+    path.write_text(text)
+    uri = path.as_uri()
+    client.open(uri, text)
+    await client.wait_diagnostics(uri, 1)
+    line = text.count("\n") // 2
+    began = time.perf_counter()
+    for version in range(2, edits + 2):
+        client.notify(
+            "textDocument/didChange",
+            {
+                "textDocument": {"uri": uri, "version": version},
+                "contentChanges": [
+                    {
+                        "range": {
+                            "start": {"line": line, "character": 0},
+                            "end": {"line": line, "character": 0},
+                        },
+                        "text": "x",
+                    }
+                ],
+            },
+        )
+    arrived = await client.wait_diagnostics(uri, edits + 1)
+    await client.stop()
+    return arrived - began
+
+
+async def code_actions(
+    command: list[str], root: Path, text: str, name: str, count: int = 100
+) -> tuple[float, float]:
+    client = Client(command, root)
+    await client.start()
+    path = root / name
+    path.write_text(text)
+    uri = path.as_uri()
+    client.open(uri, text)
+    await client.wait_diagnostics(uri, 1)
+    samples = []
+    for index in range(count):
+        line = (index * 7) % 10
+        params = {
+            "textDocument": {"uri": uri},
+            "range": {
+                "start": {"line": line, "character": 0},
+                "end": {"line": line + 1, "character": 0},
+            },
+            "context": {"diagnostics": []},
+        }
+        began = time.perf_counter()
+        await client.request("textDocument/codeAction", params)
+        samples.append(time.perf_counter() - began)
+    await client.stop()
+    samples.sort()
+    return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
+
+
+async def start_time(command: list[str], root: Path) -> float:
+    client = Client(command, root)
+    elapsed = await client.start()
+    await client.stop()
+    return elapsed
+
+
+async def memory(command: list[str], root: Path, documents: int) -> float:
+    client = Client(command, root)
+    await client.start()
+    text = generate(1000)
+    last = ""
+    for index in range(documents):
+        last = (root / f"mem_{index}.py").as_uri()
+        client.open(last, text)
+    await client.wait_diagnostics(last, 1)
+    await asyncio.sleep(1.0)
+    rss = client.peak_rss_mib()
+    await client.stop()
+    return rss
+
+
+def row(name: str, ours: float, ruff: float, unit: str = "ms") -> None:
+    scale = 1000 if unit == "ms" else 1
+    ratio = ours / ruff if ruff else float("nan")
+    print(
+        f"{name:44} {ours * scale:10.1f} {unit:3} {ruff * scale:10.1f} {unit:3} {ratio:7.2f}",
+        flush=True,
+    )
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="1k and 10k lines only, 200 documents")
+    parser.add_argument("--runs", type=int, default=3)
+    arguments = parser.parse_args()
+    sizes = [1000, 10_000] if arguments.quick else [1000, 10_000, 50_000]
+    documents = 200 if arguments.quick else 1000
+
+    def median_of(values: list[float]) -> float:
+        return statistics.median(values)
+
+    print(f"{'measure':44} {'wave':>14} {'ruff server':>14} {'ratio':>7}")
+    with tempfile.TemporaryDirectory() as directory:
+        root = Path(directory)
+        for size in sizes:
+            text = generate(size)
+            ours = [
+                await did_open(WAVE, root, text, f"open_{size}.py") for _ in range(arguments.runs)
+            ]
+            theirs = [
+                await did_open(RUFF, root, text, f"open_{size}.py") for _ in range(arguments.runs)
+            ]
+            row(f"didOpen -> diagnostics, {size} lines", median_of(ours), median_of(theirs))
+        for size in sizes:
+            text = generate(size)
+            ours = [
+                await edit_burst(WAVE, root, text, f"burst_{size}.py")
+                for _ in range(arguments.runs)
+            ]
+            theirs = [
+                await edit_burst(RUFF, root, text, f"burst_{size}.py")
+                for _ in range(arguments.runs)
+            ]
+            row(f"50 edits -> final diagnostics, {size} lines", median_of(ours), median_of(theirs))
+        text = generate(1000)
+        ours_p50, ours_p95 = await code_actions(WAVE, root, text, "actions.py")
+        ruff_p50, ruff_p95 = await code_actions(RUFF, root, text, "actions.py")
+        row("codeAction p50 (1k lines)", ours_p50, ruff_p50)
+        row("codeAction p95 (1k lines)", ours_p95, ruff_p95)
+        ours = [await start_time(WAVE, root) for _ in range(arguments.runs)]
+        theirs = [await start_time(RUFF, root) for _ in range(arguments.runs)]
+        row("start -> initialize", median_of(ours), median_of(theirs))
+        row(
+            f"peak RSS, {documents} open 1k-line documents",
+            await memory(WAVE, root, documents),
+            await memory(RUFF, root, documents),
+            unit="MiB",
+        )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
