@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from jsonschema import SchemaError
-from jsonschema.validators import validator_for
 from pydantic import BaseModel, ValidationError
 
 from wave_lsp.config.checks import check_references
@@ -318,6 +316,9 @@ class WorkspaceLoader:
                         Problem(shown, FILE_START, "a JSON Schema must be an object", "bad-schema")
                     )
                     continue
+                from jsonschema import SchemaError
+                from jsonschema.validators import validator_for
+
                 try:
                     validator_for(schema).check_schema(schema)
                 except SchemaError as error:

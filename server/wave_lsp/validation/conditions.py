@@ -4,12 +4,44 @@ a typo is an error when the rule loads, not a silent false at run time."""
 
 from __future__ import annotations
 
+import importlib.machinery
+import importlib.util
 import math
+import sys
 from collections import Counter
 from collections.abc import Callable, Mapping
+from types import ModuleType
 from typing import Any
 
-import cel
+
+def _load_cel() -> ModuleType:
+    """The CEL extension module. The `cel` package's __init__ also imports its command-line
+    interface (prompt_toolkit and more: ~170 ms here); load only the compiled core when the
+    package layout allows it, else import the package as usual."""
+    if "cel" in sys.modules:
+        return sys.modules["cel"]
+    try:
+        package = importlib.util.find_spec("cel")
+        locations = package.submodule_search_locations if package else None
+        spec = importlib.machinery.PathFinder.find_spec("cel", list(locations or []))
+        if (
+            spec is None
+            or spec.loader is None
+            or not isinstance(spec.loader, importlib.machinery.ExtensionFileLoader)
+        ):
+            raise ImportError("no compiled cel core")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        if not hasattr(module, "compile"):
+            raise ImportError("unexpected cel core")
+        return module
+    except ImportError:
+        import cel
+
+        return cel
+
+
+cel = _load_cel()
 
 VARIABLES = frozenset({"file", "match", "persona", "parameters"})
 """`file` (path, language, size, line_count, head), `match` (text, line, column, lines,

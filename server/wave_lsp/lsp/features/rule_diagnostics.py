@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 from pygls.workspace import TextDocument
 
-from wave_lsp.asyncutil import Coalescer
+from wave_lsp.asyncutil import Coalescer, Debouncer
 from wave_lsp.lsp.convert import finding_to_diagnostic, fix_to_edit, path_of, workspace_edit
 from wave_lsp.lsp.features.base import Feature
 
@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SOURCE = "wave-rules"
+BURST_QUIET = 0.02
+"""Seconds without edits before a check starts: edits sent in a burst cost one check."""
 FIX_ALL_KIND = "source.fixAll.wave"
 
 
@@ -67,6 +69,7 @@ class RuleDiagnostics(Feature):
     def __init__(self, server: WaveLanguageServer) -> None:
         super().__init__(server)
         self.runner = Coalescer()
+        self.quiet = Debouncer(BURST_QUIET)
         self.stored: dict[str, StoredFindings] = {}
         self._settled: dict[str, asyncio.Event] = {}
         server.workspace_configs.listeners.append(self._config_changed)
@@ -93,7 +96,7 @@ class RuleDiagnostics(Feature):
         configs.get_blocking(configs.root_for(folder / "__prewarm__"))
 
     def did_open(self, document: TextDocument) -> None:
-        self.schedule(document.uri)
+        self.schedule(document.uri, quiet=0.0)
 
     def did_change(self, document: TextDocument) -> None:
         self.schedule(document.uri)
@@ -117,6 +120,7 @@ class RuleDiagnostics(Feature):
                 self.schedule(uri)
 
     async def shutdown(self) -> None:
+        await self.quiet.close()
         await self.runner.close()
 
     async def settle(self, uri: str) -> None:
@@ -129,10 +133,14 @@ class RuleDiagnostics(Feature):
 
     # -- checking --------------------------------------------------------------------------
 
-    def schedule(self, uri: str) -> None:
+    def schedule(self, uri: str, quiet: float | None = None) -> None:
         event = self._settled.setdefault(uri, asyncio.Event())
         event.clear()
-        self.runner.schedule(uri, lambda: self.check(uri))
+
+        async def start() -> None:
+            self.runner.schedule(uri, lambda: self.check(uri))
+
+        self.quiet.schedule(uri, start, quiet)
 
     async def check(self, uri: str) -> None:
         document = self.server.workspace.text_documents.get(uri)
