@@ -8,9 +8,10 @@ from typing import Any
 from pydantic import Field, ValidationError
 
 from wave_lsp.config.base import CamelModel
+from wave_lsp.config.client_settings_section import SETTINGS_SECTION
 from wave_lsp.config.system import LogLevel
 
-SETTINGS_SECTION = "wave"
+__all__ = ["SETTINGS_SECTION", "ClientSettings", "parse_client_settings"]
 
 
 class ClientSettings(CamelModel):

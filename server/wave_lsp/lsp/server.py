@@ -7,17 +7,19 @@ import asyncio
 import logging
 from collections.abc import Awaitable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from wave_lsp import __version__
-from wave_lsp.config.client_settings import ClientSettings
 from wave_lsp.lsp.diagnostics import DiagnosticStore
 from wave_lsp.lsp.features.base import Feature
 from wave_lsp.lsp.log import ClientLogHandler, configure_logging
 from wave_lsp.lsp.workspaces import WorkspaceConfigs
+
+if TYPE_CHECKING:
+    from wave_lsp.config.client_settings import ClientSettings
 
 logger = logging.getLogger(__name__)
 
@@ -31,8 +33,8 @@ class WaveLanguageServer(LanguageServer):
         super().__init__(
             SERVER_NAME, __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental
         )
-        self.settings = ClientSettings()
-        self.init_settings = ClientSettings()
+        self._settings: ClientSettings | None = None
+        self._init_settings: ClientSettings | None = None
         self.diagnostics = DiagnosticStore(self.text_document_publish_diagnostics)
         self.features: list[Feature] = []
         self.log_handler: ClientLogHandler | None = None
@@ -51,6 +53,29 @@ class WaveLanguageServer(LanguageServer):
         if workspace.root_uri:
             uris.append(workspace.root_uri)
         return [p for uri in uris if (p := path_of(uri)) is not None]
+
+    @property
+    def settings(self) -> ClientSettings:
+        """The editor's settings (defaults until `initialized` has read them)."""
+        if self._settings is None:
+            from wave_lsp.config.client_settings import ClientSettings
+
+            self._settings = ClientSettings()
+        return self._settings
+
+    @settings.setter
+    def settings(self, value: ClientSettings) -> None:
+        self._settings = value
+
+    @property
+    def init_settings(self) -> ClientSettings:
+        if self._init_settings is None:
+            return self.settings
+        return self._init_settings
+
+    @init_settings.setter
+    def init_settings(self, value: ClientSettings) -> None:
+        self._init_settings = value
 
     def settings_layers(self) -> list[tuple[str, dict[str, Any]]]:
         """The configuration layers the editor sends, lowest first."""

@@ -10,7 +10,7 @@ from typing import Any
 
 from lsprotocol import types
 
-from wave_lsp.config.client_settings import SETTINGS_SECTION, parse_client_settings
+from wave_lsp.config.client_settings_section import SETTINGS_SECTION
 from wave_lsp.lsp.features.base import Feature
 from wave_lsp.lsp.features.config_diagnostics import ConfigDiagnostics
 from wave_lsp.lsp.features.rule_diagnostics import FIX_ALL_KIND, RuleDiagnostics
@@ -41,6 +41,13 @@ async def _each_async(server: WaveLanguageServer, hook: str) -> None:
             await getattr(feature, hook)()
         except Exception:
             logger.exception("feature %s failed in %s", feature.name, hook)
+
+
+def parse_client_settings(data: Any) -> tuple[Any, list[str]]:
+    """Typed settings (imported here: pydantic is not needed to answer `initialize`)."""
+    from wave_lsp.config.client_settings import parse_client_settings as parse
+
+    return parse(data)
 
 
 async def _refresh_settings(server: WaveLanguageServer) -> None:
@@ -88,22 +95,24 @@ def _register_command(
 def register(server: WaveLanguageServer) -> None:
     server.features = [make(server) for make in FEATURES]
     pending_messages: list[str] = []
+    raw_options: list[Any] = []
 
     @server.feature(types.INITIALIZE)
     def initialize(params: types.InitializeParams) -> None:
         if server.log_handler is not None:
             server.log_handler.attach(asyncio.get_running_loop())
-        settings, problems = parse_client_settings(params.initialization_options)
-        server.init_settings = server.settings = settings
-        pending_messages.extend(problems)
-        if settings.log_level is not None:
-            set_level(settings.log_level.value)
+        raw_options.append(params.initialization_options)  # typed in `initialized`
         client = params.client_info.name if params.client_info else "unknown client"
         logger.info("initialize from %s", client)
         _each(server, "initialize", params)
 
     @server.feature(types.INITIALIZED)
     async def initialized(params: types.InitializedParams) -> None:
+        settings, problems = parse_client_settings(raw_options[-1] if raw_options else None)
+        server.init_settings = server.settings = settings
+        pending_messages.extend(problems)
+        if settings.log_level is not None:
+            set_level(settings.log_level.value)
         if pending_messages:
             server.show_message(
                 "Wave: invalid initializationOptions, using defaults for: "

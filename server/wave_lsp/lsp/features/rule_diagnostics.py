@@ -154,7 +154,9 @@ class RuleDiagnostics(Feature):
         if current is None or current.version != version:
             return  # stale: a newer check is scheduled (or the document closed)
         lines = current.lines
-        self.stored[uri] = StoredFindings(version, findings)
+        # Only findings with a fix are kept: code actions need nothing else (memory stays small
+        # with a thousand open documents).
+        self.stored[uri] = StoredFindings(version, [f for f in findings if f.fix is not None])
         codec = current.position_codec
         diagnostics = [finding_to_diagnostic(f, lines, codec) for f in findings]
         self.server.diagnostics.set(SOURCE, uri, diagnostics, version)
