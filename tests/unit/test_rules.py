@@ -223,3 +223,21 @@ def test_engine_is_fast_enough_to_run_on_every_keystroke_burst() -> None:
         return best
 
     assert cost(large) < cost(small) * 200
+
+
+def test_detector_patterns_are_cached_per_detect_secrets_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from wave_lsp.validation import detectors
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    detectors._sources.cache_clear()
+    detectors.patterns.cache_clear()
+    fresh = [p.pattern for p in detectors.patterns("AWSKeyDetector")]
+    cache = detectors._cache_file()
+    assert cache is not None and cache.is_file() and cache.is_relative_to(tmp_path)
+    detectors._sources.cache_clear()
+    detectors.patterns.cache_clear()
+    assert [p.pattern for p in detectors.patterns("AWSKeyDetector")] == fresh
+    with pytest.raises(KeyError, match="unknown detector"):
+        detectors.patterns("Nope")

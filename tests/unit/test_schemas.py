@@ -35,3 +35,10 @@ def test_wave_schema_check_command(tmp_path: Path) -> None:
     assert drifted.returncode == 1
     printed = subprocess.run([*wave, "pipeline"], capture_output=True, text=True, check=True)
     assert printed.stdout == (SCHEMAS / "pipeline.schema.json").read_text()
+
+
+def test_the_cli_knows_every_schema_name() -> None:
+    from wave_lsp.cli.main import SCHEMA_NAMES
+    from wave_lsp.config.files import FILE_MODELS
+
+    assert list(FILE_MODELS) == SCHEMA_NAMES
