@@ -1,7 +1,7 @@
 """`wave lsp` against `ruff server`, both started over stdio in the same run, driven by the same
 small JSON-RPC client. Prints, for generated Python files of 1k, 10k and 50k lines:
 
-- didOpen -> first diagnostics,
+- didOpen -> first diagnostics (cold: the first document after start; warm: a later one),
 - a burst of 50 incremental edits -> diagnostics for the final version,
 - codeAction p50 / p95,
 - start -> initialize,
@@ -184,9 +184,18 @@ class Client:
             self._reader.cancel()
 
 
-async def did_open(command: list[str], root: Path, text: str, name: str) -> float:
+async def did_open(
+    command: list[str], root: Path, text: str, name: str, warm: bool = False
+) -> float:
+    """didOpen -> first diagnostics; ``warm``: in a server that has already checked a document
+    (what every document but the first sees), else the first document after start."""
     client = Client(command, root)
     await client.start()
+    if warm:
+        warm_up = root / f"warm_{name}"
+        warm_up.write_text("x = 1\n")
+        client.open(warm_up.as_uri(), "x = 1\n")
+        await client.wait_diagnostics(warm_up.as_uri(), 1)
     path = root / name
     path.write_text(text)
     uri = path.as_uri()
@@ -312,7 +321,16 @@ async def main() -> None:
             theirs = [
                 await did_open(RUFF, root, text, f"open_{size}.py") for _ in range(arguments.runs)
             ]
-            row(f"didOpen -> diagnostics, {size} lines", median_of(ours), median_of(theirs))
+            row(f"didOpen -> diagnostics, {size} lines (cold)", median_of(ours), median_of(theirs))
+            ours = [
+                await did_open(WAVE, root, text, f"open_{size}.py", True)
+                for _ in range(arguments.runs)
+            ]
+            theirs = [
+                await did_open(RUFF, root, text, f"open_{size}.py", True)
+                for _ in range(arguments.runs)
+            ]
+            row(f"didOpen -> diagnostics, {size} lines (warm)", median_of(ours), median_of(theirs))
         for size in sizes:
             text = generate(size)
             ours = [
