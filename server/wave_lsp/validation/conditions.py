@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.machinery
 import importlib.util
 import math
+import re
 import sys
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -73,6 +74,15 @@ class Condition:
             first = str(error).splitlines()[0]
             raise ConditionError(f"condition does not compile: {first}") from error
         self.variables = frozenset(self._program.variables())
+        fields = set(re.findall(r"\bmatch\.(\w+)", expression))
+        # Fields of `match` the expression reads (all, when it uses `match` other than as
+        # `match.NAME`): the engine builds only those, and results repeat for equal inputs.
+        self.match_fields: frozenset[str] | None = (
+            frozenset(fields)
+            if len(re.findall(r"\bmatch\b", expression))
+            == len(re.findall(r"\bmatch\.\w", expression))
+            else None
+        )
         self._functions = {
             name: FUNCTIONS[name] for name in self._program.functions() if name in FUNCTIONS
         }

@@ -184,7 +184,6 @@ class CompiledRule:
         self._templated = bool(PLACEHOLDER.search(rule.message or "")) or bool(
             PLACEHOLDER.search(rule.fix or "")
         )
-        self._condition_reads_text = "match.text" in rule.condition
         self.condition = Condition(rule.condition) if rule.condition.strip() else None
         if self.file_level and self.condition is None:
             raise RuleError(
@@ -284,6 +283,24 @@ class CompiledRule:
                     continue
                 yield _regex_match(match, index)
 
+    def _match_vars(
+        self, snapshot: Snapshot, match: _Match, line: int, column: int
+    ) -> dict[str, Any]:
+        assert self.condition is not None
+        wanted = self.condition.match_fields
+        values: dict[str, Any] = {}
+        if wanted is None or "text" in wanted:
+            values["text"] = snapshot.text[match.start : match.end]
+        if wanted is None or "line" in wanted:
+            values["line"] = line + 1
+        if wanted is None or "column" in wanted:
+            values["column"] = column + 1
+        if wanted is None or "lines" in wanted:
+            values["lines"] = match.lines
+        if wanted is None or "captures" in wanted:
+            values["captures"] = match.captures
+        return values
+
     def _excluded(self, match: _Match, index: LineIndex) -> bool:
         if not self.not_patterns:
             return False
@@ -315,22 +332,23 @@ class CompiledRule:
         if self.condition is not None:
             available = {"file": file_vars, "persona": persona_vars, "parameters": rule.parameters}
             context = {k: v for k, v in available.items() if k in self.condition.variables}
+        memo: dict[Any, bool] = {}
         for match in self._matches(snapshot, index):
             if self._excluded(match, index):
                 continue
             line, column = index.position(match.start)
             if self.condition is not None:
+                key: Any = None
                 if "match" in self.condition.variables:
-                    match_vars: dict[str, Any] = {
-                        "line": line + 1,
-                        "column": column + 1,
-                        "lines": match.lines,
-                        "captures": match.captures,
-                    }
-                    if self._condition_reads_text:
-                        match_vars["text"] = snapshot.text[match.start : match.end]
+                    match_vars = self._match_vars(snapshot, match, line, column)
                     context["match"] = match_vars
-                if not self.condition.evaluate(context):
+                    key = _freeze(match_vars)
+                keep = memo.get(key) if key is not None else None
+                if keep is None:
+                    keep = self.condition.evaluate(context)
+                    if key is not None:
+                        memo[key] = keep
+                if not keep:
                     continue
             if templated:
                 values = dict(static)
@@ -370,6 +388,13 @@ class CompiledRule:
                 rule.url,
                 match.captures,
             )
+
+
+def _freeze(values: Mapping[str, Any]) -> tuple[Any, ...]:
+    """A hashable form of a match's variables, to reuse a condition's result."""
+    return tuple(
+        (k, tuple(sorted(v.items())) if isinstance(v, dict) else v) for k, v in values.items()
+    )
 
 
 def _regex_match(match: re.Match[str], index: LineIndex) -> _Match:
