@@ -208,3 +208,23 @@ async def test_a_refused_rule_is_a_diagnostic_on_its_file(
     source_uri = open_document_as(client, source, "foo(1)\n", "python")
     (finding,) = await wait_for_diagnostics(client, source_uri, lambda d: len(d) == 1)
     assert finding.code == "team.no-foo"
+
+
+async def test_failing_examples_and_unknown_cel_variables_are_diagnostics(
+    client: RecordingClient, workspace: Path
+) -> None:
+    text = (
+        "rules:\n"
+        "  - id: team.example\n    name: x\n    type: quality\n    pattern-regex: 'foo'\n"
+        "    examples:\n      match: ['bar']\n"
+        "  - id: team.cel\n    name: y\n    type: quality\n    pattern-regex: 'foo'\n"
+        "    condition: 'mtch.line > 1'\n"
+    )
+    path = workspace / ".wave" / "rules" / "team.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    document_uri = open_document(client, path, text)
+    diagnostics = await wait_for_diagnostics(client, document_uri, lambda d: len(d) == 2)
+    by_line = {d.range.start.line: d.message for d in diagnostics}
+    assert "rule 'team.example' refused: its example finds nothing: 'bar'" in by_line[6]
+    assert "rule 'team.cel' refused: condition uses unknown variable 'mtch'" in by_line[11]
