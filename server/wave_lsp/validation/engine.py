@@ -23,6 +23,8 @@ from wave_lsp.validation.models import Applicability, RuleScope, ValidationRule
 
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][\w.]*)\s*\}\}")
 HEAD_LINES = 10
+KEYWORD_WINDOW = 8
+"""Lines around a keyword that a rule's patterns search (see CompiledRule._keyword_regions)."""
 
 
 class RuleError(ValueError):
@@ -64,8 +66,10 @@ class LineIndex:
 
     @functools.cached_property
     def lowered(self) -> str:
-        """The text in lower case, for the rules' keyword pre-filter (computed once)."""
-        return self.text.lower()
+        """The text in lower case, for the rules' keyword pre-filter (computed once). It ends
+        with a newline even when the text does not, so that "\n" in a keyword also matches at
+        the end of the text, where `$` does."""
+        return self.text.lower() + "\n"
 
     def position(self, offset: int) -> tuple[int, int]:
         line = bisect.bisect_right(self.starts, offset) - 1
@@ -277,11 +281,52 @@ class CompiledRule:
                             seen.add(match.span())
                             yield _regex_match(match, index)
             return
+        regions = self._keyword_regions(index) if self.keywords else [(0, len(text))]
+        seen_spans: set[tuple[int, int]] = set()
         for pattern in self.patterns:
-            for match in pattern.finditer(text):
-                if match.end() == match.start() and not match.groupdict():
-                    continue
-                yield _regex_match(match, index)
+            for region_start, region_end in regions:
+                for match in pattern.finditer(text, region_start, region_end):
+                    if match.end() == match.start() and not match.groupdict():
+                        continue
+                    if len(regions) > 1:
+                        if match.span() in seen_spans:
+                            continue
+                        seen_spans.add(match.span())
+                    yield _regex_match(match, index)
+
+    def _keyword_regions(self, index: LineIndex) -> list[tuple[int, int]]:
+        """The parts of the text near a keyword: the only places a match can be (every match
+        contains a keyword), so the patterns never scan the rest. Lines within
+        KEYWORD_WINDOW of a keyword are included, for patterns that span lines."""
+        lowered = index.lowered
+        lines: list[int] = []
+        for keyword in self.keywords:
+            position = lowered.find(keyword)
+            while position >= 0:
+                line, _ = index.position(position)
+                lines.append(line)
+                next_line = line + 1
+                position = (
+                    lowered.find(keyword, index.starts[next_line])
+                    if next_line < index.line_count
+                    else -1
+                )
+        if not lines:
+            return []
+        regions: list[tuple[int, int]] = []
+        last = index.line_count - 1
+        for line in sorted(set(lines)):
+            first_line = max(0, line - KEYWORD_WINDOW)
+            end_line = min(last, line + KEYWORD_WINDOW)
+            start = index.starts[first_line]
+            end = index.starts[end_line + 1] if end_line < last else len(index.text)
+            if regions and start <= regions[-1][1]:
+                regions[-1] = (regions[-1][0], max(regions[-1][1], end))
+            else:
+                regions.append((start, end))
+        if sum(end - start for start, end in regions) > len(index.text) // 2:
+            return [(0, len(index.text))]  # keywords everywhere: one scan is cheaper
+        return regions
 
     def _match_vars(
         self, snapshot: Snapshot, match: _Match, line: int, column: int
