@@ -37,14 +37,17 @@ def uri_of(path: Path) -> str:
     return uri
 
 
-def to_range(span: Span, lines: Sequence[str], codec: PositionCodec) -> types.Range:
-    """A domain span (code points) as a protocol range in the client's encoding. A point span
-    widens to the character under it so that every editor draws it."""
+def to_range(span: Span, lines: Sequence[str], codec: PositionCodec | None) -> types.Range:
+    """A domain span (code points) as a protocol range in the client's encoding (``codec``
+    None: the text is ASCII, where every encoding counts the same). A point span widens to the
+    character under it so that every editor draws it."""
     end_line, end_column = span.end_line, span.end_column
     if (end_line, end_column) == (span.line, span.column) and span.line < len(lines):
         end_column = min(span.column + 1, len(lines[span.line].rstrip("\r\n")))
     start = types.Position(line=span.line, character=span.column)
     end = types.Position(line=end_line, character=end_column)
+    if codec is None:
+        return types.Range(start=start, end=end)
     return codec.range_to_client_units(lines, types.Range(start=start, end=end))
 
 
@@ -69,7 +72,7 @@ _FINDING_SEVERITY = {
 
 
 def finding_to_diagnostic(
-    finding: Finding, lines: Sequence[str], codec: PositionCodec
+    finding: Finding, lines: Sequence[str], codec: PositionCodec | None
 ) -> types.Diagnostic:
     return types.Diagnostic(
         range=to_range(finding.span, lines, codec),

@@ -13,7 +13,7 @@ from lsprotocol import types
 
 Publish = Callable[[types.PublishDiagnosticsParams], None]
 
-Compact = tuple[int, int, int, int, int | None, Any, str, str | None, str | None, str | None]
+Compact = tuple[int, int, int, int, int | None, Any, str, str | None, str | None, Any]
 """A diagnostic as a tuple of plain values: a tenth of the memory of the protocol objects, which
 matters with a thousand open documents of findings each."""
 
@@ -25,7 +25,14 @@ def _intern(text: str | None) -> str | None:
 def compact(diagnostic: types.Diagnostic) -> Compact:
     start, end = diagnostic.range.start, diagnostic.range.end
     href = diagnostic.code_description.href if diagnostic.code_description else None
-    data = json.dumps(diagnostic.data, sort_keys=True) if diagnostic.data is not None else None
+    data = (
+        tuple(sorted(diagnostic.data.items()))
+        if isinstance(diagnostic.data, dict)
+        and all(isinstance(v, str | int | float | bool | None) for v in diagnostic.data.values())
+        else json.dumps(diagnostic.data)
+        if diagnostic.data is not None
+        else None
+    )
     return (
         start.line,
         start.character,
@@ -36,7 +43,7 @@ def compact(diagnostic: types.Diagnostic) -> Compact:
         _intern(diagnostic.message) or "",
         _intern(diagnostic.source),
         _intern(href),
-        _intern(data),
+        data,
     )
 
 
@@ -52,7 +59,7 @@ def expand(item: Compact) -> types.Diagnostic:
         code=code,
         code_description=types.CodeDescription(href=href) if href else None,
         source=source,
-        data=json.loads(data) if data is not None else None,
+        data=dict(data) if isinstance(data, tuple) else json.loads(data) if data else None,
     )
 
 

@@ -157,7 +157,7 @@ class RuleDiagnostics(Feature):
         # Only findings with a fix are kept: code actions need nothing else (memory stays small
         # with a thousand open documents).
         self.stored[uri] = StoredFindings(version, [f for f in findings if f.fix is not None])
-        codec = current.position_codec
+        codec = None if text.isascii() else current.position_codec
         diagnostics = [finding_to_diagnostic(f, lines, codec) for f in findings]
         self.server.diagnostics.set(SOURCE, uri, diagnostics, version)
         self._mark_settled(uri)
