@@ -18,6 +18,16 @@ Compact = tuple[int, int, int, int, int | None, Any, str, str | None, str | None
 matters with a thousand open documents of findings each."""
 
 
+_SHARED: dict[Any, Any] = {}
+
+
+def _share(value: Any) -> Any:
+    """One instance per distinct value (most diagnostics of a rule carry the same data)."""
+    if len(_SHARED) > 100_000:
+        _SHARED.clear()
+    return _SHARED.setdefault(value, value)
+
+
 def _intern(text: str | None) -> str | None:
     return sys.intern(text) if text is not None and len(text) < 200 else text
 
@@ -26,7 +36,7 @@ def compact(diagnostic: types.Diagnostic) -> Compact:
     start, end = diagnostic.range.start, diagnostic.range.end
     href = diagnostic.code_description.href if diagnostic.code_description else None
     data = (
-        tuple(sorted(diagnostic.data.items()))
+        _share(tuple(sorted(diagnostic.data.items())))
         if isinstance(diagnostic.data, dict)
         and all(isinstance(v, str | int | float | bool | None) for v in diagnostic.data.values())
         else json.dumps(diagnostic.data)
