@@ -14,7 +14,7 @@ from wave_lsp.validation.fixes import apply_fixes, safe_fixes
 
 
 def test_every_builtin_rule_loads_with_its_examples() -> None:
-    workspace = load_workspace(None)
+    workspace = load_workspace(None, check_builtins=True)
     assert workspace.problems == []
     rules = workspace.rules
     assert len(rules) >= 35

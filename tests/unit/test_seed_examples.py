@@ -102,7 +102,7 @@ def test_our_schemas_reject_what_the_models_reject() -> None:
 
 
 def test_builtin_configuration_has_no_problems() -> None:
-    loaded = load_workspace(None)
+    loaded = load_workspace(None, check_builtins=True)
     assert loaded.problems == []
     assert set(loaded.personas) == {"developer", "analyst", "reviewer"}
     assert set(loaded.pipelines) == {"feature-development"}
