@@ -157,6 +157,8 @@ def _compile(pattern: str, parameters: Mapping[str, Any], key: str) -> re.Patter
 
 
 def _render(template: str, values: Mapping[str, str]) -> str:
+    if "{{" not in template:
+        return template
     return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
 
 
@@ -185,9 +187,10 @@ class CompiledRule:
         ]
         self.file_level = not self.patterns and self.block is None
         self.keywords = [k.lower() for k in rule.keywords]
-        self._templated = bool(PLACEHOLDER.search(rule.message or "")) or bool(
-            PLACEHOLDER.search(rule.fix or "")
+        self._template_names = sorted(
+            set(PLACEHOLDER.findall(rule.message or "")) | set(PLACEHOLDER.findall(rule.fix or ""))
         )
+        self._templated = bool(self._template_names)
         self.condition = Condition(rule.condition) if rule.condition.strip() else None
         if self.file_level and self.condition is None:
             raise RuleError(
@@ -396,12 +399,20 @@ class CompiledRule:
                 if not keep:
                     continue
             if templated:
-                values = dict(static)
-                values.update(match.captures)
-                values.update({f"match.captures.{k}": v for k, v in match.captures.items()})
-                values["match.text"] = snapshot.text[match.start : match.end]
-                values["match.lines"] = str(match.lines)
-                values["match.line"] = str(line + 1)
+                values = {}
+                for name in self._template_names:
+                    if name in match.captures:
+                        values[name] = match.captures[name]
+                    elif name in static:
+                        values[name] = static[name]
+                    elif name.startswith("match.captures."):
+                        values[name] = match.captures.get(name[15:], "")
+                    elif name == "match.text":
+                        values[name] = snapshot.text[match.start : match.end]
+                    elif name == "match.lines":
+                        values[name] = str(match.lines)
+                    elif name == "match.line":
+                        values[name] = str(line + 1)
                 message = _render(message_template, values)
             else:
                 values = {}

@@ -54,13 +54,7 @@ def _check(
     result = loaded.engine.check(snapshot, persona, permissions)
     for failure in result.failures:
         logger.warning("rule %s failed on %s: %s", failure.rule_id, failure.path, failure.message)
-    return [_with_path(finding, str(path)) for finding in result.findings]
-
-
-def _with_path(finding: Finding, path: str) -> Finding:
-    from dataclasses import replace
-
-    return replace(finding, path=path)
+    return result.findings  # paths relative to the root, as `wave check` prints them
 
 
 class RuleDiagnostics(Feature):
