@@ -10,6 +10,16 @@ from collections.abc import Awaitable, Callable, Hashable
 logger = logging.getLogger(__name__)
 
 
+async def _guarded(key: Hashable, job: Callable[[], Awaitable[None]]) -> None:
+    """Run ``job``; a failure is logged (cancellation still propagates)."""
+    try:
+        await job()
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        logger.exception("background job for %s failed", key)
+
+
 class Debouncer:
     """Run a job for a key only once a burst of requests for that key has been quiet for
     ``delay`` seconds: 50 edits in a row cause one run, for the last one.
@@ -42,11 +52,7 @@ class Debouncer:
         if current is not None:
             self._running.add(current)
         try:
-            await job()
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            logger.exception("background job for %s failed", key)
+            await _guarded(key, job)
         finally:
             if current is not None:
                 self._running.discard(current)
@@ -79,12 +85,7 @@ class Coalescer:
     async def _run(self, key: Hashable, job: Callable[[], Awaitable[None]]) -> None:
         try:
             while True:
-                try:
-                    await job()
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    logger.exception("background job for %s failed", key)
+                await _guarded(key, job)
                 next_job = self._again.pop(key, None)
                 if next_job is None:
                     return

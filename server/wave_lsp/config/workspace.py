@@ -368,21 +368,28 @@ class WorkspaceLoader:
 
     def _load_rules(self, config_layers: list[Layer]) -> dict[str, CompiledRule]:
         rules, placed = build_rules(self._rule_sources(config_layers), self.check_builtins)
-        for document, problem in placed:
-            if document is None:
-                self.problems.append(
-                    Problem(
-                        problem_source(config_layers),
-                        FILE_START,
-                        problem.message,
-                        problem.code,
-                        problem.severity,
-                        problem.fix,
-                    )
-                )
-            else:
-                self.problems.append(self._place(document, problem))
+        self._place_all(placed, config_layers)
         return rules
+
+    def _place_all(
+        self, placed: Iterable[tuple[YamlDocument | None, DataProblem]], layers: list[Layer]
+    ) -> None:
+        """Place problems in their files; one without a file (from editor settings) goes to
+        the highest configuration layer."""
+        for document, problem in placed:
+            if document is not None:
+                self.problems.append(self._place(document, problem))
+                continue
+            self.problems.append(
+                Problem(
+                    problem_source(layers),
+                    FILE_START,
+                    problem.message,
+                    problem.code,
+                    problem.severity,
+                    problem.fix,
+                )
+            )
 
     def load(self) -> WaveWorkspace:
         config, layers = self._load_config()
@@ -410,20 +417,7 @@ class WorkspaceLoader:
                 for problem in check_pipeline_graph(loaded.value, loaded.loc):
                     self.problems.append(self._place(loaded.document, problem))
 
-        for document, problem in check_references(workspace, layers):
-            if document is None:
-                self.problems.append(
-                    Problem(
-                        problem_source(layers),
-                        FILE_START,
-                        problem.message,
-                        problem.code,
-                        problem.severity,
-                        problem.fix,
-                    )
-                )
-            else:
-                self.problems.append(self._place(document, problem))
+        self._place_all(check_references(workspace, layers), layers)
 
         workspace.problems = sorted(set(self.problems), key=Problem.sort_key)
         workspace.files = self.files
