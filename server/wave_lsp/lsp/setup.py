@@ -11,6 +11,7 @@ from typing import Any
 from lsprotocol import types
 
 from wave_lsp.config.client_settings_section import SETTINGS_SECTION
+from wave_lsp.lsp.documents import use_line_array_documents
 from wave_lsp.lsp.features.base import Feature
 from wave_lsp.lsp.features.config_diagnostics import ConfigDiagnostics
 from wave_lsp.lsp.features.rule_diagnostics import FIX_ALL_KIND, RuleDiagnostics
@@ -102,6 +103,7 @@ def register(server: WaveLanguageServer) -> None:
         if server.log_handler is not None:
             server.log_handler.attach(asyncio.get_running_loop())
         raw_options.append(params.initialization_options)  # typed in `initialized`
+        use_line_array_documents(server.workspace)
         client = params.client_info.name if params.client_info else "unknown client"
         logger.info("initialize from %s", client)
         _each(server, "initialize", params)

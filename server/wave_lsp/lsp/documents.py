@@ -1,0 +1,100 @@
+"""Open documents whose incremental edits cost what the edit touches, not the whole document.
+
+pygls applies each incremental change by rewriting the whole text line by line (~1 ms per edit
+at 10k lines here) and splits the text again every time its lines are read. This document keeps
+the lines in a list: an edit splices the lines it touches and the text is joined only when read.
+The behaviour (positions, encodings, line splitting) is pygls' own, checked against it by a
+property test (tests/unit/test_documents.py).
+"""
+
+from __future__ import annotations
+
+import types as pytypes
+from collections.abc import Sequence
+from typing import Any
+
+from lsprotocol import types
+from pygls.workspace import TextDocument, Workspace
+
+LINE_BREAKS = ("\n", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
+"""What str.splitlines (and so pygls) ends a line at."""
+
+
+class LineArrayDocument(TextDocument):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._lines: list[str] | None = None
+        self._text: str | None = None
+        super().__init__(*args, **kwargs)
+        self._text = self._source
+
+    @property
+    def source(self) -> str:
+        if self._text is None:
+            if self._lines is not None:
+                self._text = "".join(self._lines)
+            else:
+                self._text = TextDocument.source.fget(self)  # type: ignore[attr-defined]
+        return self._text or ""
+
+    @property
+    def lines(self) -> Sequence[str]:
+        if self._lines is None:
+            self._lines = self.source.splitlines(True)
+        return self._lines
+
+    def _apply_full_change(self, change: types.TextDocumentContentChangeEvent) -> None:
+        super()._apply_full_change(change)
+        self._text = self._source
+        self._lines = None
+
+    def _apply_incremental_change(self, change: types.TextDocumentContentChangePartial) -> None:
+        lines = self.lines
+        assert isinstance(lines, list)
+        server_range = self._position_codec.range_from_client_units(lines, change.range)
+        start_line, start_column = server_range.start.line, server_range.start.character
+        end_line, end_column = server_range.end.line, server_range.end.character
+        if start_line >= len(lines):  # an edit at the very end of the document
+            self._text = self.source + change.text
+            self._source = self._text
+            self._lines = None
+            return
+        last = min(end_line, len(lines) - 1)
+        tail = lines[last][end_column:] if end_line <= last else ""
+        merged = lines[start_line][:start_column] + change.text + tail
+        begin, end = start_line, last + 1
+        # Re-split together with a neighbour whose line break the edit may join or complete:
+        # "\r" before an inserted "\n", or a line whose break the edit removed.
+        if begin > 0 and lines[begin - 1].endswith("\r"):
+            merged = lines[begin - 1] + merged
+            begin -= 1
+        while end < len(lines) and (
+            not merged.endswith(LINE_BREAKS)
+            or (merged.endswith("\r") and lines[end].startswith("\n"))
+        ):
+            merged += lines[end]
+            end += 1
+        lines[begin:end] = merged.splitlines(True)
+        self._text = None
+        self._source = None  # pygls' own copy is not kept up to date: `source` is ours
+
+
+def use_line_array_documents(workspace: Workspace) -> None:
+    """Make ``workspace`` create LineArrayDocuments for documents opened from now on."""
+
+    def create(
+        self: Workspace,
+        doc_uri: str,
+        source: str | None = None,
+        version: int | None = None,
+        language_id: str | None = None,
+    ) -> TextDocument:
+        return LineArrayDocument(
+            doc_uri,
+            source=source,
+            version=version,
+            language_id=language_id,
+            sync_kind=self._sync_kind,
+            position_codec=self.position_codec,
+        )
+
+    workspace._create_text_document = pytypes.MethodType(create, workspace)  # type: ignore[method-assign]

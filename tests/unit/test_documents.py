@@ -1,0 +1,59 @@
+"""LineArrayDocument behaves exactly as pygls' TextDocument under any sequence of edits, in
+every position encoding."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lsprotocol import types
+from pygls.workspace import TextDocument
+from pygls.workspace.position_codec import PositionCodec
+
+from wave_lsp.lsp.documents import LineArrayDocument
+
+ALPHABET = st.sampled_from(list("ab \n\r\t🚀é\u2028x"))
+
+
+@st.composite
+def edits(draw: st.DrawFn) -> tuple[str, str, list[tuple[int, int, int, int, str]]]:
+    encoding = draw(st.sampled_from(["utf-8", "utf-16", "utf-32"]))
+    text = draw(st.text(ALPHABET, max_size=40))
+    changes = []
+    for _ in range(draw(st.integers(1, 6))):
+        a = (draw(st.integers(0, 6)), draw(st.integers(0, 8)))
+        b = (draw(st.integers(0, 6)), draw(st.integers(0, 8)))
+        start, end = min(a, b), max(a, b)
+        changes.append((*start, *end, draw(st.text(ALPHABET, max_size=6))))
+    return encoding, text, changes
+
+
+@settings(max_examples=400, deadline=None)
+@given(edits())
+def test_same_text_as_pygls_after_any_edits(
+    case: tuple[str, str, list[tuple[int, int, int, int, str]]],
+) -> None:
+    encoding, text, changes = case
+    ours = LineArrayDocument(
+        "file:///a.txt", text, version=1, position_codec=PositionCodec(encoding)
+    )
+    theirs = TextDocument("file:///a.txt", text, version=1, position_codec=PositionCodec(encoding))
+    for start_line, start_char, end_line, end_char, new_text in changes:
+        change = types.TextDocumentContentChangePartial(
+            range=types.Range(
+                start=types.Position(line=start_line, character=start_char),
+                end=types.Position(line=end_line, character=end_char),
+            ),
+            text=new_text,
+        )
+        ours.apply_change(change)
+        theirs.apply_change(change)
+        assert ours.source == theirs.source
+        assert list(ours.lines) == list(theirs.lines)
+
+
+def test_full_changes_reset_the_lines() -> None:
+    document = LineArrayDocument("file:///a.txt", "a\nb\n", version=1)
+    assert list(document.lines) == ["a\n", "b\n"]
+    document.apply_change(types.TextDocumentContentChangeWholeDocument(text="c\n"))
+    assert list(document.lines) == ["c\n"]
+    assert document.source == "c\n"
