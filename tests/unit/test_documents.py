@@ -57,3 +57,18 @@ def test_full_changes_reset_the_lines() -> None:
     document.apply_change(types.TextDocumentContentChangeWholeDocument(text="c\n"))
     assert list(document.lines) == ["c\n"]
     assert document.source == "c\n"
+
+
+def test_released_lines_come_back_from_the_text() -> None:
+    document = LineArrayDocument("file:///a.txt", "a\nb\n", version=1)
+    document.apply_change(
+        types.TextDocumentContentChangePartial(
+            range=types.Range(
+                start=types.Position(line=1, character=0), end=types.Position(line=1, character=0)
+            ),
+            text="x",
+        )
+    )
+    document.release_lines()
+    assert document.source == "a\nxb\n"
+    assert list(document.lines) == ["a\n", "xb\n"]

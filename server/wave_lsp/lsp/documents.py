@@ -42,6 +42,14 @@ class LineArrayDocument(TextDocument):
             self._lines = self.source.splitlines(True)
         return self._lines
 
+    def release_lines(self) -> None:
+        """Drop the line list (keeping the text): a thousand idle open documents then cost their
+        text only. The next edit splits the text again, once."""
+        if self._lines is not None:
+            if self._text is None:
+                self._text = "".join(self._lines)
+            self._lines = None
+
     def _apply_full_change(self, change: types.TextDocumentContentChangeEvent) -> None:
         super()._apply_full_change(change)
         self._text = self._source

@@ -16,6 +16,7 @@ from pygls.workspace import TextDocument
 
 from wave_lsp.asyncutil import Coalescer, Debouncer
 from wave_lsp.lsp.convert import finding_to_diagnostic, fix_to_edit, path_of, workspace_edit
+from wave_lsp.lsp.documents import LineArrayDocument
 from wave_lsp.lsp.features.base import Feature
 
 if TYPE_CHECKING:
@@ -147,7 +148,8 @@ class RuleDiagnostics(Feature):
         current = self.server.workspace.text_documents.get(uri)
         if current is None or current.version != version:
             return  # stale: a newer check is scheduled (or the document closed)
-        lines = current.lines
+        lines = text.splitlines(keepends=True)  # the checked version's (the document's own are
+        # released below)
         # Only findings with a fix are kept: code actions need nothing else (memory stays small
         # with a thousand open documents).
         self.stored[uri] = StoredFindings(version, [f for f in findings if f.fix is not None])
@@ -155,6 +157,8 @@ class RuleDiagnostics(Feature):
         diagnostics = [finding_to_diagnostic(f, lines, codec) for f in findings]
         self.server.diagnostics.set(SOURCE, uri, diagnostics, version)
         self._mark_settled(uri)
+        if isinstance(current, LineArrayDocument):
+            current.release_lines()
 
     def _mark_settled(self, uri: str) -> None:
         event = self._settled.get(uri)
