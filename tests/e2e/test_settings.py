@@ -103,3 +103,30 @@ async def test_configuration_layers_from_the_editor(workspace: Path) -> None:
     assert await wait_for_diagnostics(client, document_uri, lambda d: True) == []
     assert not any("settings ignored" in m.message for m in client.messages)
     assert await stop(client) == 0
+
+
+async def test_changing_the_persona_re_checks_open_documents(workspace: Path) -> None:
+    rules = workspace / ".wave" / "rules" / "team.yaml"
+    rules.parent.mkdir(parents=True, exist_ok=True)
+    rules.write_text(
+        "rules:\n  - id: reviewer.no-print\n    name: x\n    type: quality\n    scope: persona\n"
+        "    personas: [reviewer]\n    pattern-regex: 'print'\n"
+    )
+    client = await start(workspace, {"persona": "developer"})
+    source = workspace / "a.py"
+    source.write_text("print(1)\n")
+    document_uri = uri(source)
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(
+                uri=document_uri, language_id="python", version=1, text="print(1)\n"
+            )
+        )
+    )
+    assert await wait_for_diagnostics(client, document_uri, lambda d: True) == []
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(settings={"wave": {"persona": "reviewer"}})
+    )
+    (finding,) = await wait_for_diagnostics(client, document_uri, lambda d: len(d) == 1)
+    assert finding.code == "reviewer.no-print"
+    assert await stop(client) == 0

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -58,6 +59,12 @@ def _check(
     return result.findings  # paths relative to the root, as `wave check` prints them
 
 
+def _preimport() -> None:
+    import wave_lsp.config.client_settings
+    import wave_lsp.config.workspace
+    import wave_lsp.validation.engine  # noqa: F401
+
+
 class RuleDiagnostics(Feature):
     name = "rule-diagnostics"
 
@@ -72,6 +79,9 @@ class RuleDiagnostics(Feature):
     # -- events ----------------------------------------------------------------------------
 
     def initialize(self, params: types.InitializeParams) -> None:
+        # Import the configuration models and the engine while the client reads our answer:
+        # the first document otherwise waits for them.
+        threading.Thread(target=_preimport, name="wave-preimport", daemon=True).start()
         store = self.server.diagnostics
         store.pull = self.server.client_supports("text_document.diagnostic")
         if store.pull and self.server.client_supports("workspace.diagnostics.refresh_support"):
@@ -102,6 +112,8 @@ class RuleDiagnostics(Feature):
         self.server.diagnostics.clear(SOURCE, uri)
 
     def settings_changed(self) -> None:
+        # The editor's settings are a configuration layer: loaded configurations are stale.
+        self.server.workspace_configs.invalidate()
         for uri in list(self.server.workspace.text_documents):
             self.schedule(uri)
 
