@@ -206,9 +206,8 @@ async def did_open(
     return arrived - began
 
 
-async def edit_burst(
-    command: list[str], root: Path, text: str, name: str, edits: int = 50
-) -> float:
+async def opened(command: list[str], root: Path, text: str, name: str) -> tuple[Client, str]:
+    """A started server with ``text`` open as ``name`` and its first diagnostics in."""
     client = Client(command, root)
     await client.start()
     path = root / name
@@ -216,6 +215,13 @@ async def edit_burst(
     uri = path.as_uri()
     client.open(uri, text)
     await client.wait_diagnostics(uri, 1)
+    return client, uri
+
+
+async def edit_burst(
+    command: list[str], root: Path, text: str, name: str, edits: int = 50
+) -> float:
+    client, uri = await opened(command, root, text, name)
     line = text.count("\n") // 2
     began = time.perf_counter()
     for version in range(2, edits + 2):
@@ -242,13 +248,7 @@ async def edit_burst(
 async def code_actions(
     command: list[str], root: Path, text: str, name: str, count: int = 100
 ) -> tuple[float, float]:
-    client = Client(command, root)
-    await client.start()
-    path = root / name
-    path.write_text(text)
-    uri = path.as_uri()
-    client.open(uri, text)
-    await client.wait_diagnostics(uri, 1)
+    client, uri = await opened(command, root, text, name)
     samples = []
     for index in range(count):
         line = (index * 7) % 10
