@@ -20,6 +20,15 @@ async def _guarded(key: Hashable, job: Callable[[], Awaitable[None]]) -> None:
         logger.exception("background job for %s failed", key)
 
 
+async def _cancel_all(tasks: list[asyncio.Task[None]]) -> None:
+    """Cancel ``tasks`` and wait until each has finished."""
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+
+
 class Debouncer:
     """Run a job for a key only once a burst of requests for that key has been quiet for
     ``delay`` seconds: 50 edits in a row cause one run, for the last one.
@@ -60,11 +69,7 @@ class Debouncer:
     async def close(self) -> None:
         tasks = [*self._waiting.values(), *self._running]
         self._waiting.clear()
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await _cancel_all(tasks)
 
 
 class Coalescer:
@@ -96,8 +101,4 @@ class Coalescer:
     async def close(self) -> None:
         tasks = list(self._running.values())
         self._again.clear()
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await _cancel_all(tasks)

@@ -9,7 +9,7 @@ are used in place of the files on disk, so unsaved edits are what gets checked.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -68,8 +68,6 @@ class WaveWorkspace:
     def problems_for(self, path: str) -> list[Problem]:
         return [p for p in self.problems if p.path == path]
 
-
-TextReader = Callable[[Path], str]
 
 _BUILTIN_DOCUMENTS: dict[Path, YamlDocument] = {}
 

@@ -7,7 +7,6 @@ cross-reference check, can be reported at the exact line and column of the offen
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -180,7 +179,3 @@ def parse_yaml(text: str, path: str) -> YamlDocument:
         doc.value_spans[()] = _span(root)
         _walk(root, (), doc)
     return doc
-
-
-def iter_paths(doc: YamlDocument) -> Iterator[Path_]:
-    return iter(doc.value_spans)

@@ -62,10 +62,6 @@ def _sources() -> dict[str, list[tuple[str, int]]]:
     return sources
 
 
-def names() -> list[str]:
-    return sorted(_sources())
-
-
 @functools.cache
 def patterns(name: str) -> list[re.Pattern[str]]:
     """The compiled patterns of the detect-secrets plugin ``name`` (e.g. 'AWSKeyDetector')."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -187,27 +188,36 @@ class RuleDiagnostics(Feature):
             return []
         only = params.context.only
         codec = document.position_codec
-        lines = document.lines
+        if not stored.findings:
+            return []
+        # Lines are read only when an edit is built: a checked document has released its line
+        # list, and listing actions must not re-split the whole text on every request.
+        cached: list[Sequence[str]] = []
+
+        def lines() -> Sequence[str]:
+            if not cached:
+                cached.append(document.lines)
+            return cached[0]
+
         document_changes = self.server.client_supports("workspace.workspace_edit.document_changes")
         actions: list[types.CodeAction] = []
         wants_quickfix = only is None or any(
             kind == types.CodeActionKind.QuickFix or kind.startswith("quickfix") for kind in only
         )
         if wants_quickfix:
-            selected = codec.range_from_client_units(lines, params.range)
+            # Encodings change characters, never lines: the requested lines need no conversion.
+            first, last = params.range.start.line, params.range.end.line
             for finding in stored.findings:
-                if finding.fix is None or not _overlaps(
-                    finding, selected.start.line, selected.end.line
-                ):
+                if finding.fix is None or not _overlaps(finding, first, last):
                     continue
-                edit = fix_to_edit(finding.fix, lines, codec)
+                edit = fix_to_edit(finding.fix, lines(), codec)
                 unsafe = finding.fix.applicability == "unsafe"
                 title = f"{finding.fix.title} ({finding.rule_id})"
                 actions.append(
                     types.CodeAction(
                         title=f"{title} [unsafe fix]" if unsafe else title,
                         kind=types.CodeActionKind.QuickFix,
-                        diagnostics=[finding_to_diagnostic(finding, lines, codec)],
+                        diagnostics=[finding_to_diagnostic(finding, lines(), codec)],
                         edit=workspace_edit(uri, stored.version, [edit], document_changes),
                         is_preferred=not unsafe,
                     )
@@ -220,7 +230,7 @@ class RuleDiagnostics(Feature):
 
             fixes = safe_fixes(stored.findings)
             if fixes:
-                edits = [fix_to_edit(fix, lines, codec) for fix in fixes]
+                edits = [fix_to_edit(fix, lines(), codec) for fix in fixes]
                 actions.append(
                     types.CodeAction(
                         title=f"Fix all safe Wave problems ({len(fixes)})",
