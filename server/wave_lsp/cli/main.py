@@ -73,6 +73,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check_files.add_argument("--persona", help="the active persona (for persona-scoped rules)")
 
+    ask = commands.add_parser(
+        "ask",
+        help="ask a model a question; the answer streams to the terminal",
+        description="Ask MODEL (provider:model, or a model of the default provider; default: "
+        "the workspace's providers.defaultModel, else the embedded local model) and stream the "
+        "answer to stdout. Reads the question from stdin when none is given. Exit 1 when the "
+        "provider fails (the message says why and what to do).",
+    )
+    ask.add_argument("question", nargs="*", metavar="QUESTION")
+    ask.add_argument("--model", "-m", help="provider:model or model")
+    ask.add_argument("--root", type=Path, default=Path(), help="workspace root (default: .)")
+    ask.add_argument("--system", help="a system prompt")
+    ask.add_argument("--max-tokens", type=int, default=512, help="answer length limit (512)")
+    ask.add_argument("--temperature", type=float, default=None)
+
     config = commands.add_parser("config", help="work with the workspace's .wave/ configuration")
     config_commands = config.add_subparsers(dest="config_command", metavar="SUBCOMMAND")
     check = config_commands.add_parser(
@@ -251,6 +266,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _lsp(arguments)
         if arguments.command == "check":
             return _check(arguments)
+        if arguments.command == "ask":
+            from wave_lsp.cli import ask
+
+            return ask.run(
+                arguments.root,
+                arguments.question,
+                model=arguments.model,
+                system=arguments.system,
+                max_tokens=arguments.max_tokens,
+                temperature=arguments.temperature,
+            )
         if arguments.command == "config":
             if arguments.config_command == "check":
                 return _config_check(arguments.root, arguments.format)

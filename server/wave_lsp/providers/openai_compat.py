@@ -1,0 +1,178 @@
+"""OpenAI and OpenAI-compatible servers (DeepSeek, Qwen, vLLM, LM Studio, llama.cpp's server)
+through the ``openai`` SDK's chat completions, always streamed.
+
+The SDK's own retries are off (``max_retries=0``): retries are ours, the same for every provider.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncGenerator
+from typing import TYPE_CHECKING, Any
+
+from wave_lsp.providers.base import Provider, default_timeout_seconds
+from wave_lsp.providers.errors import ProviderError
+from wave_lsp.providers.keys import resolve_key
+from wave_lsp.providers.models import ProviderType
+from wave_lsp.providers.transport import map_transport_error
+from wave_lsp.providers.types import (
+    Capabilities,
+    Completion,
+    CompletionBuilder,
+    CompletionRequest,
+    StreamEvent,
+    TokenUsage,
+)
+
+if TYPE_CHECKING:
+    from openai import AsyncOpenAI
+
+OPENAI_BASE_URL = "https://api.openai.com/v1"
+DEFAULT_BASE_URLS = {
+    ProviderType.OPENAI: OPENAI_BASE_URL,
+    ProviderType.DEEPSEEK: "https://api.deepseek.com/v1",
+    ProviderType.QWEN: "https://dashscope-intl.aliyuncs.com/compatible-mode/v1",
+}
+DEFAULT_MODELS = {
+    ProviderType.OPENAI: "gpt-4o-mini",
+    ProviderType.DEEPSEEK: "deepseek-chat",
+    ProviderType.QWEN: "qwen-plus",
+}
+CONTEXT_WINDOWS = {
+    ProviderType.OPENAI: 128_000,
+    ProviderType.DEEPSEEK: 64_000,
+    ProviderType.QWEN: 128_000,
+}
+
+
+class OpenAICompatibleProvider(Provider):
+    kind = "openai"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.default_model = DEFAULT_MODELS.get(self.config.type)
+        self.base_url = (self.config.base_url or DEFAULT_BASE_URLS[self.config.type]).rstrip("/")
+        self.timeout = default_timeout_seconds(self.config)
+        self._client: AsyncOpenAI | None = None
+
+    @property
+    def hosted(self) -> bool:
+        """The provider's own cloud (not a compatible server at a custom ``baseUrl``)."""
+        return self.config.base_url is None
+
+    def capabilities(self, model: str | None = None) -> Capabilities:
+        window = self.config.provider_specific.context_window
+        return Capabilities(
+            context_window=window or CONTEXT_WINDOWS.get(self.config.type, 8192),
+            tool_use=True,
+            json_mode=True,
+        )
+
+    def _get_client(self) -> AsyncOpenAI:
+        if self._client is None:
+            from openai import AsyncOpenAI
+
+            key = resolve_key(self.config)
+            if key is None and self.hosted:
+                raise ProviderError.config(
+                    self.name,
+                    f"{self.name}: no API key configured",
+                    suggestions=[f"set providers.{self.name}.apiKey to 'env:VAR_NAME'"],
+                )
+            self._client = AsyncOpenAI(
+                api_key=key or "unused",  # local servers ignore it; the SDK insists on one
+                base_url=self.base_url,
+                timeout=self.timeout,
+                max_retries=0,
+            )
+        return self._client
+
+    def _arguments(self, request: CompletionRequest, model: str) -> dict[str, Any]:
+        arguments: dict[str, Any] = {
+            "model": model,
+            "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
+        # OpenAI's newer models refuse max_tokens; compatible servers (llama.cpp) ignore its
+        # replacement, so each gets the field it honours.
+        token_field = "max_completion_tokens" if self.hosted else "max_tokens"
+        arguments[token_field] = request.max_tokens
+        if request.temperature is not None:
+            arguments["temperature"] = request.temperature
+        if request.stop:
+            arguments["stop"] = list(request.stop)
+        if request.json_mode:
+            arguments["response_format"] = {"type": "json_object"}
+        return arguments
+
+    async def open_stream(
+        self, request: CompletionRequest, model: str
+    ) -> AsyncGenerator[StreamEvent, None]:
+        import openai
+
+        client = self._get_client()
+        builder = CompletionBuilder()
+        finish_reason = "stop"
+        usage: TokenUsage | None = None
+        served_model = model
+        try:
+            stream = await client.chat.completions.create(**self._arguments(request, model))
+            try:
+                async for chunk in stream:
+                    served_model = chunk.model or served_model
+                    if chunk.usage is not None:
+                        usage = TokenUsage(
+                            chunk.usage.prompt_tokens or 0, chunk.usage.completion_tokens or 0
+                        )
+                    for choice in chunk.choices:
+                        if choice.delta.content:
+                            yield builder.add(choice.delta.content)
+                        if choice.finish_reason:
+                            finish_reason = choice.finish_reason
+            finally:
+                await stream.close()
+        except openai.APIStatusError as error:
+            raise ProviderError.from_status(
+                self.name,
+                error.status_code,
+                _detail(error),
+                model=model,
+                headers=error.response.headers,
+                key_ref=self.config.api_key,
+            ) from error
+        except openai.APITimeoutError as error:
+            raise ProviderError.timeout(self.name, self.timeout) from error
+        except openai.APIError as error:  # connection errors, and errors sent inside the stream
+            raise self._unexpected(error) from error
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise ProviderError.bad_response(self.name, f"malformed JSON: {error}") from error
+        except ProviderError:
+            raise
+        except Exception as error:  # transport errors raised while the stream is read
+            raise self._unexpected(error) from error
+        yield Completion(builder.text, finish_reason, served_model, usage)
+
+    def _unexpected(self, error: Exception) -> ProviderError:
+        mapped = map_transport_error(
+            error, provider=self.name, url=self.base_url, timeout=self.timeout
+        )
+        if mapped is not None:
+            return mapped
+        return ProviderError.bad_response(self.name, str(error) or type(error).__name__)
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
+
+
+def _detail(error: Any) -> str:
+    body = error.body
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict) and inner.get("message"):
+            return str(inner["message"])
+        if isinstance(inner, str):
+            return inner
+    return str(error.message)

@@ -1,0 +1,443 @@
+"""A real HTTP server on 127.0.0.1 that speaks the providers' wire protocols as their services do,
+and injects faults on request. Tests drive our adapters through the real SDKs against it.
+
+Protocols: OpenAI chat completions (JSON and SSE chunks with a usage chunk), Ollama ``/api/chat``
+(JSON and NDJSON), Gemini ``generateContent`` / ``streamGenerateContent?alt=sse`` (API key) and the
+same on Vertex AI paths (bearer token), plus an OAuth token endpoint for Vertex credentials files.
+
+Faults are queued with :meth:`ProtocolServer.fail` and consumed one per request, in order.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import struct
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+ANSWER = "The quick brown fox jumps over the lazy dog. " * 3
+MODELS = {"gpt-test", "llama3:8b", "gemini-test", "deepseek-chat", "qwen-plus"}
+TOKEN = "ya29.test-access-token"
+
+
+@dataclass
+class Fault:
+    """What to do instead of (or while) answering one request."""
+
+    status: int | None = None
+    """Answer with this HTTP status and the protocol's error body."""
+    retry_after: str | None = None
+    stall: float = 0.0
+    """Seconds to wait before answering (past the client's timeout: a stall)."""
+    reset_after: int | None = None
+    """Send this many answer pieces, then reset the connection."""
+    malformed: bool = False
+    """Send a body (or a stream piece) that is not JSON."""
+    stream_error: bool = False
+    """Send an error object inside the stream after the first piece."""
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: Any
+
+
+@dataclass
+class State:
+    answer: str = ANSWER
+    pieces: int = 12
+    piece_delay: float = 0.0
+    faults: list[Fault] = field(default_factory=list)
+    disconnects: int = 0
+    """Streams the client closed before the end (a cancelled request)."""
+    requests: list[Recorded] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def next_fault(self) -> Fault:
+        with self.lock:
+            return self.faults.pop(0) if self.faults else Fault()
+
+    def split(self) -> list[str]:
+        size = max(1, -(-len(self.answer) // self.pieces))
+        return [self.answer[i : i + size] for i in range(0, len(self.answer), size)]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:  # keep test output clean
+        pass
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    def _body(self) -> Any:
+        length = int(self.headers.get("content-length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        try:
+            return json.loads(raw) if raw else None
+        except json.JSONDecodeError:
+            return raw.decode(errors="replace")
+
+    def _send_json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _send_raw(self, status: int, data: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("content-type", content_type)
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _start_stream(self, content_type: str) -> None:
+        self.send_response(200)
+        self.send_header("content-type", content_type)
+        self.send_header("transfer-encoding", "chunked")
+        self.send_header("cache-control", "no-cache")
+        self.end_headers()
+
+    def _chunk(self, data: bytes) -> None:
+        self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+        self.wfile.flush()
+
+    def _end_stream(self) -> None:
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+    def _reset(self) -> None:
+        """Abort the connection with a TCP RST, as a crashed server or proxy does."""
+        self.wfile.flush()
+        time.sleep(0.3)  # let the client read what was sent: an RST discards unread data
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.connection.close()
+        self.close_connection = True
+
+    def _pieces(self, fault: Fault) -> list[str]:
+        return self.server.state.split()
+
+    def _pause(self) -> None:
+        if self.server.state.piece_delay:
+            time.sleep(self.server.state.piece_delay)
+
+    # -- dispatch ------------------------------------------------------------------------------
+
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def _dispatch(self, method: str) -> None:
+        url = urlparse(self.path)
+        body = self._body() if method == "POST" else None
+        state = self.server.state
+        with state.lock:
+            state.requests.append(
+                Recorded(method, url.path, parse_qs(url.query), dict(self.headers.items()), body)
+            )
+        path = url.path
+        if path == "/token":  # the OAuth endpoint takes no faults: they are for model calls
+            self._send_json(
+                200, {"access_token": TOKEN, "expires_in": 3599, "token_type": "Bearer"}
+            )
+            return
+        fault = state.next_fault()
+        if fault.stall:
+            time.sleep(fault.stall)
+        try:
+            if path.endswith("/chat/completions"):
+                self._openai(body, fault)
+            elif path == "/api/chat":
+                self._ollama(body, fault)
+            elif match := re.search(
+                r"/models/([^/:]+):(generateContent|streamGenerateContent)$", path
+            ):
+                self._gemini(match.group(1), match.group(2) == "streamGenerateContent", body, fault)
+            else:
+                self._send_json(404, {"error": f"no route {path}"})
+        except (BrokenPipeError, ConnectionResetError):
+            with state.lock:
+                state.disconnects += 1
+
+    # -- OpenAI --------------------------------------------------------------------------------
+
+    def _openai(self, body: dict[str, Any], fault: Fault) -> None:
+        model = body.get("model", "")
+        if fault.status:
+            headers = {"retry-after": fault.retry_after} if fault.retry_after else {}
+            kind = "rate_limit_exceeded" if fault.status == 429 else "server_error"
+            self._send_json(
+                fault.status,
+                {"error": {"message": f"injected {fault.status}", "type": kind, "code": None}},
+                headers,
+            )
+            return
+        if model not in MODELS:
+            self._send_json(
+                404,
+                {
+                    "error": {
+                        "message": f"The model `{model}` does not exist",
+                        "type": "invalid_request_error",
+                        "code": "model_not_found",
+                    }
+                },
+            )
+            return
+        prompt_tokens = sum(len(str(m.get("content", "")).split()) for m in body["messages"])
+        pieces = self._pieces(fault)
+        usage = {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": len(pieces),
+            "total_tokens": prompt_tokens + len(pieces),
+        }
+        base = {"id": "chatcmpl-1", "created": int(time.time()), "model": model}
+        if not body.get("stream"):
+            if fault.malformed:
+                self._send_raw(200, b'{"id": "chatcmpl-1", "choices": [', "application/json")
+                return
+            self._send_json(
+                200,
+                {
+                    **base,
+                    "object": "chat.completion",
+                    "choices": [
+                        {
+                            "index": 0,
+                            "message": {"role": "assistant", "content": "".join(pieces)},
+                            "finish_reason": "stop",
+                        }
+                    ],
+                    "usage": usage,
+                },
+            )
+            return
+        self._start_stream("text/event-stream")
+
+        def event(payload: Any) -> None:
+            self._chunk(b"data: " + json.dumps(payload).encode() + b"\n\n")
+
+        chunk = {**base, "object": "chat.completion.chunk"}
+        event(
+            {
+                **chunk,
+                "choices": [
+                    {
+                        "index": 0,
+                        "delta": {"role": "assistant", "content": ""},
+                        "finish_reason": None,
+                    }
+                ],
+            }
+        )
+        for number, piece in enumerate(pieces):
+            if fault.reset_after is not None and number == fault.reset_after:
+                self._reset()
+                return
+            if fault.malformed and number == 1:
+                self._chunk(b"data: {not json\n\n")
+            if fault.stream_error and number == 1:
+                event({"error": {"message": "injected stream error", "type": "server_error"}})
+                self._end_stream()
+                return
+            event(
+                {
+                    **chunk,
+                    "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}],
+                }
+            )
+            self._pause()
+        event({**chunk, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+        if (body.get("stream_options") or {}).get("include_usage"):
+            event({**chunk, "choices": [], "usage": usage})
+        self._chunk(b"data: [DONE]\n\n")
+        self._end_stream()
+
+    # -- Ollama --------------------------------------------------------------------------------
+
+    def _ollama(self, body: dict[str, Any], fault: Fault) -> None:
+        model = body.get("model", "")
+        if fault.status:
+            headers = {"retry-after": fault.retry_after} if fault.retry_after else {}
+            self._send_json(fault.status, {"error": f"injected {fault.status}"}, headers)
+            return
+        if model not in MODELS:
+            self._send_json(404, {"error": f'model "{model}" not found, try pulling it first'})
+            return
+        pieces = self._pieces(fault)
+        created = "2026-11-23T12:00:00.000000Z"
+        final = {
+            "model": model,
+            "created_at": created,
+            "message": {"role": "assistant", "content": ""},
+            "done": True,
+            "done_reason": "length"
+            if len(pieces) >= (body.get("options") or {}).get("num_predict", 10**9)
+            else "stop",
+            "total_duration": 1_000_000,
+            "load_duration": 1000,
+            "prompt_eval_count": sum(len(m["content"].split()) for m in body["messages"]),
+            "prompt_eval_duration": 1000,
+            "eval_count": len(pieces),
+            "eval_duration": 1000,
+        }
+        if not body.get("stream", True):
+            self._send_json(
+                200, {**final, "message": {"role": "assistant", "content": "".join(pieces)}}
+            )
+            return
+        self._start_stream("application/x-ndjson")
+        for number, piece in enumerate(pieces):
+            if fault.reset_after is not None and number == fault.reset_after:
+                self._reset()
+                return
+            if fault.malformed and number == 1:
+                self._chunk(b"{not json\n")
+            if fault.stream_error and number == 1:
+                self._chunk(json.dumps({"error": "injected stream error"}).encode() + b"\n")
+                self._end_stream()
+                return
+            line = {
+                "model": model,
+                "created_at": created,
+                "message": {"role": "assistant", "content": piece},
+                "done": False,
+            }
+            self._chunk(json.dumps(line).encode() + b"\n")
+            self._pause()
+        self._chunk(json.dumps(final).encode() + b"\n")
+        self._end_stream()
+
+    # -- Gemini / Vertex AI --------------------------------------------------------------------
+
+    def _gemini(self, model: str, stream: bool, body: dict[str, Any], fault: Fault) -> None:
+        vertex = self.path.startswith("/v1/projects/")
+        if vertex:
+            if self.headers.get("authorization") != f"Bearer {TOKEN}":
+                self._google_error(
+                    401, "Request had invalid authentication credentials.", "UNAUTHENTICATED"
+                )
+                return
+        elif not self.headers.get("x-goog-api-key"):
+            self._google_error(
+                403, "Method doesn't allow unregistered callers.", "PERMISSION_DENIED"
+            )
+            return
+        if fault.status:
+            status = {429: "RESOURCE_EXHAUSTED", 503: "UNAVAILABLE"}.get(fault.status, "INTERNAL")
+            headers = {"retry-after": fault.retry_after} if fault.retry_after else {}
+            self._google_error(fault.status, f"injected {fault.status}", status, headers)
+            return
+        if model not in MODELS:
+            self._google_error(
+                404, f"models/{model} is not found for API version v1beta", "NOT_FOUND"
+            )
+            return
+        pieces = self._pieces(fault)
+        prompt_tokens = sum(
+            len(p.get("text", "").split()) for c in body["contents"] for p in c["parts"]
+        )
+
+        def response(text: str, finish: str | None, usage: bool) -> dict[str, Any]:
+            candidate: dict[str, Any] = {
+                "content": {"parts": [{"text": text}], "role": "model"},
+                "index": 0,
+            }
+            if finish:
+                candidate["finishReason"] = finish
+            payload: dict[str, Any] = {"candidates": [candidate], "modelVersion": model}
+            if usage:
+                payload["usageMetadata"] = {
+                    "promptTokenCount": prompt_tokens,
+                    "candidatesTokenCount": len(pieces),
+                    "totalTokenCount": prompt_tokens + len(pieces),
+                }
+            return payload
+
+        if not stream:
+            if fault.malformed:
+                self._send_raw(200, b'{"candidates": [', "application/json")
+                return
+            self._send_json(200, response("".join(pieces), "STOP", True))
+            return
+        if self.path and parse_qs(urlparse(self.path).query).get("alt") != ["sse"]:
+            self._google_error(400, "streaming needs alt=sse here", "INVALID_ARGUMENT")
+            return
+        self._start_stream("text/event-stream")
+        for number, piece in enumerate(pieces):
+            if fault.reset_after is not None and number == fault.reset_after:
+                self._reset()
+                return
+            if fault.malformed and number == 1:
+                self._chunk(b"data: {not json\r\n\r\n")
+            last = number == len(pieces) - 1
+            payload = response(piece, "STOP" if last else None, last)
+            self._chunk(b"data: " + json.dumps(payload).encode() + b"\r\n\r\n")
+            self._pause()
+        self._end_stream()
+
+    def _google_error(
+        self, code: int, message: str, status: str, headers: dict[str, str] | None = None
+    ) -> None:
+        self._send_json(
+            code, {"error": {"code": code, "message": message, "status": status}}, headers
+        )
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    state: State
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # clients that go away (a cancelled stream) are expected here
+
+
+class ProtocolServer:
+    """Start with :meth:`start`; ``url`` is its base address."""
+
+    def __init__(self) -> None:
+        self._server = _Server(("127.0.0.1", 0), _Handler)
+        self._server.state = State()
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def state(self) -> State:
+        return self._server.state
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def requests(self) -> list[Recorded]:
+        return self.state.requests
+
+    def fail(self, *faults: Fault) -> None:
+        with self.state.lock:
+            self.state.faults.extend(faults)
+
+    def start(self) -> ProtocolServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
