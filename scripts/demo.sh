@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
-# The main job: set up, check the demo workspace's configuration, then run the validation rules
+# The main job: set up (including the embedded model), ask it a question (a real answer, streamed,
+# offline, no key), then check the demo workspace's configuration and run the validation rules
 # over the bundled project with planted issues (finding them is the expected outcome).
+#   bash scripts/demo.sh ["your question"]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+
+question=${1:-"In two sentences: what is a language server?"}
+echo "== wave ask \"$question\"   (the embedded SmolLM2-135M-Instruct; no provider configured)"
+.venv/bin/wave ask --root examples/ask --max-tokens 120 "$question"
 
 echo "== wave config check --root examples/demo"
 .venv/bin/wave config check --root examples/demo

@@ -1,27 +1,46 @@
 """The small async interface every provider adapter implements, and the request/answer types it
 speaks. Adapters translate these to and from their wire protocol; nothing else knows a protocol.
 
-An adapter implements one method, :meth:`Provider.open_stream`, which yields :class:`TextDelta`
-events and ends with one :class:`Completion`. Retries, timeouts and the seed's IModelProvider
-methods (``stream_response`` / ``generate_response``) are built on it here, once for all adapters.
+An adapter implements three methods: :meth:`Provider.open` sends the request and returns the
+protocol's stream of raw chunks, :meth:`Provider.absorb` turns one chunk into answer text (and
+notes the finish reason, usage and model in a :class:`StreamState`), :meth:`Provider.map_error`
+turns its SDK's exceptions into :class:`ProviderError`. The streaming loop, retries (see
+:mod:`wave_lsp.providers.retry`) and the seed's IModelProvider methods (``stream_response`` /
+``generate_response``) are here, once for all adapters. The loop is one async generator directly
+over the SDK's stream: every layer between the socket and the caller costs time at every chunk.
 """
 
 from __future__ import annotations
 
 import abc
-from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 from wave_lsp.context.models import FileContext
 from wave_lsp.providers.errors import ProviderError
 from wave_lsp.providers.models import ProviderConfiguration
-from wave_lsp.providers.retry import RetryPolicy, with_retries
+from wave_lsp.providers.retry import RetryPolicy
 from wave_lsp.providers.types import (
     Capabilities,
     Completion,
     CompletionRequest,
+    Restart,
     StreamEvent,
     TextDelta,
+    TokenUsage,
 )
+
+
+@dataclass(slots=True)
+class StreamState:
+    """What one attempt learnt besides the text: set by :meth:`Provider.absorb`."""
+
+    model: str
+    finish_reason: str = "stop"
+    usage: TokenUsage | None = None
+    parts: list[str] = field(default_factory=list)
 
 
 def default_timeout_seconds(config: ProviderConfiguration, fallback: float = 120.0) -> float:
@@ -29,7 +48,8 @@ def default_timeout_seconds(config: ProviderConfiguration, fallback: float = 120
 
 
 class Provider(abc.ABC):
-    """A configured provider. Subclasses set ``kind`` and implement :meth:`open_stream`."""
+    """A configured provider. Subclasses set ``kind`` and implement :meth:`open`,
+    :meth:`absorb` and :meth:`map_error`."""
 
     kind: str = ""
     default_model: str | None = None
@@ -76,14 +96,44 @@ class Provider(abc.ABC):
     def capabilities(self, model: str | None = None) -> Capabilities:
         return Capabilities(context_window=8192)
 
-    def stream(self, request: CompletionRequest) -> AsyncIterator[StreamEvent]:
-        """The answer as events, with retries (see :mod:`wave_lsp.providers.retry`)."""
+    async def stream(self, request: CompletionRequest) -> AsyncIterator[StreamEvent]:
+        """The answer as :class:`TextDelta` events and a final :class:`Completion`, retried as
+        the policy allows. Cancellation closes the SDK's stream (and its HTTP request)."""
         model = request.model or self.get_model()
-        return with_retries(
-            lambda: self.open_stream(request, model),
-            self.retry,
-            discard_partial=request.discard_partial,
-        )
+        retries = 0
+        while True:
+            state = StreamState(model)
+            try:
+                chunks = await self.open(request, model)
+                try:
+                    async for chunk in chunks:
+                        text = self.absorb(chunk, state)
+                        if text:
+                            state.parts.append(text)
+                            yield TextDelta(text)
+                finally:
+                    await _close(chunks)
+            except asyncio.CancelledError:
+                raise
+            except Exception as failure:
+                error = failure if isinstance(failure, ProviderError) else None
+                error = error or self.map_error(failure, model)
+                delivered = bool(state.parts)
+                wait = self.retry.delay(retries, error.retry_after) if error.retryable else None
+                if wait is None or (delivered and not request.discard_partial):
+                    if retries:
+                        plural = "y" if retries == 1 else "ies"
+                        error.error.description = f"gave up after {retries} retr{plural}"
+                    if error is failure:
+                        raise
+                    raise error from failure
+                retries += 1
+                if delivered:
+                    yield Restart(error.error.message)
+                await asyncio.sleep(wait)
+                continue
+            yield Completion("".join(state.parts), state.finish_reason, state.model, state.usage)
+            return
 
     async def complete(self, request: CompletionRequest) -> Completion:
         completion: Completion | None = None
@@ -95,11 +145,16 @@ class Provider(abc.ABC):
         return completion
 
     @abc.abstractmethod
-    def open_stream(
-        self, request: CompletionRequest, model: str
-    ) -> AsyncGenerator[StreamEvent, None]:
-        """One attempt: yield :class:`TextDelta` events, then one :class:`Completion`. Raise
-        :class:`ProviderError` (with ``retryable`` set as the failure deserves)."""
+    async def open(self, request: CompletionRequest, model: str) -> AsyncIterator[Any]:
+        """Send the request; return the stream of the protocol's chunks."""
+
+    @abc.abstractmethod
+    def absorb(self, chunk: Any, state: StreamState) -> str | None:
+        """The answer text in ``chunk``, if any; finish reason, usage and model go to ``state``."""
+
+    @abc.abstractmethod
+    def map_error(self, error: Exception, model: str) -> ProviderError:
+        """The provider error for an exception of the SDK or the transport."""
 
     async def aclose(self) -> None:
         """Release connections; the provider may not be used afterwards."""
@@ -112,3 +167,10 @@ def with_files(prompt: str, context: Sequence[FileContext]) -> str:
         return prompt
     blocks = [f"File: {f.path}\n```\n{f.content}\n```" for f in context]
     return "\n\n".join([*blocks, prompt])
+
+
+async def _close(chunks: AsyncIterator[Any]) -> None:
+    """Close a chunk stream: an async generator's ``aclose``, the openai SDK's ``close``."""
+    close = getattr(chunks, "aclose", None) or getattr(chunks, "close", None)
+    if close is not None:
+        await close()

@@ -13,23 +13,20 @@ import asyncio
 import json
 import os
 import time
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from wave_lsp.providers.base import Provider, default_timeout_seconds
+from wave_lsp.providers.base import Provider, StreamState, default_timeout_seconds
 from wave_lsp.providers.errors import ProviderError
 from wave_lsp.providers.keys import resolve_key
 from wave_lsp.providers.models import ProviderType
 from wave_lsp.providers.transport import map_transport_error
 from wave_lsp.providers.types import (
     Capabilities,
-    Completion,
-    CompletionBuilder,
     CompletionRequest,
-    StreamEvent,
     TokenUsage,
 )
 
@@ -183,47 +180,49 @@ class GeminiProvider(Provider):
         payload = response.json()
         return str(payload["access_token"]), float(payload.get("expires_in", 3600))
 
-    async def open_stream(
-        self, request: CompletionRequest, model: str
-    ) -> AsyncGenerator[StreamEvent, None]:
+    async def open(self, request: CompletionRequest, model: str) -> AsyncIterator[Any]:
         url = self.url(model)
         headers = await self._headers()
-        builder = CompletionBuilder()
-        finish_reason = "stop"
-        usage: TokenUsage | None = None
-        try:
-            async with self._get_client().stream(
-                "POST", url, params={"alt": "sse"}, json=request_body(request), headers=headers
-            ) as response:
-                if response.status_code != 200:
-                    await response.aread()
-                    raise ProviderError.from_status(
-                        self.name,
-                        response.status_code,
-                        _error_message(response),
-                        model=model,
-                        headers=response.headers,
-                        key_ref=self.config.api_key,
-                    )
-                async for payload in _sse_events(response):
-                    for candidate in payload.get("candidates", []):
-                        for part in (candidate.get("content") or {}).get("parts", []):
-                            if part.get("text"):
-                                yield builder.add(part["text"])
-                        if candidate.get("finishReason"):
-                            reason = candidate["finishReason"]
-                            finish_reason = FINISH_REASONS.get(reason, reason.lower())
-                    if meta := payload.get("usageMetadata"):
-                        usage = TokenUsage(
-                            meta.get("promptTokenCount", 0), meta.get("candidatesTokenCount", 0)
-                        )
-        except ProviderError:
-            raise
-        except json.JSONDecodeError as error:
-            raise ProviderError.bad_response(self.name, f"malformed JSON: {error}") from error
-        except httpx.HTTPError as error:
-            raise self._transport(error, url) from error
-        yield Completion(builder.text, finish_reason, model, usage)
+        return self._events(url, headers, request_body(request), model)
+
+    async def _events(
+        self, url: str, headers: dict[str, str], body: dict[str, Any], model: str
+    ) -> AsyncIterator[dict[str, Any]]:
+        """The SSE payloads of one call, inside the lifetime of its HTTP response."""
+        async with self._get_client().stream(
+            "POST", url, params={"alt": "sse"}, json=body, headers=headers
+        ) as response:
+            if response.status_code != 200:
+                await response.aread()
+                raise ProviderError.from_status(
+                    self.name,
+                    response.status_code,
+                    _error_message(response),
+                    model=model,
+                    headers=response.headers,
+                    key_ref=self.config.api_key,
+                )
+            async for payload in _sse_events(response):
+                yield payload
+
+    def absorb(self, chunk: Any, state: StreamState) -> str | None:
+        text = None
+        for candidate in chunk.get("candidates", ()):
+            for part in (candidate.get("content") or {}).get("parts", ()):
+                if part.get("text"):
+                    text = part["text"] if text is None else text + part["text"]
+            if reason := candidate.get("finishReason"):
+                state.finish_reason = FINISH_REASONS.get(reason, reason.lower())
+        if meta := chunk.get("usageMetadata"):
+            state.usage = TokenUsage(
+                meta.get("promptTokenCount", 0), meta.get("candidatesTokenCount", 0)
+            )
+        return text
+
+    def map_error(self, error: Exception, model: str) -> ProviderError:
+        if isinstance(error, json.JSONDecodeError):
+            return ProviderError.bad_response(self.name, f"malformed JSON: {error}")
+        return self._transport(error, self.base_url)
 
     def _transport(self, error: Exception, url: str) -> ProviderError:
         mapped = map_transport_error(error, provider=self.name, url=url, timeout=self.timeout)

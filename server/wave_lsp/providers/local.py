@@ -14,19 +14,16 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import threading
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from wave_lsp.providers.base import Provider
+from wave_lsp.providers.base import Provider, StreamState
 from wave_lsp.providers.errors import ProviderError
 from wave_lsp.providers.types import (
     Capabilities,
-    Completion,
-    CompletionBuilder,
     CompletionRequest,
-    StreamEvent,
     TokenUsage,
 )
 
@@ -163,10 +160,11 @@ class LocalProvider(Provider):
         except BaseException as error:  # handed to the event loop, raised there
             emit(error)
 
-    async def open_stream(
-        self, request: CompletionRequest, model: str
-    ) -> AsyncGenerator[StreamEvent, None]:
-        path = self.model_path(model)
+    async def open(self, request: CompletionRequest, model: str) -> AsyncIterator[Any]:
+        return self._chunks(self.model_path(model), request)
+
+    async def _chunks(self, path: Path, request: CompletionRequest) -> AsyncIterator[Any]:
+        """llama.cpp's chunks, handed over from the worker thread as they are made."""
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[Any] = asyncio.Queue()
         cancelled = threading.Event()
@@ -177,30 +175,37 @@ class LocalProvider(Provider):
         future = loop.run_in_executor(
             self._executor, self._generate, path, request, emit, cancelled
         )
-        builder = CompletionBuilder()
-        finish_reason = "stop"
-        count = 0
         try:
             while True:
                 item = await queue.get()
                 if item is _END:
-                    break
+                    return
                 if isinstance(item, BaseException):
                     raise item
-                for choice in item.get("choices", []):
-                    text = (choice.get("delta") or {}).get("content")
-                    if text:
-                        count += 1
-                        yield builder.add(text)
-                    if choice.get("finish_reason"):
-                        finish_reason = choice["finish_reason"]
+                yield item
         finally:
             cancelled.set()  # stops the worker at its next token if we left early
             if future.done() and not future.cancelled():
                 future.exception()  # retrieved, so asyncio does not log it as lost
-        tokens = self._llama.n_tokens if self._llama is not None else 0
-        usage = TokenUsage(max(0, tokens - count), count)
-        yield Completion(builder.text, finish_reason, model, usage)
+
+    def absorb(self, chunk: Any, state: StreamState) -> str | None:
+        text = None
+        for choice in chunk.get("choices", ()):
+            content = (choice.get("delta") or {}).get("content")
+            if content:
+                text = content if text is None else text + content
+                state.usage = TokenUsage(
+                    0, (state.usage.completion_tokens if state.usage else 0) + 1
+                )
+            if choice.get("finish_reason"):
+                state.finish_reason = choice["finish_reason"]
+                if self._llama is not None and state.usage is not None:
+                    completion = state.usage.completion_tokens
+                    state.usage = TokenUsage(max(0, self._llama.n_tokens - completion), completion)
+        return text
+
+    def map_error(self, error: Exception, model: str) -> ProviderError:
+        return ProviderError.bad_response(self.name, f"llama.cpp failed: {error!r}")
 
     async def aclose(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

@@ -9,18 +9,15 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-from wave_lsp.providers.base import Provider, default_timeout_seconds
+from wave_lsp.providers.base import Provider, StreamState, default_timeout_seconds
 from wave_lsp.providers.errors import ProviderError
 from wave_lsp.providers.transport import map_transport_error
 from wave_lsp.providers.types import (
     Capabilities,
-    Completion,
-    CompletionBuilder,
     CompletionRequest,
-    StreamEvent,
     TokenUsage,
 )
 
@@ -100,56 +97,42 @@ class OllamaProvider(Provider):
             options["stop"] = list(request.stop)
         return options
 
-    async def open_stream(
-        self, request: CompletionRequest, model: str
-    ) -> AsyncGenerator[StreamEvent, None]:
-        from ollama import ResponseError
-
+    async def open(self, request: CompletionRequest, model: str) -> AsyncIterator[Any]:
         options = self.options(request)
         self._retry_after = None
-        builder = CompletionBuilder()
-        finish_reason = "stop"
-        usage: TokenUsage | None = None
-        try:
-            stream = await self._get_client().chat(
-                model=model,
-                messages=[{"role": m.role, "content": m.content} for m in request.messages],
-                stream=True,
-                options=options,
-                format="json" if request.json_mode else None,
-            )
-            try:
-                async for part in stream:
-                    if part.message.content:
-                        yield builder.add(part.message.content)
-                    if part.done:
-                        finish_reason = part.done_reason or "stop"
-                        usage = TokenUsage(part.prompt_eval_count or 0, part.eval_count or 0)
-            finally:
-                await stream.aclose()  # type: ignore[attr-defined]  # closes the HTTP request
-        except ResponseError as error:
+        stream: AsyncIterator[Any] = await self._get_client().chat(
+            model=model,
+            messages=[{"role": m.role, "content": m.content} for m in request.messages],
+            stream=True,
+            options=options,
+            format="json" if request.json_mode else None,
+        )
+        return stream
+
+    def absorb(self, chunk: Any, state: StreamState) -> str | None:
+        if chunk.done:
+            state.finish_reason = chunk.done_reason or "stop"
+            state.usage = TokenUsage(chunk.prompt_eval_count or 0, chunk.eval_count or 0)
+        return chunk.message.content or None
+
+    def map_error(self, error: Exception, model: str) -> ProviderError:
+        from ollama import ResponseError
+
+        if isinstance(error, ResponseError):
             if error.status_code < 0:  # an error object sent inside the stream
-                raise ProviderError.bad_response(self.name, str(error.error)) from error
+                return ProviderError.bad_response(self.name, str(error.error))
             headers = {"retry-after": self._retry_after} if self._retry_after else None
-            raise ProviderError.from_status(
+            return ProviderError.from_status(
                 self.name, error.status_code, str(error.error), model=model, headers=headers
-            ) from error
-        except ConnectionError as error:  # the SDK's "Failed to connect to Ollama"
-            raise self._unavailable(str(error)) from error
-        except json.JSONDecodeError as error:
-            raise ProviderError.bad_response(self.name, f"malformed JSON: {error}") from error
-        except Exception as error:
-            mapped = map_transport_error(
-                error,
-                provider=self.name,
-                url=self.host,
-                timeout=self.timeout,
-                hint=self._hint(),
             )
-            if mapped is None:
-                raise ProviderError.bad_response(self.name, repr(error)) from error
-            raise mapped from error
-        yield Completion(builder.text, finish_reason, model, usage)
+        if isinstance(error, json.JSONDecodeError):
+            return ProviderError.bad_response(self.name, f"malformed JSON: {error}")
+        mapped = map_transport_error(
+            error, provider=self.name, url=self.host, timeout=self.timeout, hint=self._hint()
+        )
+        if mapped is None and isinstance(error, ConnectionError):  # "Failed to connect to Ollama"
+            mapped = self._unavailable(str(error))
+        return mapped or ProviderError.bad_response(self.name, repr(error))
 
     def _hint(self) -> str:
         where = self.host.split("://", 1)[-1]

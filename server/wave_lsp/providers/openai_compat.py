@@ -7,20 +7,17 @@ The SDK's own retries are off (``max_retries=0``): retries are ours, the same fo
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-from wave_lsp.providers.base import Provider, default_timeout_seconds
+from wave_lsp.providers.base import Provider, StreamState, default_timeout_seconds
 from wave_lsp.providers.errors import ProviderError
 from wave_lsp.providers.keys import resolve_key
 from wave_lsp.providers.models import ProviderType
 from wave_lsp.providers.transport import map_transport_error
 from wave_lsp.providers.types import (
     Capabilities,
-    Completion,
-    CompletionBuilder,
     CompletionRequest,
-    StreamEvent,
     TokenUsage,
 )
 
@@ -106,52 +103,44 @@ class OpenAICompatibleProvider(Provider):
             arguments["response_format"] = {"type": "json_object"}
         return arguments
 
-    async def open_stream(
-        self, request: CompletionRequest, model: str
-    ) -> AsyncGenerator[StreamEvent, None]:
+    async def open(self, request: CompletionRequest, model: str) -> AsyncIterator[Any]:
+        client = self._get_client()
+        stream: AsyncIterator[Any] = await client.chat.completions.create(
+            **self._arguments(request, model)
+        )
+        return stream
+
+    def absorb(self, chunk: Any, state: StreamState) -> str | None:
+        if chunk.usage is not None:
+            usage = chunk.usage
+            state.usage = TokenUsage(usage.prompt_tokens or 0, usage.completion_tokens or 0)
+        text = None
+        for choice in chunk.choices:
+            content = choice.delta.content
+            if content:
+                text = content if text is None else text + content
+            if choice.finish_reason:
+                state.finish_reason = choice.finish_reason
+                state.model = chunk.model or state.model
+        return text
+
+    def map_error(self, error: Exception, model: str) -> ProviderError:
         import openai
 
-        client = self._get_client()
-        builder = CompletionBuilder()
-        finish_reason = "stop"
-        usage: TokenUsage | None = None
-        served_model = model
-        try:
-            stream = await client.chat.completions.create(**self._arguments(request, model))
-            try:
-                async for chunk in stream:
-                    served_model = chunk.model or served_model
-                    if chunk.usage is not None:
-                        usage = TokenUsage(
-                            chunk.usage.prompt_tokens or 0, chunk.usage.completion_tokens or 0
-                        )
-                    for choice in chunk.choices:
-                        if choice.delta.content:
-                            yield builder.add(choice.delta.content)
-                        if choice.finish_reason:
-                            finish_reason = choice.finish_reason
-            finally:
-                await stream.close()
-        except openai.APIStatusError as error:
-            raise ProviderError.from_status(
+        if isinstance(error, openai.APIStatusError):
+            return ProviderError.from_status(
                 self.name,
                 error.status_code,
                 _detail(error),
                 model=model,
                 headers=error.response.headers,
                 key_ref=self.config.api_key,
-            ) from error
-        except openai.APITimeoutError as error:
-            raise ProviderError.timeout(self.name, self.timeout) from error
-        except openai.APIError as error:  # connection errors, and errors sent inside the stream
-            raise self._unexpected(error) from error
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            raise ProviderError.bad_response(self.name, f"malformed JSON: {error}") from error
-        except ProviderError:
-            raise
-        except Exception as error:  # transport errors raised while the stream is read
-            raise self._unexpected(error) from error
-        yield Completion(builder.text, finish_reason, served_model, usage)
+            )
+        if isinstance(error, openai.APITimeoutError):
+            return ProviderError.timeout(self.name, self.timeout)
+        if isinstance(error, json.JSONDecodeError | UnicodeDecodeError):
+            return ProviderError.bad_response(self.name, f"malformed JSON: {error}")
+        return self._unexpected(error)  # connection errors, errors sent inside the stream
 
     def _unexpected(self, error: Exception) -> ProviderError:
         mapped = map_transport_error(

@@ -1,23 +1,20 @@
-"""Retries with exponential backoff and full jitter around one streamed answer.
+"""When and how long to wait before retrying a streamed answer (applied by
+:meth:`wave_lsp.providers.base.Provider.stream`).
 
 A failed attempt is retried when its error is retryable (429, 5xx, timeouts, broken connections),
-waiting what the server's ``Retry-After`` asks or the backoff, whichever is longer. Once part of
-the answer was delivered, a retry would repeat it: the error goes to the caller, unless the caller
-said it can discard a partial answer, in which case it gets a :class:`Restart` event first.
-Cancellation is never caught: it closes the attempt (and its HTTP request) and propagates.
+waiting what the server's ``Retry-After`` asks or the backoff (exponential, full jitter),
+whichever is longer. Once part of the answer was delivered, a retry would repeat it: the error
+goes to the caller, unless the caller said it can discard a partial answer, in which case it gets
+a :class:`~wave_lsp.providers.types.Restart` event first. Cancellation is never caught.
 """
 
 from __future__ import annotations
 
-import asyncio
 import random
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
-from contextlib import aclosing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from wave_lsp.providers.errors import MAX_RETRY_AFTER, ProviderError
-from wave_lsp.providers.types import Restart, StreamEvent, TextDelta
+from wave_lsp.providers.errors import MAX_RETRY_AFTER
 
 if TYPE_CHECKING:
     from wave_lsp.providers.models import ProviderConfiguration
@@ -48,33 +45,3 @@ class RetryPolicy:
         if retry_after > self.max_retry_after:
             return None
         return max(retry_after, backoff)
-
-
-async def with_retries(
-    attempt: Callable[[], AsyncGenerator[StreamEvent, None]],
-    policy: RetryPolicy,
-    *,
-    discard_partial: bool = False,
-) -> AsyncIterator[StreamEvent]:
-    retries = 0
-    while True:
-        delivered = False
-        try:
-            async with aclosing(attempt()) as events:
-                async for event in events:
-                    if isinstance(event, TextDelta):
-                        delivered = True
-                    yield event
-            return
-        except ProviderError as error:
-            wait = policy.delay(retries, error.retry_after) if error.retryable else None
-            if wait is None or (delivered and not discard_partial):
-                if retries:
-                    error.error.description = (
-                        f"gave up after {retries} retr{'y' if retries == 1 else 'ies'}"
-                    )
-                raise
-            retries += 1
-            if delivered:
-                yield Restart(error.error.message)
-            await asyncio.sleep(wait)

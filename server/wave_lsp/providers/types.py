@@ -3,7 +3,7 @@ completion out."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 Role = Literal["system", "user", "assistant"]
@@ -88,18 +88,3 @@ class Capabilities:
     tool_use: bool = False
     json_mode: bool = False
     streaming: bool = True
-
-
-@dataclass(slots=True)
-class CompletionBuilder:
-    """Collects deltas into the final :class:`Completion` (for adapters and callers)."""
-
-    parts: list[str] = field(default_factory=list)
-
-    def add(self, text: str) -> TextDelta:
-        self.parts.append(text)
-        return TextDelta(text)
-
-    @property
-    def text(self) -> str:
-        return "".join(self.parts)
