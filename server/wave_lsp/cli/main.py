@@ -88,6 +88,19 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--max-tokens", type=int, default=512, help="answer length limit (512)")
     ask.add_argument("--temperature", type=float, default=None)
 
+    apply = commands.add_parser(
+        "apply",
+        help="apply a unified diff or a model's answer to the workspace",
+        description="Apply PATCH (a unified diff, or a model's answer with ```diff blocks or "
+        "whole files; '-' or nothing: stdin) to the files under --root. Hunks are located by "
+        "their text (line numbers are hints). Exit 0 when every file applied, 1 when a hunk "
+        "failed (nothing is written), 2 on bad input. Backups go to .wave/backups/.",
+    )
+    apply.add_argument("patch", nargs="?", metavar="PATCH")
+    apply.add_argument("--root", type=Path, default=Path(), help="workspace root (default: .)")
+    apply.add_argument("--dry-run", action="store_true", help="report, write nothing")
+    apply.add_argument("--json", action="store_true", help="print the per-file, per-hunk report")
+
     config = commands.add_parser("config", help="work with the workspace's .wave/ configuration")
     config_commands = config.add_subparsers(dest="config_command", metavar="SUBCOMMAND")
     check = config_commands.add_parser(
@@ -276,6 +289,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 system=arguments.system,
                 max_tokens=arguments.max_tokens,
                 temperature=arguments.temperature,
+            )
+        if arguments.command == "apply":
+            from wave_lsp.cli import apply
+
+            return apply.run(
+                arguments.root, arguments.patch, dry_run=arguments.dry_run, as_json=arguments.json
             )
         if arguments.command == "config":
             if arguments.config_command == "check":

@@ -1,0 +1,256 @@
+"""Applying hunks to a text by what they say, not by their line numbers.
+
+Each hunk's old lines (context and removed) are located in the text, in this order: exactly at
+the header's line → exactly anywhere → ignoring whitespace → a unique fuzzy match above a
+similarity threshold. Two equally good places, or none, are never guessed: the hunk fails with a
+message naming the lines not found and the nearest candidate, and the file is not changed at all
+when any of its hunks fails. Context lines keep the file's own text (the model's whitespace drift
+is not written back); added lines take the file's line ending.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from wave_lsp.edits.patch import Hunk
+
+FUZZY_THRESHOLD = 0.85
+"""The least similarity of a fuzzy match (difflib ratio over the located lines)."""
+AMBIGUITY_MARGIN = 0.02
+"""A runner-up this close to the best fuzzy match makes the match ambiguous."""
+
+
+class Method(StrEnum):
+    EXACT = "exact"
+    """At the line the header names."""
+    MOVED = "moved"
+    """Exactly, elsewhere than the header says (or the header named no line)."""
+    WHITESPACE = "whitespace"
+    """Equal once whitespace is ignored."""
+    FUZZY = "fuzzy"
+    INSERTED = "inserted"
+    """A hunk with no old lines, placed by its line number (or into an empty file)."""
+
+
+@dataclass(frozen=True, slots=True)
+class HunkResult:
+    index: int
+    """1-based, in the order of the diff."""
+    header: str
+    applied: bool
+    method: Method | None = None
+    line: int | None = None
+    """1-based line of the old text where the hunk applied."""
+    error: str = ""
+
+
+@dataclass(slots=True)
+class TextResult:
+    text: str | None
+    """The new text; ``None`` when a hunk failed (the file must not be changed)."""
+    hunks: list[HunkResult] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.text is not None
+
+    def errors(self) -> list[str]:
+        return [h.error for h in self.hunks if not h.applied]
+
+
+@dataclass(frozen=True, slots=True)
+class Lines:
+    """A text as lines without their endings, its line ending, and whether it ends with one."""
+
+    lines: list[str]
+    newline: str
+    final_newline: bool
+
+    @classmethod
+    def of(cls, text: str) -> Lines:
+        newline = "\r\n" if "\r\n" in text else "\n"
+        if not text:
+            return cls([], newline, True)
+        body = text.replace("\r\n", "\n")
+        final = body.endswith("\n")
+        if final:
+            body = body[:-1]
+        return cls(body.split("\n"), newline, final)
+
+    def text(self, lines: Sequence[str] | None = None, final_newline: bool | None = None) -> str:
+        content = self.lines if lines is None else lines
+        if not content:
+            return ""
+        end = self.final_newline if final_newline is None else final_newline
+        return self.newline.join(content) + (self.newline if end else "")
+
+
+def _squash(line: str) -> str:
+    return "".join(line.split())
+
+
+@dataclass(frozen=True, slots=True)
+class _Match:
+    start: int
+    length: int
+    method: Method
+
+
+class HunkError(Exception):
+    pass
+
+
+def apply_hunks(text: str, hunks: Sequence[Hunk], path: str = "the file") -> TextResult:
+    """``text`` with every hunk applied, or no text and the reasons when any hunk fails."""
+    source = Lines.of(text)
+    lines = source.lines
+    taken: list[tuple[int, int]] = []
+    placed: list[tuple[_Match, Hunk]] = []
+    result = TextResult(None)
+    squashed: list[str] | None = None
+    failed = False
+    for number, hunk in enumerate(hunks, start=1):
+        try:
+            if not hunk.changes():
+                result.hunks.append(HunkResult(number, hunk.header, True, Method.EXACT))
+                continue
+            before = hunk.before()
+            if not before:
+                match = _insertion(hunk, lines)
+            else:
+                if squashed is None:
+                    squashed = [_squash(line) for line in lines]
+                match = _locate(before, hunk.old_start, lines, squashed, taken)
+        except HunkError as error:
+            failed = True
+            result.hunks.append(
+                HunkResult(number, hunk.header, False, error=f"hunk {number} ({hunk.header}) "
+                           f"of {path}: {error}")
+            )  # fmt: skip
+            continue
+        taken.append((match.start, match.start + match.length))
+        placed.append((match, hunk))
+        result.hunks.append(HunkResult(number, hunk.header, True, match.method, match.start + 1))
+    if failed:
+        return result
+    placed.sort(key=lambda item: item[0].start)
+    output: list[str] = []
+    cursor = 0
+    final_newline = source.final_newline
+    for match, hunk in placed:
+        output.extend(lines[cursor : match.start])
+        position = match.start
+        for tag, added in hunk.lines:
+            if tag == " ":
+                output.append(lines[position])  # the file's own text, not the model's copy
+                position += 1
+            elif tag == "-":
+                position += 1
+            else:
+                output.append(added)
+        cursor = match.start + match.length
+        if cursor == len(lines) and (hunk.new_no_newline or hunk.old_no_newline):
+            final_newline = not hunk.new_no_newline
+    output.extend(lines[cursor:])
+    if not lines and output:
+        final_newline = not any(h.new_no_newline for _, h in placed)
+    result.text = source.text(output, final_newline)
+    return result
+
+
+def _insertion(hunk: Hunk, lines: list[str]) -> _Match:
+    if not lines:
+        return _Match(0, 0, Method.INSERTED)
+    if hunk.old_start is None:
+        raise HunkError(
+            "it only adds lines, with no context lines and no line number: cannot tell where. "
+            "Include a few unchanged lines around the addition"
+        )
+    # "-N,0" means "after line N"
+    at = hunk.old_start if hunk.old_count == 0 else hunk.old_start - 1
+    return _Match(max(0, min(len(lines), at)), 0, Method.INSERTED)
+
+
+def _free(start: int, length: int, taken: list[tuple[int, int]]) -> bool:
+    end = start + length
+    return all(end <= lo or start >= hi for lo, hi in taken)
+
+
+def _find_all(needle: list[str], haystack: list[str], taken: list[tuple[int, int]]) -> list[int]:
+    size = len(needle)
+    first = needle[0]
+    found = []
+    for start in range(len(haystack) - size + 1):
+        if (
+            haystack[start] == first
+            and haystack[start : start + size] == needle
+            and _free(start, size, taken)
+        ):
+            found.append(start)
+    return found
+
+
+def _locate(
+    before: list[str],
+    hint: int | None,
+    lines: list[str],
+    squashed: list[str],
+    taken: list[tuple[int, int]],
+) -> _Match:
+    size = len(before)
+    at = hint - 1 if hint is not None else None
+    if at is not None and lines[at : at + size] == before and _free(at, size, taken):
+        return _Match(at, size, Method.EXACT)
+    for method, needle, haystack in (
+        (Method.MOVED, before, lines),
+        (Method.WHITESPACE, [_squash(b) for b in before], squashed),
+    ):
+        found = _find_all(needle, haystack, taken)
+        if at is not None and at in found:
+            return _Match(at, size, method)
+        if len(found) == 1:
+            return _Match(found[0], size, method)
+        if len(found) > 1:
+            places = ", ".join(str(f + 1) for f in found[:6])
+            raise HunkError(
+                f"its {size} old line(s) appear at lines {places}: ambiguous. "
+                "Add context lines that occur only at the intended place"
+            )
+    return _fuzzy(before, lines, taken)
+
+
+def _fuzzy(before: list[str], lines: list[str], taken: list[tuple[int, int]]) -> _Match:
+    size = len(before)
+    wanted = "\n".join(before)
+    scores: list[tuple[float, int]] = []
+    matcher = difflib.SequenceMatcher(autojunk=False)
+    matcher.set_seq2(wanted)
+    for start in range(max(0, len(lines) - size + 1)):
+        if not _free(start, size, taken):
+            continue
+        matcher.set_seq1("\n".join(lines[start : start + size]))
+        if matcher.real_quick_ratio() < FUZZY_THRESHOLD - 0.3:
+            continue
+        if matcher.quick_ratio() < FUZZY_THRESHOLD - 0.3:
+            continue
+        scores.append((matcher.ratio(), start))
+    scores.sort(reverse=True)
+    best = scores[0] if scores else None
+    if best is not None and best[0] >= FUZZY_THRESHOLD:
+        rivals = [s for s in scores[1:] if abs(s[1] - best[1]) >= size]
+        if rivals and rivals[0][0] >= best[0] - AMBIGUITY_MARGIN:
+            raise HunkError(
+                f"its old lines resemble lines {best[1] + 1} and {rivals[0][1] + 1} equally "
+                f"({best[0]:.0%}, {rivals[0][0]:.0%}): ambiguous. Copy the lines exactly"
+            )
+        return _Match(best[1], size, Method.FUZZY)
+    missing = [b for b in before if b not in set(lines)][:3] or before[:3]
+    shown = "\n".join(f"    {line!r}" for line in missing)
+    message = f"these old lines were not found:\n{shown}"
+    if best is not None:
+        near = "\n".join(f"    {line!r}" for line in lines[best[1] : best[1] + min(size, 3)])
+        message += f"\n  nearest candidate, line {best[1] + 1} ({best[0]:.0%} alike):\n{near}"
+    raise HunkError(message + "\n  Copy the old lines exactly as they are in the file")

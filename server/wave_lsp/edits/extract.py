@@ -1,0 +1,67 @@
+"""Edits in a model's answer: fenced ```diff blocks, bare unified diffs, several files in one
+answer, and whole-file answers (a fenced block whose info string or preceding line names a path;
+weak and local models write whole files far more reliably than diffs)."""
+
+from __future__ import annotations
+
+import re
+
+from wave_lsp.edits.patch import FilePatch, PatchSyntaxError, parse_patch
+
+FENCE = re.compile(r"^(?P<fence>`{3,}|~{3,})(?P<info>[^\n`]*)\n(?P<body>.*?)^(?P=fence)[ \t]*$",
+                   re.MULTILINE | re.DOTALL)  # fmt: skip
+DIFF_LANGUAGES = frozenset({"diff", "patch", "udiff", "git"})
+PATH_LINE = re.compile(
+    r"^\s*(?:#+\s*)?(?:\*\*)?(?:file(?:name)?|path)?:?\s*`?(?P<path>[\w.\-/]+\.[\w]+|[\w.\-/]*/[\w.\-]+)`?(?:\*\*)?:?\s*$",
+    re.IGNORECASE,
+)
+
+
+def looks_like_diff(text: str) -> bool:
+    return (
+        bool(re.search(r"^@@.*@@", text, re.MULTILINE))
+        or bool(re.search(r"^--- .*\n\+\+\+ ", text, re.MULTILINE))
+        or "diff --git " in text
+    )
+
+
+def _path_in_info(info: str) -> str | None:
+    for raw in info.split()[::-1]:
+        token = raw.strip("`'\"")
+        if token.startswith(("path=", "file=")):
+            return token.split("=", 1)[1]
+        if "/" in token or re.fullmatch(r"[\w.\-]+\.\w+", token):
+            return token
+    return None
+
+
+def _path_before(text: str, position: int) -> str | None:
+    """A path on the last non-empty line before ``position`` ("src/app.py:", "`app.py`")."""
+    for line in reversed(text[:position].splitlines()[-2:]):
+        if line.strip():
+            match = PATH_LINE.match(line)
+            return match.group("path") if match else None
+    return None
+
+
+def extract_patches(answer: str, default_path: str | None = None) -> list[FilePatch]:
+    """Every file change in ``answer``. Raises :class:`PatchSyntaxError` when it holds none."""
+    patches: list[FilePatch] = []
+    blocks = list(FENCE.finditer(answer))
+    for block in blocks:
+        info = block.group("info").strip()
+        body = block.group("body")
+        language = info.split()[0].lower() if info else ""
+        path = _path_in_info(info) or _path_before(answer, block.start())
+        if language in DIFF_LANGUAGES or looks_like_diff(body):
+            patches.extend(parse_patch(body, path or default_path))
+        elif path is not None:
+            patches.append(FilePatch(path, path, whole_text=body, headers=True))
+    if not blocks and looks_like_diff(answer):
+        patches.extend(parse_patch(answer, default_path))
+    if not patches:
+        raise PatchSyntaxError(
+            "no edit found: answer with a unified diff in a ```diff block, or the whole new "
+            "file in a fenced block whose first line names its path"
+        )
+    return patches
