@@ -40,7 +40,7 @@ def test_wrong_line_numbers_are_only_hints() -> None:
 
 def test_missing_line_numbers_and_wrong_counts() -> None:
     diff = udiff(OLD, NEW)
-    no_numbers = "\n".join("@@ @@" if l.startswith("@@") else l for l in diff.split("\n"))
+    no_numbers = "\n".join("@@ @@" if s.startswith("@@") else s for s in diff.split("\n"))
     assert apply(no_numbers) == NEW
     wrong_counts = diff.replace("@@ -2,7 +2,7 @@", "@@ -2,99 +2,3 @@")
     assert apply(wrong_counts) == NEW
@@ -84,7 +84,7 @@ def test_no_newline_at_end_of_file() -> None:
     diff = udiff(old, new)
     assert "No newline" in diff
     assert apply(diff, old) == new
-    without_marker = "\n".join(l for l in diff.split("\n") if not l.startswith("\\"))
+    without_marker = "\n".join(s for s in diff.split("\n") if not s.startswith("\\"))
     assert apply(without_marker, old) == new  # the file's own ending is kept
     adds_newline = udiff("a\nb", "a\nb\n")
     assert apply(adds_newline, "a\nb") == "a\nb\n"
