@@ -123,7 +123,10 @@ def apply_hunks(text: str, hunks: Sequence[Hunk], path: str = "the file") -> Tex
             else:
                 if squashed is None:
                     squashed = [_squash(line) for line in lines]
-                match = _locate(before, hunk.old_start, lines, squashed, taken)
+                match = _locate(
+                    before, hunk.removed(), hint=hunk.old_start, lines=lines,
+                    squashed=squashed, taken=taken,
+                )  # fmt: skip
         except HunkError as error:
             failed = True
             result.hunks.append(
@@ -195,6 +198,8 @@ def _find_all(needle: list[str], haystack: list[str], taken: list[tuple[int, int
 
 def _locate(
     before: list[str],
+    removed: list[int],
+    *,
     hint: int | None,
     lines: list[str],
     squashed: list[str],
@@ -219,13 +224,24 @@ def _locate(
                 f"its {size} old line(s) appear at lines {places}: ambiguous. "
                 "Add context lines that occur only at the intended place"
             )
-    return _fuzzy(before, lines, taken)
+    return _fuzzy(before, removed, lines=lines, squashed=squashed, taken=taken)
 
 
-def _fuzzy(before: list[str], lines: list[str], taken: list[tuple[int, int]]) -> _Match:
+def _fuzzy(
+    before: list[str],
+    removed: list[int],
+    *,
+    lines: list[str],
+    squashed: list[str],
+    taken: list[tuple[int, int]],
+) -> _Match:
+    """A window of the text like the hunk's old lines, whose lines to remove are the ones the
+    hunk names (whitespace aside): context may be approximate, what is deleted may not."""
     size = len(before)
+    wanted_removed = [_squash(before[i]) for i in removed]
     wanted = "\n".join(before)
-    scores: list[tuple[float, int]] = []
+    scores: list[tuple[float, int]] = []  # windows whose removed lines are the hunk's
+    nearest: tuple[float, int] | None = None  # the most alike window, for the message
     matcher = difflib.SequenceMatcher(autojunk=False)
     matcher.set_seq2(wanted)
     for start in range(max(0, len(lines) - size + 1)):
@@ -236,7 +252,10 @@ def _fuzzy(before: list[str], lines: list[str], taken: list[tuple[int, int]]) ->
             continue
         if matcher.quick_ratio() < FUZZY_THRESHOLD - 0.3:
             continue
-        scores.append((matcher.ratio(), start))
+        score = (matcher.ratio(), start)
+        nearest = max(nearest, score) if nearest else score
+        if all(squashed[start + i] == w for i, w in zip(removed, wanted_removed, strict=True)):
+            scores.append(score)
     scores.sort(reverse=True)
     best = scores[0] if scores else None
     if best is not None and best[0] >= FUZZY_THRESHOLD:
@@ -250,7 +269,8 @@ def _fuzzy(before: list[str], lines: list[str], taken: list[tuple[int, int]]) ->
     missing = [b for b in before if b not in set(lines)][:3] or before[:3]
     shown = "\n".join(f"    {line!r}" for line in missing)
     message = f"these old lines were not found:\n{shown}"
-    if best is not None:
-        near = "\n".join(f"    {line!r}" for line in lines[best[1] : best[1] + min(size, 3)])
-        message += f"\n  nearest candidate, line {best[1] + 1} ({best[0]:.0%} alike):\n{near}"
+    if nearest is not None:
+        at = nearest[1]
+        near = "\n".join(f"    {line!r}" for line in lines[at : at + min(size, 3)])
+        message += f"\n  nearest candidate, line {at + 1} ({nearest[0]:.0%} alike):\n{near}"
     raise HunkError(message + "\n  Copy the old lines exactly as they are in the file")

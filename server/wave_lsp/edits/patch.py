@@ -37,6 +37,11 @@ class Hunk:
     def before(self) -> list[str]:
         return [text for tag, text in self.lines if tag != "+"]
 
+    def removed(self) -> list[int]:
+        """Indexes into :meth:`before` of the lines the hunk removes."""
+        old = [tag for tag, _ in self.lines if tag != "+"]
+        return [index for index, tag in enumerate(old) if tag == "-"]
+
     def after(self) -> list[str]:
         return [text for tag, text in self.lines if tag != "-"]
 
