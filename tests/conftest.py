@@ -17,9 +17,10 @@ SEED = DATA / "seed"
 def isolated_user_config(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> Path:
-    """No test reads the real ~/.config/wave/config.yaml."""
+    """No test reads the real ~/.config/wave/config.yaml or writes to ~/.local/state."""
     home = tmp_path_factory.mktemp("xdg")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))  # proposals, backups
     return home / "wave" / "config.yaml"
 
 

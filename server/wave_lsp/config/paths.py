@@ -33,6 +33,17 @@ def user_config_path() -> Path:
     return Path(base) / "wave" / "config.yaml"
 
 
+def workspace_state_dir(root: Path) -> Path:
+    """Where Wave keeps a workspace's state (proposals, backups): under ``$XDG_STATE_HOME/wave``
+    (``~/.local/state``), one directory per workspace root, outside the workspace itself."""
+    import hashlib
+
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    resolved = root.resolve()
+    digest = hashlib.sha256(str(resolved).encode()).hexdigest()[:12]
+    return Path(base) / "wave" / "workspaces" / f"{resolved.name or 'root'}-{digest}"
+
+
 def wave_root_of(path: Path) -> Path | None:
     """The workspace root of a file inside a ``.wave/`` directory (the directory holding it)."""
     for parent in path.parents:

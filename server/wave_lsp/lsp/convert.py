@@ -14,6 +14,7 @@ from pygls.workspace.position_codec import PositionCodec
 from wave_lsp.config.problems import Problem, ProblemSeverity, Span
 
 if TYPE_CHECKING:
+    from wave_lsp.edits.proposals import Operation
     from wave_lsp.validation.engine import Finding, Fix
 
 SOURCE = "wave"
@@ -115,3 +116,97 @@ def workspace_edit(
             ]
         )
     return types.WorkspaceEdit(changes={uri: list(edits)})
+
+
+def _edit_range(old_text: str, start: int, end: int, codec: PositionCodec) -> types.Range:
+    """Lines ``[start, end)`` of ``old_text`` as a range. Line starts are column 0 in every
+    encoding; only an end at the end of a text without a final newline needs the codec."""
+    lines = old_text.splitlines(keepends=True)
+    if end < len(lines) or not lines or lines[-1].endswith(("\n", "\r")):
+        return types.Range(
+            start=types.Position(line=start, character=0),
+            end=types.Position(line=end, character=0),
+        )
+    last = len(lines) - 1
+    server_range = types.Range(
+        start=types.Position(line=start, character=0),
+        end=types.Position(line=last, character=len(lines[last])),
+    )
+    return codec.range_to_client_units(lines, server_range)
+
+
+def operations_to_edit(
+    root: Path,
+    operations: Sequence[Operation],
+    *,
+    document_changes: bool,
+    annotation: str | None,
+    codec: PositionCodec,
+) -> types.WorkspaceEdit:
+    """Proposal operations as one WorkspaceEdit: `documentChanges` (versioned edits, resource
+    operations, a change annotation that asks for confirmation) when the client supports them,
+    else `changes` (text edits only; the caller keeps resource operations for itself)."""
+    from wave_lsp.edits.changes import inside
+    from wave_lsp.edits.proposals import CreateFile, DeleteFile, RenameFile, TextChange
+
+    annotation_id = "wave.proposal" if annotation else None
+
+    def text_edits(operation: TextChange) -> list[types.TextEdit | types.AnnotatedTextEdit]:
+        edits: list[types.TextEdit | types.AnnotatedTextEdit] = []
+        for edit in operation.edits:
+            edit_range = _edit_range(operation.old_text, edit.start, edit.end, codec)
+            if annotation_id:
+                edits.append(
+                    types.AnnotatedTextEdit(
+                        range=edit_range, new_text=edit.text, annotation_id=annotation_id
+                    )
+                )
+            else:
+                edits.append(types.TextEdit(range=edit_range, new_text=edit.text))
+        return edits
+
+    def uri(relative: str) -> str:
+        return uri_of(inside(root, relative))
+
+    if not document_changes:
+        changes: dict[str, list[types.TextEdit]] = {}
+        for operation in operations:
+            if isinstance(operation, TextChange):
+                changes.setdefault(uri(operation.path), []).extend(
+                    types.TextEdit(range=e.range, new_text=e.new_text)
+                    for e in text_edits(operation)
+                )
+        return types.WorkspaceEdit(changes=changes)
+    document: list[
+        types.TextDocumentEdit | types.CreateFile | types.RenameFile | types.DeleteFile
+    ] = []
+    for operation in operations:
+        if isinstance(operation, TextChange):
+            document.append(
+                types.TextDocumentEdit(
+                    text_document=types.OptionalVersionedTextDocumentIdentifier(
+                        uri=uri(operation.path), version=operation.version
+                    ),
+                    edits=text_edits(operation),
+                )
+            )
+        elif isinstance(operation, CreateFile):
+            document.append(types.CreateFile(uri=uri(operation.path), annotation_id=annotation_id))
+        elif isinstance(operation, DeleteFile):
+            document.append(types.DeleteFile(uri=uri(operation.path), annotation_id=annotation_id))
+        elif isinstance(operation, RenameFile):
+            document.append(
+                types.RenameFile(
+                    old_uri=uri(operation.old_path),
+                    new_uri=uri(operation.new_path),
+                    annotation_id=annotation_id,
+                )
+            )
+    annotations = None
+    if annotation and annotation_id:
+        annotations = {
+            annotation_id: types.ChangeAnnotation(
+                label=annotation, needs_confirmation=True, description="Review before applying"
+            )
+        }
+    return types.WorkspaceEdit(document_changes=document, change_annotations=annotations)

@@ -1,0 +1,329 @@
+"""Code-change proposals as LSP commands: ``wave.proposal.fromDiff``, ``.list``, ``.show``,
+``.apply``, ``.reject``, ``.rollback``.
+
+A proposal is planned against the text the editor has (open documents' unsaved text, else the
+disk). Applying it backs up every file first, then sends one ``workspace/applyEdit`` for the open
+documents (versioned, annotated "needs confirmation" where the client supports it) and writes the
+files that are not open atomically, after the editor accepted. A document that changed since the
+proposal was made is re-planned on its current text, or the apply is refused with the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+
+from wave_lsp.edits.changes import PathError, inside, plan_changes
+from wave_lsp.edits.extract import extract_patches
+from wave_lsp.edits.patch import PatchSyntaxError
+from wave_lsp.edits.proposals import (
+    Operation,
+    Proposal,
+    ProposalStatus,
+    ProposalStore,
+    RenameFile,
+    TextChange,
+    apply_operations,
+    make_proposal,
+    replan,
+    rollback_operations,
+    write_operations,
+)
+from wave_lsp.lsp.convert import operations_to_edit, path_of, uri_of
+from wave_lsp.lsp.features.base import Feature
+
+logger = logging.getLogger(__name__)
+
+PREFIX = "wave.proposal."
+
+
+class CommandError(Exception):
+    """A command refused: the message goes back to the client as the command's error."""
+
+
+class Proposals(Feature):
+    name = "proposals"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._stores: dict[Path, ProposalStore] = {}
+        self._lock = asyncio.Lock()
+
+    def commands(self) -> dict[str, Callable[..., Awaitable[Any]]]:
+        return {
+            PREFIX + "fromDiff": self.from_diff,
+            PREFIX + "list": self.list_proposals,
+            PREFIX + "show": self.show,
+            PREFIX + "apply": self.apply,
+            PREFIX + "reject": self.reject,
+            PREFIX + "rollback": self.rollback,
+        }
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _folders(self) -> list[Path]:
+        """The workspace folders, each once."""
+        return list(dict.fromkeys(path.resolve() for path in self.server.folder_paths()))
+
+    def _root(self, uri: str | None = None) -> Path:
+        folders = self._folders()
+        if uri is not None and (path := path_of(uri)) is not None:
+            for folder in folders:
+                if path.resolve().is_relative_to(folder):
+                    return folder
+        if not folders:
+            raise CommandError("no workspace folder is open")
+        return folders[0]
+
+    def _store(self, root: Path) -> ProposalStore:
+        from wave_lsp.config.paths import workspace_state_dir
+
+        if root not in self._stores:
+            self._stores[root] = ProposalStore(root, workspace_state_dir(root))
+        return self._stores[root]
+
+    def _open(self, root: Path, relative: str) -> tuple[str, int | None, str] | None:
+        """``(uri, version, text)`` of an open document, or ``None``."""
+        uri = uri_of(inside(root, relative))
+        document = self.server.workspace.text_documents.get(uri)
+        if document is None:
+            return None
+        return uri, document.version, document.source
+
+    def _current(self, root: Path, relative: str) -> str | None:
+        return self._text_at(inside(root, relative))
+
+    def _text_at(self, path: Path) -> str | None:
+        """The editor's text of a file, else the disk's (``None``: no such file). Blocking:
+        called from a worker thread."""
+        document = self.server.workspace.text_documents.get(uri_of(path))
+        if document is not None:
+            return str(document.source)
+        try:
+            return path.read_bytes().decode("utf-8", errors="surrogateescape")
+        except (FileNotFoundError, IsADirectoryError):
+            return None
+
+    def _find(self, arguments: tuple[Any, ...]) -> tuple[Proposal, ProposalStore]:
+        options = arguments[0] if arguments and isinstance(arguments[0], dict) else {}
+        proposal_id = options.get("id") or (arguments[0] if arguments else None)
+        if not isinstance(proposal_id, str):
+            raise CommandError('give the proposal\'s id: {"id": "p-..."}')
+        for folder in self._folders():
+            store = self._store(folder)
+            proposal = store.get(proposal_id)
+            if proposal is not None:
+                return proposal, store
+        raise CommandError(f"no proposal '{proposal_id}'")
+
+    # -- commands ------------------------------------------------------------------------------
+
+    async def from_diff(self, *arguments: Any) -> dict[str, Any]:
+        options = arguments[0] if arguments and isinstance(arguments[0], dict) else {}
+        text = options.get("diff")
+        if not isinstance(text, str) or not text.strip():
+            raise CommandError(
+                'give the diff or the model\'s answer: {"diff": "...", "uri"?: "..."}'
+            )
+        uri = options.get("uri")
+        root = self._root(uri if isinstance(uri, str) else None)
+        default_path = None
+        if isinstance(uri, str) and (path := path_of(uri)) is not None:
+            default_path = path.resolve().relative_to(root.resolve()).as_posix()
+        try:
+            patches = extract_patches(text, default_path)
+        except PatchSyntaxError as error:
+            raise CommandError(str(error)) from error
+
+        def plan() -> Any:
+            return plan_changes(root, patches, self._text_at)
+
+        try:
+            changes = await asyncio.to_thread(plan)
+        except PathError as error:
+            raise CommandError(f"{error}: refused") from error
+        report = {
+            "ok": changes.ok,
+            "files": [
+                {
+                    "path": change.path,
+                    "newPath": change.new_path,
+                    "changeType": change.change_type.value,
+                    "ok": change.ok,
+                    "error": change.error or None,
+                    "hunks": [
+                        {"index": h.index, "applied": h.applied, "method": h.method, "line": h.line}
+                        for h in change.hunks
+                    ],
+                }
+                for change in changes.files
+            ],
+        }
+        if not changes.ok:
+            report["error"] = "\n".join(changes.errors())
+            return report
+
+        def version(relative: str) -> int | None:
+            opened = self._open(root, relative)
+            return opened[1] if opened else None
+
+        proposal = make_proposal(
+            changes, origin=options.get("origin") or "wave.proposal.fromDiff", versions=version
+        )
+        await asyncio.to_thread(self._store(root).save, proposal)
+        report |= {
+            "id": proposal.id,
+            "summary": proposal.summary(),
+            "diff": proposal.unified_diff(),
+        }
+        return report
+
+    async def list_proposals(self, *arguments: Any) -> list[dict[str, Any]]:
+        def collect() -> list[dict[str, Any]]:
+            return [
+                {
+                    "id": proposal.id,
+                    "status": proposal.status.value,
+                    "createdAt": proposal.created_at.isoformat(),
+                    "origin": proposal.origin,
+                    "summary": proposal.summary(),
+                }
+                for folder in self._folders()
+                for proposal in self._store(folder).all()
+            ]
+
+        return await asyncio.to_thread(collect)
+
+    async def show(self, *arguments: Any) -> dict[str, Any]:
+        proposal, store = await asyncio.to_thread(self._find, arguments)
+        diff = proposal.unified_diff()
+        shown = False
+        if self.server.client_supports("window.show_document.support"):
+            preview = store.directory / f"{proposal.id}.diff"
+            await asyncio.to_thread(preview.write_text, diff, "utf-8")
+            result = await self.server.window_show_document_async(
+                types.ShowDocumentParams(uri=uri_of(preview), take_focus=True)
+            )
+            shown = bool(result and result.success)
+        return {"id": proposal.id, "status": proposal.status.value, "diff": diff, "shown": shown}
+
+    async def reject(self, *arguments: Any) -> dict[str, Any]:
+        proposal, store = await asyncio.to_thread(self._find, arguments)
+        if proposal.status is not ProposalStatus.PENDING:
+            raise CommandError(f"proposal {proposal.id} is {proposal.status.value}, not pending")
+        proposal.status = ProposalStatus.REJECTED
+        await asyncio.to_thread(store.save, proposal)
+        return {"id": proposal.id, "status": proposal.status.value}
+
+    async def apply(self, *arguments: Any) -> dict[str, Any]:
+        async with self._lock:
+            proposal, store = await asyncio.to_thread(self._find, arguments)
+            if proposal.status is not ProposalStatus.PENDING:
+                raise CommandError(
+                    f"proposal {proposal.id} is {proposal.status.value}, not pending"
+                )
+            root = store.root
+            operations: list[Operation] = []
+            replanned: list[str] = []
+            for file in proposal.files:
+                current = await asyncio.to_thread(self._current, root, file.file_path)
+                new_text, reason = replan(file, current)
+                if new_text is None and file.change_type.value != "delete":
+                    raise CommandError(f"proposal {proposal.id} not applied: {reason}")
+                if reason:
+                    raise CommandError(f"proposal {proposal.id} not applied: {reason}")
+                if current is not None and current != file.old_content:
+                    replanned.append(file.file_path)
+                if current is not None:
+                    file.backup_path = await asyncio.to_thread(
+                        store.back_up, proposal, file.file_path, current
+                    )
+                operations += apply_operations(file, current, new_text)
+            await self._carry_out(
+                root, operations, f"Wave: apply {proposal.id} ({proposal.summary()})"
+            )
+            proposal.status = ProposalStatus.APPLIED
+            await asyncio.to_thread(store.save, proposal)
+            return {"id": proposal.id, "status": proposal.status.value, "replanned": replanned}
+
+    async def rollback(self, *arguments: Any) -> dict[str, Any]:
+        async with self._lock:
+            proposal, store = await asyncio.to_thread(self._find, arguments)
+            if proposal.status is not ProposalStatus.APPLIED:
+                raise CommandError(
+                    f"proposal {proposal.id} is {proposal.status.value}, not applied"
+                )
+            root = store.root
+            operations: list[Operation] = []
+            for file in reversed(proposal.files):
+                path = file.new_path or file.file_path
+                current = await asyncio.to_thread(self._current, root, path)
+                if current is not None:  # nothing is lost: what is there now is kept too
+                    await asyncio.to_thread(store.back_up, proposal, path, current, "rollback")
+                backup = await asyncio.to_thread(store.read_backup, file)
+                if file.change_type.value != "add" and backup is None:
+                    raise CommandError(
+                        f"proposal {proposal.id}: the backup of {file.file_path} is missing"
+                    )
+                operations += rollback_operations(file, current, backup)
+            await self._carry_out(root, operations, f"Wave: roll back {proposal.id}")
+            proposal.status = ProposalStatus.ROLLED_BACK
+            await asyncio.to_thread(store.save, proposal)
+            return {"id": proposal.id, "status": proposal.status.value}
+
+    async def _carry_out(self, root: Path, operations: list[Operation], label: str) -> None:
+        """Operations on open documents (and resource operations the client supports) go to the
+        editor in one ``workspace/applyEdit``; the rest are written to disk once it accepted."""
+        capabilities = self.server.client_capabilities.workspace
+        edit_caps = capabilities.workspace_edit if capabilities else None
+        document_changes = bool(edit_caps and edit_caps.document_changes)
+        resource_kinds = (
+            {str(k.value) for k in (edit_caps.resource_operations or [])}
+            if edit_caps and document_changes
+            else set()
+        )
+        annotate = bool(edit_caps and edit_caps.change_annotation_support and document_changes)
+        editor: list[Operation] = []
+        direct: list[Operation] = []
+        renamed_in_editor: set[str] = set()
+        for operation in operations:
+            if isinstance(operation, TextChange):
+                opened = self._open(root, operation.path)
+                if opened is not None or operation.path in renamed_in_editor:
+                    version = opened[1] if opened is not None else None
+                    editor.append(
+                        TextChange(operation.path, operation.old_text, operation.edits, version)
+                    )
+                else:
+                    direct.append(operation)
+            else:
+                kind = {"CreateFile": "create", "DeleteFile": "delete", "RenameFile": "rename"}[
+                    type(operation).__name__
+                ]
+                if kind in resource_kinds and kind != "create":
+                    editor.append(operation)
+                    if isinstance(operation, RenameFile):
+                        renamed_in_editor.add(operation.new_path)
+                else:
+                    direct.append(operation)
+        if editor:
+            edit = operations_to_edit(
+                root,
+                editor,
+                document_changes=document_changes,
+                annotation=label if annotate else None,
+                codec=self.server.workspace.position_codec,
+            )
+            result = await self.server.workspace_apply_edit_async(
+                types.ApplyWorkspaceEditParams(edit=edit, label=label)
+            )
+            if not result.applied:
+                reason = result.failure_reason or "the editor declined the edit"
+                raise CommandError(f"{label}: not applied: {reason}")
+        if direct:
+            await asyncio.to_thread(write_operations, root, direct)
