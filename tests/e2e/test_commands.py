@@ -29,6 +29,8 @@ def script(name: str) -> str:
         (["wave", "lsp", "--help"], "--tcp HOST:PORT"),
         (["wave", "config", "check", "--help"], "path:line:col"),
         (["wave", "schema", "--help"], "--check"),
+        (["wave", "ask", "--help"], "provider:model"),
+        (["wave", "apply", "--help"], "--dry-run"),
         (["wave-lsp", "--help"], "--stdio"),
     ],
 )

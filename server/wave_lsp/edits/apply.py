@@ -10,6 +10,7 @@ is not written back); added lines take the file's line ending.
 
 from __future__ import annotations
 
+import bisect
 import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -103,14 +104,70 @@ class HunkError(Exception):
     pass
 
 
+class _Taken:
+    """Line ranges already claimed by earlier hunks (sorted, not overlapping)."""
+
+    def __init__(self) -> None:
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+
+    def free(self, start: int, length: int) -> bool:
+        index = bisect.bisect_right(self.starts, start)
+        if index and self.ends[index - 1] > start:
+            return False
+        return (
+            index == len(self.starts)
+            or self.starts[index] >= start + length
+            or (length == 0 and self.starts[index] == start)
+        )
+
+    def add(self, start: int, length: int) -> None:
+        index = bisect.bisect_right(self.starts, start)
+        self.starts.insert(index, start)
+        self.ends.insert(index, start + length)
+
+
+class _Text:
+    """The old text's lines, with indexes built on first need: where each line (and each
+    whitespace-free line) occurs."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        self._squashed: list[str] | None = None
+        self._where: dict[str, list[int]] | None = None
+        self._where_squashed: dict[str, list[int]] | None = None
+
+    @property
+    def squashed(self) -> list[str]:
+        if self._squashed is None:
+            self._squashed = [_squash(line) for line in self.lines]
+        return self._squashed
+
+    def where(self, line: str, squashed: bool) -> list[int]:
+        if squashed:
+            if self._where_squashed is None:
+                self._where_squashed = _index(self.squashed)
+            return self._where_squashed.get(line, [])
+        if self._where is None:
+            self._where = _index(self.lines)
+        return self._where.get(line, [])
+
+
+def _index(lines: list[str]) -> dict[str, list[int]]:
+    where: dict[str, list[int]] = {}
+    for number, line in enumerate(lines):
+        where.setdefault(line, []).append(number)
+    return where
+
+
 def apply_hunks(text: str, hunks: Sequence[Hunk], path: str = "the file") -> TextResult:
     """``text`` with every hunk applied, or no text and the reasons when any hunk fails."""
     source = Lines.of(text)
     lines = source.lines
-    taken: list[tuple[int, int]] = []
+    indexed = _Text(lines)
+    taken = _Taken()
     placed: list[tuple[_Match, Hunk]] = []
     result = TextResult(None)
-    squashed: list[str] | None = None
     failed = False
     for number, hunk in enumerate(hunks, start=1):
         try:
@@ -121,12 +178,8 @@ def apply_hunks(text: str, hunks: Sequence[Hunk], path: str = "the file") -> Tex
             if not before:
                 match = _insertion(hunk, lines)
             else:
-                if squashed is None:
-                    squashed = [_squash(line) for line in lines]
-                match = _locate(
-                    before, hunk.removed(), hint=hunk.old_start, lines=lines,
-                    squashed=squashed, taken=taken,
-                )  # fmt: skip
+                match = _locate(before, hunk.removed(), hint=hunk.old_start, text=indexed,
+                                taken=taken)  # fmt: skip
         except HunkError as error:
             failed = True
             result.hunks.append(
@@ -134,7 +187,7 @@ def apply_hunks(text: str, hunks: Sequence[Hunk], path: str = "the file") -> Tex
                            f"of {path}: {error}")
             )  # fmt: skip
             continue
-        taken.append((match.start, match.start + match.length))
+        taken.add(match.start, match.length)
         placed.append((match, hunk))
         result.hunks.append(HunkResult(number, hunk.header, True, match.method, match.start + 1))
     if failed:
@@ -177,23 +230,14 @@ def _insertion(hunk: Hunk, lines: list[str]) -> _Match:
     return _Match(max(0, min(len(lines), at)), 0, Method.INSERTED)
 
 
-def _free(start: int, length: int, taken: list[tuple[int, int]]) -> bool:
-    end = start + length
-    return all(end <= lo or start >= hi for lo, hi in taken)
-
-
-def _find_all(needle: list[str], haystack: list[str], taken: list[tuple[int, int]]) -> list[int]:
+def _find_all(needle: list[str], text: _Text, squashed: bool, taken: _Taken) -> list[int]:
+    haystack = text.squashed if squashed else text.lines
     size = len(needle)
-    first = needle[0]
-    found = []
-    for start in range(len(haystack) - size + 1):
-        if (
-            haystack[start] == first
-            and haystack[start : start + size] == needle
-            and _free(start, size, taken)
-        ):
-            found.append(start)
-    return found
+    return [
+        start
+        for start in text.where(needle[0], squashed)
+        if haystack[start : start + size] == needle and taken.free(start, size)
+    ]
 
 
 def _locate(
@@ -201,19 +245,19 @@ def _locate(
     removed: list[int],
     *,
     hint: int | None,
-    lines: list[str],
-    squashed: list[str],
-    taken: list[tuple[int, int]],
+    text: _Text,
+    taken: _Taken,
 ) -> _Match:
     size = len(before)
+    lines = text.lines
     at = hint - 1 if hint is not None else None
-    if at is not None and lines[at : at + size] == before and _free(at, size, taken):
+    if at is not None and lines[at : at + size] == before and taken.free(at, size):
         return _Match(at, size, Method.EXACT)
-    for method, needle, haystack in (
-        (Method.MOVED, before, lines),
-        (Method.WHITESPACE, [_squash(b) for b in before], squashed),
+    for method, needle, squashed in (
+        (Method.MOVED, before, False),
+        (Method.WHITESPACE, [_squash(b) for b in before], True),
     ):
-        found = _find_all(needle, haystack, taken)
+        found = _find_all(needle, text, squashed, taken)
         if at is not None and at in found:
             return _Match(at, size, method)
         if len(found) == 1:
@@ -224,7 +268,7 @@ def _locate(
                 f"its {size} old line(s) appear at lines {places}: ambiguous. "
                 "Add context lines that occur only at the intended place"
             )
-    return _fuzzy(before, removed, lines=lines, squashed=squashed, taken=taken)
+    return _fuzzy(before, removed, lines=lines, squashed=text.squashed, taken=taken)
 
 
 def _fuzzy(
@@ -233,7 +277,7 @@ def _fuzzy(
     *,
     lines: list[str],
     squashed: list[str],
-    taken: list[tuple[int, int]],
+    taken: _Taken,
 ) -> _Match:
     """A window of the text like the hunk's old lines, whose lines to remove are the ones the
     hunk names (whitespace aside): context may be approximate, what is deleted may not."""
@@ -245,7 +289,7 @@ def _fuzzy(
     matcher = difflib.SequenceMatcher(autojunk=False)
     matcher.set_seq2(wanted)
     for start in range(max(0, len(lines) - size + 1)):
-        if not _free(start, size, taken):
+        if not taken.free(start, size):
             continue
         matcher.set_seq1("\n".join(lines[start : start + size]))
         if matcher.real_quick_ratio() < FUZZY_THRESHOLD - 0.3:

@@ -232,6 +232,11 @@ def _parse_lenient(text: str, default_path: str | None) -> list[FilePatch]:
 def _split_elisions(hunk: Hunk) -> list[Hunk]:
     """A hunk with ``...`` lines (the model skipped unchanged lines) as separate hunks; the parts
     after the first have no line number of their own."""
+    if not any(
+        tag == " " and ("..." in text or "…" in text) and text.strip() in ELISIONS
+        for tag, text in hunk.lines
+    ):
+        return [hunk]
     parts: list[Hunk] = []
     current = Hunk([], hunk.old_start, hunk.old_count, hunk.header)
     for tag, text in hunk.lines:
