@@ -235,3 +235,30 @@ async def test_show_reject_and_bad_input(client: RecordingClient, workspace: Pat
     )
     assert not escaping["ok"] and "outside the workspace: refused" in escaping["error"]
     assert (workspace / "a.txt").read_text() == "one\n"
+
+
+async def test_an_open_document_rolls_back_through_the_editor(
+    client: RecordingClient, workspace: Path
+) -> None:
+    path = workspace / "empty.py"
+    path.write_text("")
+    document_uri = await open_document(client, path, "")  # an empty file
+    wanted = "print('ünï 𝄞')\n"
+    diff = unified_diff("", wanted, "a/empty.py", "b/empty.py")
+    made = await command(client, "wave.proposal.fromDiff", {"diff": diff})
+    assert made["ok"], made
+    result = await command(client, "wave.proposal.apply", {"id": made["id"]})
+    assert result["replanned"] == []
+    encoding = encoding_of(client)
+    [applied] = client.applied_edits
+    after = apply_text_edits("", edits_for(applied.edit, document_uri), encoding)
+    assert after == wanted
+    client.text_document_did_change(  # the editor applied it: its text is now the new one
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=document_uri, version=2),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=after)],
+        )
+    )
+    await command(client, "wave.proposal.rollback", {"id": made["id"]})
+    [_, undone] = client.applied_edits
+    assert apply_text_edits(after, edits_for(undone.edit, document_uri), encoding) == ""

@@ -129,12 +129,10 @@ def _parse_strict(text: str) -> list[FilePatch] | None:
         return None
     patches: list[FilePatch] = []
     for patched in patch_set:
+        # new and deleted files are the ones with /dev/null on a side (unidiff also calls an
+        # edit of an empty file "added", which would make it a creation)
         source = clean_path(patched.source_file or "")
         target = clean_path(patched.target_file or "")
-        if patched.is_added_file:
-            source = None
-        if patched.is_removed_file:
-            target = None
         patch = FilePatch(source, target, binary=bool(patched.is_binary_file))
         for unihunk in patched:
             hunk = Hunk([], unihunk.source_start, unihunk.source_length, "@@")
