@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema
+from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema, field_validator
 
 from wave_lsp.config.base import WaveModel
 from wave_lsp.config.units import ByteSize, Duration, Percent
@@ -59,6 +59,22 @@ class TimeConstraint(WaveModel):
     type: Literal["time_constraints"]
     max_execution_time: Duration | None = None
     allowed_hours: HourRange | None = None
+    time_zone: str | None = None
+    """The IANA time zone of ``allowed_hours`` (e.g. 'Europe/Paris'); UTC when not given."""
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError) as error:
+                raise ValueError(
+                    f"{value!r} is not a time zone: use an IANA name such as 'Europe/Paris'"
+                ) from error
+        return value
 
 
 Constraint = Annotated[
