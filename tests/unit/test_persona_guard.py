@@ -134,7 +134,7 @@ def test_deny_wins_over_allow_in_any_case(root: Path, audit: AuditLog) -> None:
     )
     (root / ".git").mkdir()
     (root / ".git" / "config").write_text("x")
-    with pytest.raises(SecurityRefusal, match="denied by '.GIT'"):
+    with pytest.raises(SecurityRefusal, match=r"denied by '\.GIT'"):
         g.check_path(".git/config", Access.WRITE)
 
 
@@ -190,7 +190,7 @@ def test_a_memory_hog_is_stopped_by_its_limit(root: Path, audit: AuditLog) -> No
     hog = "x = bytearray(1024 * 1024 * 1024); print('allocated')"
     result = subprocess.run(
         [sys.executable, "-c", hog],
-        preexec_fn=guard(root, audit).preexec(),  # noqa: PLW1509 - the point of the test
+        preexec_fn=guard(root, audit).preexec(),
         capture_output=True,
         text=True,
         timeout=60,
@@ -214,7 +214,7 @@ def test_cpu_seconds_are_capped(root: Path, audit: AuditLog) -> None:
     )
     result = subprocess.run(
         [sys.executable, "-c", spin],
-        preexec_fn=g.preexec(),  # noqa: PLW1509
+        preexec_fn=g.preexec(),
         capture_output=True,
         timeout=60,
         check=False,
