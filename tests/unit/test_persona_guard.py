@@ -128,7 +128,7 @@ def test_deny_wins_over_allow_in_any_case(root: Path, audit: AuditLog) -> None:
                     {"type": "directory_access", "allowed_paths": ["."], "denied_paths": [".GIT"]}
                 ],
             }
-        ),  # fmt: skip
+        ),
         root,
         audit=audit,
     )
@@ -208,7 +208,7 @@ def test_cpu_seconds_are_capped(root: Path, audit: AuditLog) -> None:
             security_context={
                 "constraints": [{"type": "time_constraints", "max_execution_time": "1s"}],
             }
-        ),  # fmt: skip
+        ),
         root,
         audit=audit,
     )
