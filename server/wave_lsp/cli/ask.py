@@ -10,8 +10,15 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from wave_lsp.config.workspace import WaveWorkspace
+    from wave_lsp.context.builder import ContextReport
+    from wave_lsp.providers.base import Provider
+    from wave_lsp.providers.types import CompletionRequest
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -28,11 +35,14 @@ async def stream_answer(
     temperature: float | None,
     out: TextIO,
     err: TextIO,
+    files: list[Path] | None = None,
+    persona_name: str | None = None,
 ) -> int:
     from wave_lsp.config.workspace import load_workspace
+    from wave_lsp.errors import WaveError
     from wave_lsp.providers.errors import ProviderError
     from wave_lsp.providers.registry import ProviderRegistry
-    from wave_lsp.providers.types import Completion, CompletionRequest, Restart, TextDelta
+    from wave_lsp.providers.types import ChatMessage, Completion, Restart, TextDelta
 
     workspace = load_workspace(root, display_root=Path.cwd().resolve())
     if not workspace.ok:
@@ -44,14 +54,31 @@ async def stream_answer(
     started = time.perf_counter()
     try:
         provider, model_name = registry.resolve(model)
-        request = CompletionRequest.from_prompt(
+        request, report = _request(
+            workspace,
+            root,
             prompt,
-            system=system,
+            files=files or [],
+            persona_name=persona_name,
+            provider=provider,
             model=model_name,
             max_tokens=max_tokens,
-            temperature=temperature,
-            discard_partial=False,
         )
+        if system is not None:  # --system replaces the persona's system prompt
+            others = [m for m in request.messages if m.role != "system"]
+            request = replace(request, messages=(ChatMessage("system", system), *others))
+        if temperature is not None:
+            request = replace(request, temperature=temperature)
+        for entry in report.entries:
+            if entry.status != "included":
+                print(f"wave: context: {entry.path} {entry.status.value}: {entry.reason}", file=err)
+        if report.redactions:
+            kinds = sorted({r.kind for r in report.redactions})
+            print(
+                f"wave: {len(report.redactions)} secret(s) redacted before sending "
+                f"({', '.join(kinds)})",
+                file=err,
+            )
         completion: Completion | None = None
         first: float | None = None
         async for event in provider.stream(request):
@@ -65,7 +92,12 @@ async def stream_answer(
                 completion = event
         out.write("\n")
         out.flush()
-    except ProviderError as error:
+    except WaveError as error:
+        if not isinstance(error, ProviderError):
+            print(f"wave ask: {error.error.message}", file=err)
+            for suggestion in error.error.suggestions:
+                print(f"  - {suggestion}", file=err)
+            return EXIT_FAILED
         print(f"wave ask: {error.describe()}", file=err)
         if error.error.description:
             print(f"  ({error.error.description})", file=err)
@@ -87,6 +119,53 @@ async def stream_answer(
     return EXIT_OK
 
 
+def _request(
+    workspace: WaveWorkspace,
+    root: Path,
+    prompt: str,
+    *,
+    files: list[Path],
+    persona_name: str | None,
+    provider: Provider,
+    model: str,
+    max_tokens: int,
+) -> tuple[CompletionRequest, ContextReport]:
+    """The request as every Wave request is made: the persona's guard on each file, secrets
+    redacted, the context packed into what the model's window leaves."""
+    from wave_lsp.context.builder import Budget, build_context
+    from wave_lsp.context.prompt import compose
+    from wave_lsp.context.secrets import Redactor
+    from wave_lsp.personas.guard import AuditLog, PersonaGuard
+
+    config = workspace.config
+    name = persona_name or config.security.personas.default_persona
+    if name not in workspace.personas:
+        from wave_lsp.providers.errors import ProviderError
+
+        raise ProviderError.config("wave", f"no persona named '{name}'", [
+            f"personas: {', '.join(sorted(workspace.personas))}"
+        ])  # fmt: skip
+    persona = workspace.personas[name].value
+    guard = PersonaGuard(
+        persona,
+        root,
+        enforce=config.security.personas.enforce_boundaries,
+        audit=AuditLog(root / ".wave" / "audit.log"),
+    )
+    guard.check_time()
+    redactor = Redactor(list(workspace.rules.values()))
+    budget = Budget.of(
+        provider.capabilities(model).context_window,
+        max_tokens,
+        prompt_tokens=len(prompt) // 3 + 256,
+        max_size_bytes=int(config.context.max_size),
+    )
+    resolved = [path if path.is_absolute() else Path.cwd() / path for path in files]
+    built = build_context(guard, [], resolved, budget=budget, redactor=redactor)
+    request = compose(prompt, built, redactor, persona, model=model, max_tokens=max_tokens)
+    return request, built.report
+
+
 def run(
     root: Path,
     words: list[str],
@@ -95,6 +174,8 @@ def run(
     system: str | None,
     max_tokens: int,
     temperature: float | None,
+    files: list[Path] | None = None,
+    persona: str | None = None,
 ) -> int:
     if not root.is_dir():
         print(f"wave ask: --root {root}: not a directory", file=sys.stderr)
@@ -115,5 +196,7 @@ def run(
             temperature=temperature,
             out=sys.stdout,
             err=sys.stderr,
+            files=files,
+            persona_name=persona,
         )
     )

@@ -87,6 +87,16 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--system", help="a system prompt")
     ask.add_argument("--max-tokens", type=int, default=512, help="answer length limit (512)")
     ask.add_argument("--temperature", type=float, default=None)
+    ask.add_argument(
+        "--file",
+        "-f",
+        type=Path,
+        action="append",
+        default=[],
+        help="a file to give the model as context (repeatable; the persona's rules apply, "
+        "secrets are redacted)",
+    )
+    ask.add_argument("--persona", help="the persona to act as (default: the configured one)")
 
     apply = commands.add_parser(
         "apply",
@@ -289,6 +299,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 system=arguments.system,
                 max_tokens=arguments.max_tokens,
                 temperature=arguments.temperature,
+                files=arguments.file,
+                persona=arguments.persona,
             )
         if arguments.command == "apply":
             from wave_lsp.cli import apply

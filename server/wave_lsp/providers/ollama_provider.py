@@ -12,6 +12,7 @@ import math
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
+from wave_lsp.context.tokens import estimate_tokens
 from wave_lsp.providers.base import Provider, StreamState, default_timeout_seconds
 from wave_lsp.providers.errors import ProviderError
 from wave_lsp.providers.transport import map_transport_error
@@ -27,14 +28,8 @@ if TYPE_CHECKING:
 DEFAULT_HOST = "http://localhost:11434"
 DEFAULT_CONTEXT_WINDOW = 32_768
 MIN_NUM_CTX = 2048
-CHARS_PER_TOKEN = 3.0
-"""A cautious estimate (code runs 3 to 4 characters a token): better a larger window than a cut."""
 TEMPLATE_MARGIN = 256
 """Tokens of chat template and role markers around the messages."""
-
-
-def estimate_tokens(chars: int) -> int:
-    return math.ceil(chars / CHARS_PER_TOKEN)
 
 
 def num_ctx_for(prompt_chars: int, max_tokens: int, window: int) -> int:
