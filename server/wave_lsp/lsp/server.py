@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import Awaitable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,6 +35,10 @@ class WaveLanguageServer(LanguageServer):
             SERVER_NAME, __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental
         )
         self._settings: ClientSettings | None = None
+        self.session_id = uuid.uuid4().hex[:12]
+        """This server's session (``${SESSION_ID}`` in personas' paths, the audit log)."""
+        self.selected_persona: str | None = None
+        """The persona chosen with ``wave.persona.select``, over the settings' one."""
         self._init_settings: ClientSettings | None = None
         self.diagnostics = DiagnosticStore(self.text_document_publish_diagnostics)
         self.features: list[Feature] = []
@@ -101,6 +106,11 @@ class WaveLanguageServer(LanguageServer):
 
     def show_message(self, message: str, kind: types.MessageType = types.MessageType.Info) -> None:
         self.window_show_message(types.ShowMessageParams(type=kind, message=message))
+
+    def persona_name(self) -> str | None:
+        """The active persona: selected in this session, else the settings', else ``None``
+        (the configuration's default)."""
+        return self.selected_persona or self.settings.persona
 
     def client_supports(self, dotted: str) -> bool:
         """Whether a capability such as ``workspace.configuration`` is declared by the client."""

@@ -14,6 +14,7 @@ from wave_lsp.config.client_settings_section import SETTINGS_SECTION
 from wave_lsp.lsp.documents import use_line_array_documents
 from wave_lsp.lsp.features.base import Feature
 from wave_lsp.lsp.features.config_diagnostics import ConfigDiagnostics
+from wave_lsp.lsp.features.context import SessionContext
 from wave_lsp.lsp.features.proposals import Proposals
 from wave_lsp.lsp.features.rule_diagnostics import FIX_ALL_KIND, RuleDiagnostics
 from wave_lsp.lsp.features.validate_workspace import ValidateWorkspace
@@ -27,6 +28,7 @@ FEATURES: list[Callable[[WaveLanguageServer], Feature]] = [
     RuleDiagnostics,
     ValidateWorkspace,
     Proposals,
+    SessionContext,
 ]
 
 

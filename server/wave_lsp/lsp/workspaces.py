@@ -13,6 +13,7 @@ from wave_lsp.config.paths import WAVE_DIR
 
 if TYPE_CHECKING:
     from wave_lsp.config.workspace import WaveWorkspace
+    from wave_lsp.personas.guard import PersonaGuard
     from wave_lsp.validation.engine import Engine
 
 
@@ -29,6 +30,23 @@ class Loaded:
         if loaded is None:
             return chosen, []
         return chosen, list(loaded.value.security_context.permissions)
+
+    def guard(self, name: str | None, session_id: str = "") -> PersonaGuard:
+        """The active persona's guard for this root (the default persona when none is set)."""
+        from wave_lsp.personas.guard import AuditLog, PersonaGuard
+
+        settings = self.workspace.config.security.personas
+        chosen = name or settings.default_persona
+        loaded = self.workspace.personas.get(chosen)
+        if loaded is None:
+            raise KeyError(chosen)
+        return PersonaGuard(
+            loaded.value,
+            self.root,
+            enforce=settings.enforce_boundaries,
+            session_id=session_id,
+            audit=AuditLog(self.root / WAVE_DIR / "audit.log"),
+        )
 
 
 Listener = Callable[[Path], None]

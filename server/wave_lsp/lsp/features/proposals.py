@@ -109,6 +109,23 @@ class Proposals(Feature):
         except (FileNotFoundError, IsADirectoryError):
             return None
 
+    async def _check_writes(self, root: Path, paths: list[str]) -> None:
+        """The active persona may write every file the proposal touches (refusals audited)."""
+        from wave_lsp.errors import WaveError
+        from wave_lsp.personas.guard import Access
+
+        loaded = await asyncio.to_thread(self.server.workspace_configs.get_blocking, root)
+        try:
+            guard = loaded.guard(self.server.persona_name(), self.server.session_id)
+        except KeyError as error:
+            raise CommandError(f"no persona named {error}") from error
+        for path in paths:
+            try:
+                await asyncio.to_thread(guard.check_path, path, Access.WRITE)
+            except WaveError as refusal:
+                suggestions = "; ".join(refusal.error.suggestions)
+                raise CommandError(f"{refusal.error.message} ({suggestions})") from refusal
+
     def _find(self, arguments: tuple[Any, ...]) -> tuple[Proposal, ProposalStore]:
         options = arguments[0] if arguments and isinstance(arguments[0], dict) else {}
         proposal_id = options.get("id") or (arguments[0] if arguments else None)
@@ -167,6 +184,9 @@ class Proposals(Feature):
         if not changes.ok:
             report["error"] = "\n".join(changes.errors())
             return report
+        await self._check_writes(
+            root, [p for c in changes.files for p in (c.path, c.new_path) if p is not None]
+        )
 
         def version(relative: str) -> int | None:
             opened = self._open(root, relative)
@@ -228,6 +248,9 @@ class Proposals(Feature):
                     f"proposal {proposal.id} is {proposal.status.value}, not pending"
                 )
             root = store.root
+            await self._check_writes(
+                root, [p for f in proposal.files for p in (f.file_path, f.new_path) if p]
+            )
             operations: list[Operation] = []
             replanned: list[str] = []
             for file in proposal.files:

@@ -1,0 +1,89 @@
+"""Persona and file context through the server: selecting a persona, adding files (escapes
+refused), the report of what a request would carry, and a persona's limits on edit targets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lsprotocol import types
+
+from tests.conftest import WriteFile
+from tests.e2e.conftest import RecordingClient, uri
+
+READER = """
+persona:
+  name: reader
+  security_context:
+    permissions: ["code:read"]
+    constraints:
+      - type: directory_access
+        allowed_paths: ["src"]
+        denied_paths: ["src/private"]
+"""
+
+
+async def command(client: RecordingClient, name: str, argument: Any = None) -> Any:
+    return await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command=name, arguments=[argument or {}])
+    )
+
+
+@pytest.fixture
+def files(write: WriteFile, workspace: Path) -> Path:
+    write(".wave/personas/reader.yaml", READER)
+    write("src/app.py", 'API = "AKIAQYLPMN5HHHFPZAM2"\nprint(API)\n')
+    write("src/private/notes.txt", "private\n")
+    write("docs/readme.md", "# docs\n")
+    (workspace.parent / "project_evil").mkdir()
+    (workspace.parent / "project_evil" / "x.txt").write_text("evil\n")
+    return workspace
+
+
+async def test_context_add_show_and_escapes(client: RecordingClient, files: Path) -> None:
+    added = await command(client, "wave.context.add", {"path": "src/app.py"})
+    assert added["files"] == ["src/app.py"]
+    for escape in [
+        "../project_evil/x.txt",
+        str(files.parent / "project_evil" / "x.txt"),
+        uri(files.parent / "project_evil" / "x.txt"),
+        "src/../../project_evil/x.txt",
+    ]:
+        with pytest.raises(Exception, match="outside the workspace"):
+            await command(client, "wave.context.add", {"path": escape})
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(
+                uri=uri(files / "docs" / "readme.md"), language_id="markdown", version=1,
+                text="# docs, unsaved edit\n",
+            )
+        )
+    )  # fmt: skip
+    report = await command(client, "wave.context.show", {})
+    by_path = {f["path"]: f for f in report["files"]}
+    assert by_path["docs/readme.md"]["status"] == "included"  # the open document, unsaved
+    assert by_path["docs/readme.md"]["bytes"] == len("# docs, unsaved edit\n")
+    assert by_path["src/app.py"]["status"] == "included"
+    assert report["totalTokens"] == sum(f["tokens"] for f in report["files"])
+    [redaction] = report["redactions"]
+    assert redaction["path"] == "src/app.py" and redaction["kind"] == "aws-access-key"
+    removed = await command(client, "wave.context.remove", {"path": "src/app.py"})
+    assert removed["files"] == []
+
+
+async def test_a_persona_limits_context_and_edits(client: RecordingClient, files: Path) -> None:
+    selected = await command(client, "wave.persona.select", {"name": "reader"})
+    assert selected["permissions"] == ["code:read"]
+    with pytest.raises(Exception, match="denied by 'src/private'"):
+        await command(client, "wave.context.add", {"path": "src/private/notes.txt"})
+    with pytest.raises(Exception, match="not under its allowed paths"):
+        await command(client, "wave.context.add", {"path": "docs/readme.md"})
+    diff = "--- a/src/app.py\n+++ b/src/app.py\n@@ -2 +2 @@\n-print(API)\n+print('x')\n"
+    with pytest.raises(Exception, match="lacks the permission 'code:write'"):
+        await command(client, "wave.proposal.fromDiff", {"diff": diff})
+    assert (files / "src" / "app.py").read_text().endswith("print(API)\n")
+    audit = (files / ".wave" / "audit.log").read_text()
+    assert audit.count('"decision": "refused"') == 3
+    with pytest.raises(Exception, match="no persona named 'nobody'"):
+        await command(client, "wave.persona.select", {"name": "nobody"})
