@@ -87,3 +87,28 @@ async def test_a_persona_limits_context_and_edits(client: RecordingClient, files
     assert audit.count('"decision": "refused"') == 3
     with pytest.raises(Exception, match="no persona named 'nobody'"):
         await command(client, "wave.persona.select", {"name": "nobody"})
+
+
+async def test_checkpoints_save_restore_and_roll_back_later_changes(
+    client: RecordingClient, files: Path
+) -> None:
+    await command(client, "wave.context.add", {"path": "src/app.py"})
+    saved = await command(client, "wave.checkpoint.save", {"name": "before the change"})
+    [listed] = await command(client, "wave.checkpoint.list")
+    assert listed["id"] == saved["id"] and listed["files"] == ["src/app.py"]
+    diff = "--- a/src/app.py\n+++ b/src/app.py\n@@ -2 +2 @@\n-print(API)\n+print('x')\n"
+    made = await command(client, "wave.proposal.fromDiff", {"diff": diff})
+    await command(client, "wave.proposal.apply", {"id": made["id"]})
+    assert (files / "src" / "app.py").read_text().endswith("print('x')\n")
+    await command(client, "wave.context.clear")
+    restored = await command(client, "wave.checkpoint.restore", {"id": saved["id"]})
+    assert restored["files"] == ["src/app.py"] and restored["appliedSince"] == [made["id"]]
+    assert restored["rolledBack"] == []  # only offered
+    restored = await command(
+        client, "wave.checkpoint.restore", {"id": saved["id"], "rollback": True}
+    )
+    assert restored["rolledBack"] == [made["id"]]
+    assert (files / "src" / "app.py").read_text().endswith("print(API)\n")
+    await command(client, "wave.checkpoint.delete", {"id": saved["id"]})
+    with pytest.raises(Exception, match="no checkpoint"):
+        await command(client, "wave.checkpoint.restore", {"id": saved["id"]})

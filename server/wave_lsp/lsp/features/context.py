@@ -7,16 +7,20 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from pygls.workspace import TextDocument
 
 from wave_lsp.context.builder import Budget, OpenDocument, build_context
+from wave_lsp.context.checkpoints import CheckpointError, CheckpointStore
+from wave_lsp.context.models import FileContext, Message
 from wave_lsp.context.secrets import Redactor
 from wave_lsp.errors import WaveError
 from wave_lsp.lsp.convert import path_of
 from wave_lsp.lsp.features.base import Feature
+from wave_lsp.lsp.features.proposals import Proposals
 from wave_lsp.personas.guard import Access, path_from
 
 DEFAULT_WINDOW = 8192
@@ -42,6 +46,8 @@ class SessionContext(Feature):
         super().__init__(*args, **kwargs)
         self.added: dict[Path, None] = {}
         self.last_active: str | None = None
+        self.history: list[Message] = []
+        """The session's conversation (what AI actions said and heard), for checkpoints."""
 
     def commands(self) -> dict[str, Callable[..., Awaitable[Any]]]:
         return {
@@ -50,6 +56,10 @@ class SessionContext(Feature):
             "wave.context.remove": self.remove,
             "wave.context.clear": self.clear,
             "wave.context.show": self.show,
+            "wave.checkpoint.save": self.checkpoint_save,
+            "wave.checkpoint.list": self.checkpoint_list,
+            "wave.checkpoint.restore": self.checkpoint_restore,
+            "wave.checkpoint.delete": self.checkpoint_delete,
         }
 
     def did_open(self, document: TextDocument) -> None:
@@ -118,6 +128,92 @@ class SessionContext(Feature):
     async def clear(self, *arguments: Any) -> dict[str, Any]:
         self.added.clear()
         return {"files": []}
+
+    # -- checkpoints ---------------------------------------------------------------------------
+
+    def _checkpoints(self, root: Path) -> CheckpointStore:
+        from wave_lsp.config.paths import workspace_state_dir
+
+        return CheckpointStore(workspace_state_dir(root) / "checkpoints")
+
+    async def checkpoint_save(self, *arguments: Any) -> dict[str, Any]:
+        options = arguments[0] if arguments and isinstance(arguments[0], dict) else {}
+        name = options.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise CommandError('give the checkpoint a name: {"name": "before refactor"}')
+        root = self._root()
+        loaded = await asyncio.to_thread(self.server.workspace_configs.get_blocking, root)
+        providers = loaded.workspace.config.providers
+        provider = providers.default_provider if providers else "local"
+        model = (providers.default_model if providers else None) or self.server.settings.model
+        files = [
+            FileContext(path=p.relative_to(root).as_posix(), content="", size=p.stat().st_size,
+                        last_modified=p.stat().st_mtime)
+            for p in self.added if p.is_file()
+        ]  # fmt: skip
+        store = self._checkpoints(root)
+        checkpoint = await asyncio.to_thread(
+            store.save, name.strip(), list(self.history), files, provider, model
+        )
+        return {
+            "id": checkpoint.id,
+            "name": checkpoint.name,
+            "messageCount": checkpoint.message_count,
+        }
+
+    async def checkpoint_list(self, *arguments: Any) -> list[dict[str, object]]:
+        return await asyncio.to_thread(self._checkpoints(self._root()).list)
+
+    async def checkpoint_restore(self, *arguments: Any) -> dict[str, Any]:
+        options = arguments[0] if arguments and isinstance(arguments[0], dict) else {}
+        checkpoint_id = options.get("id")
+        if not isinstance(checkpoint_id, str):
+            raise CommandError('give the checkpoint\'s id: {"id": "c-..."}')
+        root = self._root()
+        try:
+            checkpoint = await asyncio.to_thread(self._checkpoints(root).load, checkpoint_id)
+        except CheckpointError as error:
+            raise CommandError(str(error)) from error
+        _, guard = await self._guard(root)
+        self.added = {}
+        refused = []
+        for file in checkpoint.context_files:
+            try:
+                self.added[await asyncio.to_thread(guard.check_path, file.path)] = None
+            except (WaveError, ValueError) as error:
+                refused.append({"path": file.path, "reason": str(error)})
+        self.history = list(checkpoint.conversation_history)
+        created = checkpoint.created_at
+        since = created.timestamp() if isinstance(created, datetime) else float(created)
+        proposals = self._proposals()
+        applied = await asyncio.to_thread(proposals.applied_since, root, since) if proposals else []
+        rolled_back = []
+        if options.get("rollback") and proposals is not None:
+            for proposal_id in reversed(applied):  # newest first
+                await proposals.rollback({"id": proposal_id})
+                rolled_back.append(proposal_id)
+        return {
+            "id": checkpoint.id,
+            "messageCount": checkpoint.message_count,
+            "files": [p.relative_to(root).as_posix() for p in self.added],
+            "refused": refused,
+            "appliedSince": applied,
+            "rolledBack": rolled_back,
+        }
+
+    async def checkpoint_delete(self, *arguments: Any) -> dict[str, Any]:
+        options = arguments[0] if arguments and isinstance(arguments[0], dict) else {}
+        checkpoint_id = options.get("id")
+        if not isinstance(checkpoint_id, str):
+            raise CommandError('give the checkpoint\'s id: {"id": "c-..."}')
+        try:
+            await asyncio.to_thread(self._checkpoints(self._root()).delete, checkpoint_id)
+        except CheckpointError as error:
+            raise CommandError(str(error)) from error
+        return {"deleted": checkpoint_id}
+
+    def _proposals(self) -> Proposals | None:
+        return next((f for f in self.server.features if isinstance(f, Proposals)), None)
 
     async def show(self, *arguments: Any) -> dict[str, Any]:
         options = arguments[0] if arguments and isinstance(arguments[0], dict) else {}

@@ -119,6 +119,10 @@ class Proposals(Feature):
             guard = loaded.guard(self.server.persona_name(), self.server.session_id)
         except KeyError as error:
             raise CommandError(f"no persona named {error}") from error
+        try:
+            guard.check_time()
+        except WaveError as refusal:
+            raise CommandError(refusal.error.message) from refusal
         for path in paths:
             try:
                 await asyncio.to_thread(guard.check_path, path, Access.WRITE)
@@ -137,6 +141,15 @@ class Proposals(Feature):
             if proposal is not None:
                 return proposal, store
         raise CommandError(f"no proposal '{proposal_id}'")
+
+    def applied_since(self, root: Path, since: float) -> list[str]:
+        """Ids of the proposals applied after ``since`` (seconds since the epoch), oldest first
+        (blocking: reads the store)."""
+        return [
+            p.id
+            for p in self._store(root.resolve()).all()
+            if p.status is ProposalStatus.APPLIED and p.created_at.timestamp() >= since
+        ]
 
     # -- commands ------------------------------------------------------------------------------
 
