@@ -112,3 +112,22 @@ async def test_checkpoints_save_restore_and_roll_back_later_changes(
     await command(client, "wave.checkpoint.delete", {"id": saved["id"]})
     with pytest.raises(Exception, match="no checkpoint"):
         await command(client, "wave.checkpoint.restore", {"id": saved["id"]})
+
+
+async def test_a_denied_path_is_refused_as_an_edit_target(
+    client: RecordingClient, files: Path
+) -> None:
+    (files / ".git").mkdir()
+    (files / ".git" / "config").write_text("[core]\n")
+    diff = "--- a/.git/config\n+++ b/.git/config\n@@ -1 +1 @@\n-[core]\n+[core] # x\n"
+    with pytest.raises(Exception, match=r"may not use \.git/config: denied by '\.git'"):
+        await command(client, "wave.proposal.fromDiff", {"diff": diff})
+    assert (files / ".git" / "config").read_text() == "[core]\n"
+    escaping = await command(
+        client,
+        "wave.proposal.fromDiff",
+        {"diff": "--- a/src/../../project_evil/x.txt\n+++ b/src/../../project_evil/x.txt\n"
+                 "@@ -1 +1 @@\n-evil\n+good\n"},
+    )  # fmt: skip
+    assert not escaping["ok"] and "outside the workspace" in escaping["error"]
+    assert (files.parent / "project_evil" / "x.txt").read_text() == "evil\n"

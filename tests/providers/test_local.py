@@ -118,3 +118,15 @@ async def test_a_file_that_is_not_gguf_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ProviderError, match="cannot load the model"):
         await provider.complete(CompletionRequest.from_prompt("hi"))
     await provider.aclose()
+
+
+async def test_the_local_model_counts_tokens_with_its_own_tokenizer(local: LocalProvider) -> None:
+    from wave_lsp.context.tokens import estimate_tokens
+
+    count = local.token_counter(local.get_model())
+    assert count is not None
+    text = "def greet(name):\n    return f'Hello, {name}!'\n" * 20
+    exact = count(text)
+    assert exact > 0 and exact != estimate_tokens(text)
+    assert count("") == 0
+    assert count(text + text) in range(2 * exact - 2, 2 * exact + 3)

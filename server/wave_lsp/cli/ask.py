@@ -135,6 +135,7 @@ def _request(
     from wave_lsp.context.builder import Budget, build_context
     from wave_lsp.context.prompt import compose
     from wave_lsp.context.secrets import Redactor
+    from wave_lsp.context.tokens import estimate_tokens
     from wave_lsp.personas.guard import AuditLog, PersonaGuard
 
     config = workspace.config
@@ -161,7 +162,15 @@ def _request(
         max_size_bytes=int(config.context.max_size),
     )
     resolved = [path if path.is_absolute() else Path.cwd() / path for path in files]
-    built = build_context(guard, [], resolved, budget=budget, redactor=redactor)
+    counter = provider.token_counter(model) if files else None
+    built = build_context(
+        guard,
+        [],
+        resolved,
+        budget=budget,
+        redactor=redactor,
+        count_tokens=counter or estimate_tokens,
+    )
     request = compose(prompt, built, redactor, persona, model=model, max_tokens=max_tokens)
     return request, built.report
 

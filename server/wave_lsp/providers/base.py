@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,6 +95,10 @@ class Provider(abc.ABC):
 
     def capabilities(self, model: str | None = None) -> Capabilities:
         return Capabilities(context_window=8192)
+
+    def token_counter(self, model: str) -> Callable[[str], int] | None:
+        """The model's own tokenizer, when it runs on this machine (``None``: estimate)."""
+        return None
 
     async def stream(self, request: CompletionRequest) -> AsyncIterator[StreamEvent]:
         """The answer as :class:`TextDelta` events and a final :class:`Completion`, retried as

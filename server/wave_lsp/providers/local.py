@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -64,6 +64,17 @@ class LocalProvider(Provider):
 
     def capabilities(self, model: str | None = None) -> Capabilities:
         return Capabilities(context_window=self.window, json_mode=True)
+
+    def token_counter(self, model: str) -> Callable[[str], int] | None:
+        """llama.cpp's tokenizer of the model (blocking: loads the model on first use; the
+        worker thread that runs inference is not used, tokenizing is thread-safe)."""
+        path = self.model_path(model)
+
+        def count(text: str) -> int:
+            llama = self._executor.submit(self._load, path).result()
+            return len(llama.tokenize(text.encode("utf-8", errors="replace"), add_bos=False))
+
+        return count
 
     def model_path(self, model: str) -> Path:
         """``model`` names a GGUF file, or the packaged default."""
