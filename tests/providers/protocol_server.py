@@ -55,6 +55,8 @@ class Recorded:
 @dataclass
 class State:
     answer: str = ANSWER
+    answers: list[str] = field(default_factory=list)
+    """Scripted answers, one per request, before ``answer`` is used again."""
     pieces: int = 12
     piece_delay: float = 0.0
     faults: list[Fault] = field(default_factory=list)
@@ -68,8 +70,10 @@ class State:
             return self.faults.pop(0) if self.faults else Fault()
 
     def split(self) -> list[str]:
-        size = max(1, -(-len(self.answer) // self.pieces))
-        return [self.answer[i : i + size] for i in range(0, len(self.answer), size)]
+        with self.lock:
+            text = self.answers.pop(0) if self.answers else self.answer
+        size = max(1, -(-len(text) // self.pieces))
+        return [text[i : i + size] for i in range(0, len(text), size)]
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -171,6 +171,13 @@ def operations_to_edit(
     if not document_changes:
         changes: dict[str, list[types.TextEdit]] = {}
         for operation in operations:
+            if isinstance(operation, CreateFile):  # a new document, saved by the editor
+                start = types.Position(line=0, character=0)
+                changes.setdefault(uri(operation.path), []).append(
+                    types.TextEdit(
+                        range=types.Range(start=start, end=start), new_text=operation.text
+                    )
+                )
             if isinstance(operation, TextChange):
                 changes.setdefault(uri(operation.path), []).extend(
                     types.TextEdit(range=e.range, new_text=e.new_text)
@@ -192,6 +199,17 @@ def operations_to_edit(
             )
         elif isinstance(operation, CreateFile):
             document.append(types.CreateFile(uri=uri(operation.path), annotation_id=annotation_id))
+            if operation.text:
+                start = types.Position(line=0, character=0)
+                document.append(
+                    types.TextDocumentEdit(
+                        text_document=types.OptionalVersionedTextDocumentIdentifier(
+                            uri=uri(operation.path), version=None
+                        ),
+                        edits=[types.TextEdit(range=types.Range(start=start, end=start),
+                                              new_text=operation.text)],
+                    )
+                )  # fmt: skip
         elif isinstance(operation, DeleteFile):
             document.append(types.DeleteFile(uri=uri(operation.path), annotation_id=annotation_id))
         elif isinstance(operation, RenameFile):

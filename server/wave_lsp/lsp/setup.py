@@ -12,6 +12,7 @@ from lsprotocol import types
 
 from wave_lsp.config.client_settings_section import SETTINGS_SECTION
 from wave_lsp.lsp.documents import use_line_array_documents
+from wave_lsp.lsp.features.ai_actions import AIActions
 from wave_lsp.lsp.features.base import Feature
 from wave_lsp.lsp.features.config_diagnostics import ConfigDiagnostics
 from wave_lsp.lsp.features.context import SessionContext
@@ -29,6 +30,7 @@ FEATURES: list[Callable[[WaveLanguageServer], Feature]] = [
     ValidateWorkspace,
     Proposals,
     SessionContext,
+    AIActions,
 ]
 
 
@@ -92,6 +94,15 @@ def _register_command(
     server: WaveLanguageServer, name: str, handler: Callable[..., Awaitable[Any]]
 ) -> None:
     async def command(*arguments: Any) -> Any:
+        # pygls runs a command inside its workspace/executeCommand handler, under an id of its
+        # own, so $/cancelRequest cancels only the outer request. Tie the two together: a
+        # cancelled request cancels the running command (and its provider call).
+        task = asyncio.current_task()
+        protocol: Any = server.protocol
+        msg_id = protocol._ctx_msg_id.get(None) if hasattr(protocol, "_ctx_msg_id") else None
+        outer = protocol._request_futures.get(msg_id) if msg_id is not None else None
+        if outer is not None and task is not None and outer is not task:
+            outer.add_done_callback(lambda future: task.cancel() if future.cancelled() else None)
         return await handler(*arguments)
 
     server.command(name)(command)
@@ -168,8 +179,13 @@ def register(server: WaveLanguageServer) -> None:
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,
         types.CodeActionOptions(
-            code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL_KIND],
-            resolve_provider=False,
+            code_action_kinds=[
+                types.CodeActionKind.QuickFix,
+                FIX_ALL_KIND,
+                types.CodeActionKind.RefactorRewrite,
+                types.CodeActionKind.Source,
+            ],
+            resolve_provider=True,
         ),
     )
     def code_action(params: types.CodeActionParams) -> list[types.CodeAction] | None:
@@ -180,6 +196,14 @@ def register(server: WaveLanguageServer) -> None:
             except Exception:
                 logger.exception("feature %s failed in code_actions", feature.name)
         return actions or None
+
+    @server.feature(types.CODE_ACTION_RESOLVE)
+    async def code_action_resolve(action: types.CodeAction) -> types.CodeAction:
+        for feature in server.features:
+            resolved = await feature.resolve_code_action(action)
+            if resolved is not None:
+                return resolved
+        return action
 
     @server.feature(
         types.TEXT_DOCUMENT_DIAGNOSTIC,

@@ -44,6 +44,10 @@ class Feature:
         """Actions for a range: read stored state only, never compute."""
         return []
 
+    async def resolve_code_action(self, action: types.CodeAction) -> types.CodeAction | None:
+        """``codeAction/resolve`` for an action this feature offered (``None``: not mine)."""
+        return None
+
     async def settle(self, uri: str) -> None:
         """Wait for work in flight on ``uri`` (so that a pull request sees its results)."""
 

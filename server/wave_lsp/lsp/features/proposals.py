@@ -256,30 +256,17 @@ class Proposals(Feature):
     async def apply(self, *arguments: Any) -> dict[str, Any]:
         async with self._lock:
             proposal, store = await asyncio.to_thread(self._find, arguments)
-            if proposal.status is not ProposalStatus.PENDING:
-                raise CommandError(
-                    f"proposal {proposal.id} is {proposal.status.value}, not pending"
-                )
             root = store.root
-            await self._check_writes(
-                root, [p for f in proposal.files for p in (f.file_path, f.new_path) if p]
-            )
-            operations: list[Operation] = []
-            replanned: list[str] = []
-            for file in proposal.files:
-                current = await asyncio.to_thread(self._current, root, file.file_path)
-                new_text, reason = replan(file, current)
-                if new_text is None and file.change_type.value != "delete":
-                    raise CommandError(f"proposal {proposal.id} not applied: {reason}")
-                if reason:
-                    raise CommandError(f"proposal {proposal.id} not applied: {reason}")
-                if current is not None and current != file.old_content:
-                    replanned.append(file.file_path)
-                if current is not None:
-                    file.backup_path = await asyncio.to_thread(
-                        store.back_up, proposal, file.file_path, current
-                    )
-                operations += apply_operations(file, current, new_text)
+            before = {
+                f.file_path: await asyncio.to_thread(self._current, root, f.file_path)
+                for f in proposal.files
+            }
+            operations = await self.prepare(proposal, store)
+            replanned = [
+                f.file_path
+                for f in proposal.files
+                if before[f.file_path] is not None and before[f.file_path] != f.old_content
+            ]
             await self._carry_out(
                 root, operations, f"Wave: apply {proposal.id} ({proposal.summary()})"
             )
@@ -311,6 +298,54 @@ class Proposals(Feature):
             proposal.status = ProposalStatus.ROLLED_BACK
             await asyncio.to_thread(store.save, proposal)
             return {"id": proposal.id, "status": proposal.status.value}
+
+    async def prepare(self, proposal: Proposal, store: ProposalStore) -> list[Operation]:
+        """The operations that apply ``proposal`` to the files as they are now (re-planned when
+        they changed), after checking the persona and backing every file up."""
+        if proposal.status is not ProposalStatus.PENDING:
+            raise CommandError(f"proposal {proposal.id} is {proposal.status.value}, not pending")
+        root = store.root
+        await self._check_writes(
+            root, [p for f in proposal.files for p in (f.file_path, f.new_path) if p]
+        )
+        operations: list[Operation] = []
+        for file in proposal.files:
+            current = await asyncio.to_thread(self._current, root, file.file_path)
+            new_text, reason = replan(file, current)
+            if reason or (new_text is None and file.change_type.value != "delete"):
+                raise CommandError(f"proposal {proposal.id} not applied: {reason}")
+            if current is not None:
+                file.backup_path = await asyncio.to_thread(
+                    store.back_up, proposal, file.file_path, current
+                )
+            operations += apply_operations(file, current, new_text)
+        return operations
+
+    def edit_for_client(self, root: Path, operations: list[Operation], label: str) -> Any:
+        """Every operation as one WorkspaceEdit for the client to apply itself (the
+        ``codeAction/resolve`` path): text changes of open and closed files alike, new files as
+        a creation where the client supports it, else as text into a new document."""
+        capabilities = self.server.client_capabilities.workspace
+        edit_caps = capabilities.workspace_edit if capabilities else None
+        document_changes = bool(edit_caps and edit_caps.document_changes)
+        annotate = bool(edit_caps and edit_caps.change_annotation_support and document_changes)
+        versioned: list[Operation] = []
+        for operation in operations:
+            if isinstance(operation, TextChange):
+                opened = self._open(root, operation.path)
+                version = opened[1] if opened is not None else None
+                versioned.append(
+                    TextChange(operation.path, operation.old_text, operation.edits, version)
+                )
+            else:
+                versioned.append(operation)
+        return operations_to_edit(
+            root,
+            versioned,
+            document_changes=document_changes,
+            annotation=label if annotate else None,
+            codec=self.server.workspace.position_codec,
+        )
 
     async def _carry_out(self, root: Path, operations: list[Operation], label: str) -> None:
         """Operations on open documents (and resource operations the client supports) go to the

@@ -1,0 +1,284 @@
+"""AI actions as one domain function: fix a diagnostic, explain, refactor, add docstrings, write
+tests, review a file, or answer a free-form request — with the active persona, the file context
+of the open documents (budgeted, secrets redacted), the provider routed by ``provider:model``,
+and answers that change code turned into a proposal by the edit engine. A failed hunk goes back
+to the model once, with the precise error, before the action gives up.
+
+The LSP layer calls :func:`run_action` from ``codeAction/resolve`` and from ``wave.action.run``
+alike; it knows nothing of the protocol.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from wave_lsp.context.builder import Budget, OpenDocument, build_context
+from wave_lsp.context.prompt import compose
+from wave_lsp.context.secrets import Redactor
+from wave_lsp.edits.changes import ChangeSet, ReadText, plan_changes
+from wave_lsp.edits.extract import extract_patches
+from wave_lsp.edits.patch import PatchSyntaxError
+from wave_lsp.personas.guard import Access, PersonaGuard
+from wave_lsp.providers.base import Provider
+from wave_lsp.providers.errors import ProviderError
+from wave_lsp.providers.models import ProviderType
+from wave_lsp.providers.types import ChatMessage, CompletionRequest, TextDelta
+
+
+class ActionKind(StrEnum):
+    FIX = "fix"
+    EXPLAIN = "explain"
+    REFACTOR = "refactor"
+    DOCSTRINGS = "docstrings"
+    TESTS = "tests"
+    REVIEW = "review"
+    ASK = "ask"
+
+
+EDITING = frozenset({ActionKind.FIX, ActionKind.REFACTOR, ActionKind.DOCSTRINGS, ActionKind.TESTS})
+TITLES = {
+    ActionKind.EXPLAIN: "Explain this code",
+    ActionKind.REFACTOR: "Refactor selection…",
+    ActionKind.DOCSTRINGS: "Add docstrings",
+    ActionKind.TESTS: "Write tests for this",
+    ActionKind.REVIEW: "Review this file",
+}
+
+DIFF_FORMAT = (
+    "Answer with the change as a unified diff in a ```diff block, with '--- a/{path}' and "
+    "'+++ b/{path}' headers and three lines of context around each change. Copy the unchanged "
+    "lines exactly."
+)
+WHOLE_FORMAT = (
+    "Answer with the whole new content of the file in one fenced block whose info string is "
+    "the file's path, like ```{path}. Write every line of the file, changed or not."
+)
+
+
+class EditFormat(StrEnum):
+    DIFF = "diff"
+    WHOLE = "whole"
+
+
+def edit_format(provider: Provider) -> EditFormat:
+    """Unified diffs for strong hosted models; whole files for local and small models, which
+    write them far more reliably. ``providerSpecific.editFormat`` overrides."""
+    configured = getattr(provider.config.provider_specific, "edit_format", None) or getattr(
+        provider.config.provider_specific, "editFormat", None
+    )
+    if configured in ("diff", "whole"):
+        return EditFormat(configured)
+    if provider.config.type in (ProviderType.LOCAL, ProviderType.OLLAMA):
+        return EditFormat.WHOLE
+    return EditFormat.DIFF
+
+
+def template(kind: ActionKind, root: Path) -> str:
+    """The prompt template of an action: ``.wave/prompts/<kind>.md`` when the workspace has one,
+    else the built-in."""
+    override = root / ".wave" / "prompts" / f"{kind.value}.md"
+    if override.is_file():
+        return override.read_text(encoding="utf-8")
+    return (
+        resources.files("wave_lsp.builtin")
+        .joinpath("prompts")
+        .joinpath(f"{kind.value}.md")
+        .read_text(encoding="utf-8")
+    )
+
+
+def fill(text: str, values: dict[str, str]) -> str:
+    for name, value in values.items():
+        text = text.replace("{{" + name + "}}", value)
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class ActionRequest:
+    kind: ActionKind
+    path: Path
+    """The file the action is about (absolute)."""
+    selection: tuple[int, int] | None = None
+    """0-based first and last line."""
+    diagnostics: tuple[str, ...] = ()
+    instruction: str = ""
+    """The user's words (for refactor and ask)."""
+
+
+@dataclass(slots=True)
+class ActionResult:
+    kind: ActionKind
+    text: str = ""
+    """The model's answer (secrets restored where they belong)."""
+    changes: ChangeSet | None = None
+    review: dict[str, Any] | None = None
+    attempts: int = 1
+    context: dict[str, object] = field(default_factory=dict)
+
+
+class ActionError(Exception):
+    """The action failed: the message says why (and what the model got wrong)."""
+
+
+Progress = Callable[[str], None]
+
+
+async def _stream(provider: Provider, request: CompletionRequest, progress: Progress) -> str:
+    parts: list[str] = []
+    async for event in provider.stream(request):
+        if isinstance(event, TextDelta):
+            parts.append(event.text)
+            progress(event.text)
+    return "".join(parts)
+
+
+async def run_action(
+    request: ActionRequest,
+    *,
+    root: Path,
+    guard: PersonaGuard,
+    provider: Provider,
+    model: str,
+    documents: Sequence[OpenDocument],
+    rules: Sequence[Any],
+    read: ReadText,
+    review_schema: dict[str, Any] | None = None,
+    progress: Progress = lambda text: None,
+    max_size_bytes: int | None = None,
+) -> ActionResult:
+    guard.check_time()
+    path = guard.check_path(request.path, Access.READ)
+    if request.kind in EDITING:
+        guard.check_path(request.path, Access.WRITE)
+    relative = path.relative_to(guard.root).as_posix()
+    persona = guard.persona
+    window = provider.capabilities(model).context_window
+    answer_tokens = min(persona.ai_context.max_tokens, max(256, window // 2))
+    budget = Budget.of(window, answer_tokens, prompt_tokens=512, max_size_bytes=max_size_bytes)
+    redactor = Redactor(list(rules))
+    focused = [
+        replace(d, focused=True, selection=request.selection, diagnostics=request.diagnostics)
+        if d.path.resolve() == path
+        else replace(d, focused=False)
+        for d in documents
+    ]
+    if not any(d.focused for d in focused):
+        text = read(path)
+        if text is None:
+            raise ActionError(f"{relative}: no such file")
+        focused.insert(0, OpenDocument(path, text, True, request.selection, request.diagnostics))
+    built = build_context(guard, focused, [], budget=budget, redactor=redactor)
+    fmt = edit_format(provider)
+    selection = ""
+    if request.selection is not None:
+        first, last = request.selection
+        selection = f"lines {first + 1}-{last + 1}"
+    prompt = fill(
+        template(request.kind, root),
+        {
+            "path": relative,
+            "selection": selection or "the whole file",
+            "diagnostics": "\n".join(f"- {d}" for d in request.diagnostics) or "(none)",
+            "instruction": request.instruction or "(none)",
+            "format": (DIFF_FORMAT if fmt is EditFormat.DIFF else WHOLE_FORMAT).format(
+                path=relative
+            ),
+        },
+    )
+    completion = compose(prompt, built, redactor, persona, model=model, max_tokens=answer_tokens)
+    if request.kind is ActionKind.REVIEW:
+        completion = replace(completion, json_mode=True)
+    result = ActionResult(request.kind, context=built.report.to_json())
+    answer = await _stream(provider, completion, progress)
+    result.text = redactor.restore(answer, relative)
+    if request.kind is ActionKind.REVIEW:
+        result.review = _review(result.text, review_schema)
+        return result
+    if request.kind not in EDITING and not (
+        request.kind is ActionKind.ASK and "```" in result.text
+    ):
+        return result
+    for attempt in (1, 2):
+        result.attempts = attempt
+        failure = _plan(result, root, relative, read)
+        if failure is None:
+            return result
+        if request.kind is ActionKind.ASK:  # an answer that only quoted code is still an answer
+            result.changes = None
+            return result
+        if attempt == 2:
+            raise ActionError(f"the model's edit could not be applied: {failure}")
+        retry = CompletionRequest(
+            messages=(
+                *completion.messages,
+                ChatMessage("assistant", answer),
+                ChatMessage(
+                    "user",
+                    redactor.redact(
+                        f"Your edit could not be applied:\n{failure}\n"
+                        "Answer again with a corrected edit, in the same format.",
+                        "retry",
+                    ),
+                ),
+            ),
+            model=completion.model,
+            max_tokens=completion.max_tokens,
+            temperature=completion.temperature,
+        )
+        answer = await _stream(provider, retry, progress)
+        result.text = redactor.restore(answer, relative)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _plan(result: ActionResult, root: Path, relative: str, read: ReadText) -> str | None:
+    """Plan the answer's edits into ``result.changes``; the error for the model, if any."""
+    try:
+        patches = extract_patches(result.text, default_path=relative)
+    except PatchSyntaxError as error:
+        return str(error)
+    changes = plan_changes(root, patches, read)
+    if not changes.ok:
+        return "\n".join(changes.errors())
+    result.changes = changes
+    return None
+
+
+def _review(text: str, schema: dict[str, Any] | None) -> dict[str, Any]:
+    start, end = text.find("{"), text.rfind("}")
+    if start < 0 or end < start:
+        raise ActionError("the review is not JSON: expected an object with summary and findings")
+    try:
+        report = json.loads(text[start : end + 1])
+    except json.JSONDecodeError as error:
+        raise ActionError(f"the review is not valid JSON: {error}") from error
+    if schema is not None:
+        import jsonschema
+
+        errors = sorted(
+            jsonschema.Draft202012Validator(schema).iter_errors(report), key=lambda e: e.path
+        )
+        if errors:
+            where = "/".join(str(p) for p in errors[0].absolute_path) or "the report"
+            raise ActionError(
+                f"the review does not match code-review.json: {where}: {errors[0].message}"
+            )
+    if not isinstance(report, dict):
+        raise ActionError("the review is not a JSON object")
+    return report
+
+
+__all__ = [
+    "TITLES",
+    "ActionError",
+    "ActionKind",
+    "ActionRequest",
+    "ActionResult",
+    "ProviderError",
+    "run_action",
+]

@@ -1,0 +1,380 @@
+"""AI code actions: offered cheaply (stored state only, no model call), run lazily.
+
+Edit actions (fix a diagnostic, refactor, docstrings, tests) run in ``codeAction/resolve`` where
+the client resolves ``edit`` (VS Code, Neovim); elsewhere (Emacs eglot) the action carries the
+command ``wave.action.run`` that runs the same domain function and sends ``workspace/applyEdit``.
+Explain and review always run as commands. ``wave.ask`` answers free-form requests;
+``wave.review.clear`` removes review diagnostics. Runs report ``$/progress`` with the streamed
+text, can be cancelled from the progress or with ``$/cancelRequest``, and time out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+
+from wave_lsp.actions.run import (
+    EDITING,
+    TITLES,
+    ActionError,
+    ActionKind,
+    ActionRequest,
+    ActionResult,
+    run_action,
+)
+from wave_lsp.context.builder import OpenDocument
+from wave_lsp.edits.proposals import Proposal, ProposalStatus, make_proposal
+from wave_lsp.errors import WaveError
+from wave_lsp.lsp.convert import path_of, uri_of
+from wave_lsp.lsp.features.base import Feature
+from wave_lsp.lsp.features.proposals import CommandError, Proposals
+
+logger = logging.getLogger(__name__)
+
+RUN = "wave.action.run"
+REVIEW_SOURCE = "wave-review"
+ACTION_TIMEOUT = 300.0
+SHORT_ANSWER = 300
+"""Answers up to this many characters (on one line) are shown in a message; longer ones as a
+Markdown document."""
+_SEVERITY = {
+    "critical": types.DiagnosticSeverity.Error,
+    "error": types.DiagnosticSeverity.Error,
+    "warning": types.DiagnosticSeverity.Warning,
+    "info": types.DiagnosticSeverity.Information,
+}
+
+
+class AIActions(Feature):
+    name = "ai-actions"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._registries: dict[Path, tuple[int, Any]] = {}
+
+    def commands(self) -> dict[str, Callable[..., Awaitable[Any]]]:
+        return {RUN: self.run_command, "wave.ask": self.ask, "wave.review.clear": self.clear_review}
+
+    # -- offering: cheap ---------------------------------------------------------------------
+
+    def _resolves_edits(self) -> bool:
+        text_document = self.server.client_capabilities.text_document
+        code_action = text_document.code_action if text_document else None
+        support = code_action.resolve_support if code_action else None
+        return bool(support and "edit" in support.properties)
+
+    def code_actions(self, params: types.CodeActionParams) -> list[types.CodeAction]:
+        uri = params.text_document.uri
+        if uri not in self.server.workspace.text_documents:
+            return []
+        only = params.context.only
+        first, last = params.range.start.line, params.range.end.line
+
+        def wanted(kind: str) -> bool:
+            return only is None or any(kind.startswith(k) for k in only)
+
+        resolves = self._resolves_edits()
+        actions: list[types.CodeAction] = []
+
+        def offer(title: str, kind: str, action: ActionKind, **data: Any) -> None:
+            payload = {"wave": action.value, "uri": uri, "first": first, "last": last, **data}
+            if action in EDITING and resolves:
+                actions.append(types.CodeAction(title=title, kind=kind, data=payload))
+            else:
+                actions.append(
+                    types.CodeAction(
+                        title=title,
+                        kind=kind,
+                        command=types.Command(title=title, command=RUN, arguments=[payload]),
+                    )
+                )
+
+        if wanted(types.CodeActionKind.QuickFix):
+            for diagnostic in params.context.diagnostics:
+                message = diagnostic.message
+                offer(
+                    f"Fix with AI: {message[:80]}",
+                    types.CodeActionKind.QuickFix,
+                    ActionKind.FIX,
+                    diagnostics=[message],
+                    first=diagnostic.range.start.line,
+                    last=diagnostic.range.end.line,
+                )
+        if wanted(types.CodeActionKind.RefactorRewrite):
+            offer(TITLES[ActionKind.EXPLAIN], "refactor.rewrite.wave.explain", ActionKind.EXPLAIN)
+            if first != last or params.range.start.character != params.range.end.character:
+                offer(TITLES[ActionKind.REFACTOR], types.CodeActionKind.RefactorRewrite,
+                      ActionKind.REFACTOR)  # fmt: skip
+            offer(TITLES[ActionKind.DOCSTRINGS], types.CodeActionKind.RefactorRewrite,
+                  ActionKind.DOCSTRINGS)  # fmt: skip
+            offer(TITLES[ActionKind.TESTS], types.CodeActionKind.RefactorRewrite, ActionKind.TESTS)
+        if wanted(types.CodeActionKind.Source):
+            offer(TITLES[ActionKind.REVIEW], "source.wave.review", ActionKind.REVIEW)
+        return actions
+
+    # -- running: lazy -----------------------------------------------------------------------
+
+    async def resolve_code_action(self, action: types.CodeAction) -> types.CodeAction | None:
+        data = action.data
+        if not isinstance(data, dict) or "wave" not in data:
+            return None
+        _, proposal, root = await self._run(data)
+        proposals = self._proposals()
+        if proposal is not None and proposals is not None:
+            store = proposals._store(root)
+            operations = await proposals.prepare(proposal, store)
+            action.edit = proposals.edit_for_client(
+                root, operations, f"Wave: {action.title} ({proposal.id})"
+            )
+            proposal.status = ProposalStatus.APPLIED  # the client applies it; rollback is ready
+            await asyncio.to_thread(store.save, proposal)
+        return action
+
+    async def run_command(self, *arguments: Any) -> dict[str, Any]:
+        data = arguments[0] if arguments and isinstance(arguments[0], dict) else None
+        if data is None or "wave" not in data:
+            raise CommandError(f"{RUN}: expected the action's data")
+        result, proposal, _ = await self._run(data)
+        answer: dict[str, Any] = {"kind": result.kind.value, "text": result.text}
+        if proposal is not None:
+            proposals = self._proposals()
+            assert proposals is not None
+            await proposals.apply({"id": proposal.id})
+            answer |= {"proposal": proposal.id, "applied": True}
+        if result.kind is ActionKind.EXPLAIN:
+            answer["shown"] = await self._show_answer(result.text)
+        if result.review is not None:
+            answer["review"] = result.review
+        return answer
+
+    async def ask(self, *arguments: Any) -> dict[str, Any]:
+        options = arguments[0] if arguments and isinstance(arguments[0], dict) else {}
+        prompt = options.get("prompt")
+        if not isinstance(prompt, str) or not prompt.strip():
+            raise CommandError('give a prompt: {"prompt": "...", "uri"?: "...", "range"?: {...}}')
+        uri = options.get("uri") or next(iter(self.server.workspace.text_documents), None)
+        if not isinstance(uri, str):
+            raise CommandError("wave.ask needs a document: pass uri, or open one")
+        span = options.get("range") or {}
+        data = {
+            "wave": ActionKind.ASK.value,
+            "uri": uri,
+            "first": (span.get("start") or {}).get("line", 0),
+            "last": (span.get("end") or {}).get("line", 0),
+            "instruction": prompt,
+        }
+        result, proposal, _ = await self._run(data, keep_proposal=True)
+        answer: dict[str, Any] = {"text": result.text}
+        if proposal is not None:
+            answer |= {"proposal": proposal.id, "diff": proposal.unified_diff()}
+        return answer
+
+    async def clear_review(self, *arguments: Any) -> dict[str, Any]:
+        options = arguments[0] if arguments and isinstance(arguments[0], dict) else {}
+        uris = [options["uri"]] if isinstance(options.get("uri"), str) else None
+        cleared = uris or self.server.diagnostics.uris(REVIEW_SOURCE)
+        for uri in cleared:
+            self.server.diagnostics.clear(REVIEW_SOURCE, uri)
+        return {"cleared": cleared}
+
+    # -- the shared path ---------------------------------------------------------------------
+
+    def _proposals(self) -> Proposals | None:
+        return next((f for f in self.server.features if isinstance(f, Proposals)), None)
+
+    def _root(self, path: Path) -> Path:
+        for folder in self.server.folder_paths():
+            if path.resolve().is_relative_to(folder.resolve()):
+                return folder.resolve()
+        raise CommandError(f"{path} is not in a workspace folder")
+
+    def _registry(self, root: Path, loaded: Any) -> Any:
+        from wave_lsp.providers.registry import ProviderRegistry
+
+        key = id(loaded.workspace)
+        cached = self._registries.get(root)
+        if cached is None or cached[0] != key:
+            cached = (key, ProviderRegistry.from_config(loaded.workspace.config.providers))
+            self._registries[root] = cached
+        return cached[1]
+
+    async def _run(
+        self, data: dict[str, Any], keep_proposal: bool = False
+    ) -> tuple[ActionResult, Proposal | None, Path]:
+        try:
+            kind = ActionKind(data["wave"])
+        except ValueError as error:
+            raise CommandError(f"unknown action {data.get('wave')!r}") from error
+        path = path_of(str(data.get("uri", "")))
+        if path is None:
+            raise CommandError("the action names no file")
+        root = self._root(path)
+        loaded = await asyncio.to_thread(self.server.workspace_configs.get_blocking, root)
+        persona = self.server.persona_name()
+        if kind is ActionKind.REVIEW and "reviewer" in loaded.workspace.personas:
+            persona = "reviewer"
+        try:
+            guard = loaded.guard(persona, self.server.session_id)
+            provider, model = self._registry(root, loaded).resolve(self.server.settings.model)
+        except KeyError as error:
+            raise CommandError(f"no persona named {error}") from error
+        except WaveError as error:
+            raise CommandError(error.error.message) from error
+        documents = [
+            OpenDocument(p, document.source)
+            for uri, document in list(self.server.workspace.text_documents.items())
+            if (p := path_of(uri)) is not None
+        ]
+        request = ActionRequest(
+            kind=kind,
+            path=path,
+            selection=(int(data.get("first", 0)), int(data.get("last", 0))),
+            diagnostics=tuple(data.get("diagnostics") or ()),
+            instruction=str(data.get("instruction") or ""),
+        )
+        schema = loaded.workspace.schemas.get("code-review")
+        proposals = self._proposals()
+
+        def read(target: Path) -> str | None:
+            document = self.server.workspace.text_documents.get(uri_of(target))
+            if document is not None:
+                return str(document.source)
+            try:
+                return target.read_text(encoding="utf-8")
+            except (FileNotFoundError, IsADirectoryError):
+                return None
+
+        async with self._progress(TITLES.get(kind, f"Wave: {kind.value}")) as report:
+            try:
+                async with asyncio.timeout(ACTION_TIMEOUT):
+                    result = await run_action(
+                        request,
+                        root=root,
+                        guard=guard,
+                        provider=provider,
+                        model=model,
+                        documents=documents,
+                        rules=list(loaded.workspace.rules.values()),
+                        read=read,
+                        review_schema=schema.value if schema is not None else None,
+                        progress=report,
+                        max_size_bytes=int(loaded.workspace.config.context.max_size),
+                    )
+            except TimeoutError as error:
+                raise CommandError(
+                    f"{kind.value}: no answer within {ACTION_TIMEOUT:g} s"
+                ) from error
+            except (ActionError, WaveError) as error:
+                message = error.error.message if isinstance(error, WaveError) else str(error)
+                if isinstance(error, WaveError) and error.error.suggestions:
+                    message += f" ({'; '.join(error.error.suggestions)})"
+                raise CommandError(f"{kind.value}: {message}") from error
+        if result.review is not None:
+            self._publish_review(root, result.review)
+        proposal = None
+        if result.changes is not None and proposals is not None:
+
+            def version(relative: str) -> int | None:
+                document = self.server.workspace.text_documents.get(uri_of(root / relative))
+                return document.version if document is not None else None
+
+            proposal = make_proposal(result.changes, f"wave.action.{kind.value}", version)
+            await asyncio.to_thread(proposals._store(root).save, proposal)
+        return result, proposal, root
+
+    def _publish_review(self, root: Path, review: dict[str, Any]) -> None:
+        by_uri: dict[str, list[types.Diagnostic]] = {}
+        for finding in review.get("findings", []):
+            line = max(0, int(finding.get("line", 1)) - 1)
+            end = max(line, int(finding.get("end_line", line + 1)) - 1)
+            message = finding["message"]
+            if finding.get("suggestion"):
+                message += f" ({finding['suggestion']})"
+            uri = uri_of(root / finding["file"])
+            by_uri.setdefault(uri, []).append(
+                types.Diagnostic(
+                    range=types.Range(
+                        start=types.Position(line=line, character=0),
+                        end=types.Position(line=end + 1, character=0),
+                    ),
+                    message=message,
+                    severity=_SEVERITY.get(finding.get("severity", "info")),
+                    source=REVIEW_SOURCE,
+                    code=finding.get("category"),
+                )
+            )
+        for uri, diagnostics in by_uri.items():
+            self.server.diagnostics.set(REVIEW_SOURCE, uri, diagnostics)
+
+    async def _show_answer(self, text: str) -> bool:
+        if len(text) <= SHORT_ANSWER and "\n" not in text.strip():
+            self.server.show_message(text)
+            return True
+        if not self.server.client_supports("window.show_document.support"):
+            return False
+        from wave_lsp.config.atomic import atomic_write_text
+        from wave_lsp.config.paths import workspace_state_dir
+
+        folders = self.server.folder_paths()
+        base = workspace_state_dir(folders[0]) if folders else Path.home()
+        path = base / "answers" / f"answer-{time.strftime('%Y%m%d-%H%M%S')}.md"
+        await asyncio.to_thread(atomic_write_text, path, text)
+        result = await self.server.window_show_document_async(
+            types.ShowDocumentParams(uri=uri_of(path), take_focus=True)
+        )
+        return bool(result and result.success)
+
+    @contextlib.asynccontextmanager
+    async def _progress(self, title: str) -> Any:
+        """``$/progress`` around a run, with the streamed text in its reports; a cancel from the
+        client cancels the run."""
+        server = self.server
+        if not server.client_supports("window.work_done_progress"):
+            yield lambda text: None
+            return
+        token = str(uuid.uuid4())
+        await server.work_done_progress.create_async(token)
+        server.work_done_progress.begin(
+            token, types.WorkDoneProgressBegin(title=f"Wave: {title}", cancellable=True)
+        )
+        streamed: list[str] = []
+        last = [0.0]
+        task = asyncio.current_task()
+
+        def report(text: str) -> None:
+            streamed.append(text)
+            now = time.monotonic()
+            if now - last[0] > 0.1:
+                last[0] = now
+                tail = "".join(streamed)[-120:].replace("\n", " ")
+                server.work_done_progress.report(token, types.WorkDoneProgressReport(message=tail))
+
+        async def watch() -> None:
+            while True:
+                await asyncio.sleep(0.05)
+                future = server.work_done_progress.tokens.get(token)
+                if future is not None and future.cancelled() and task is not None:
+                    task.cancel()
+                    return
+
+        watcher = asyncio.create_task(watch())
+        outcome = "done"
+        try:
+            yield report
+        except asyncio.CancelledError:
+            outcome = "cancelled"
+            raise
+        except Exception:
+            outcome = "failed"
+            raise
+        finally:
+            watcher.cancel()
+            server.work_done_progress.end(token, types.WorkDoneProgressEnd(message=outcome))
