@@ -304,3 +304,42 @@ async def test_wave_ask_answers_text_or_a_proposal(
         and "+        result += item.price" in proposed["diff"]
     )
     assert client.applied_edits == []  # proposed, not applied
+
+
+async def test_progress_reports_the_streamed_text(
+    client: RecordingClient, project: Path, llm: ProtocolServer
+) -> None:
+    document_uri = open_app(client, project)
+    [explain] = [a for a in await actions(client, document_uri) if a.title == "Explain this code"]
+    llm.state.answers = ["It adds up the items, one by one, and returns the total. " * 3]
+    llm.state.piece_delay = 0.05
+    assert explain.command is not None
+    await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(
+            command=explain.command.command, arguments=explain.command.arguments
+        )
+    )
+    [(token, reports)] = list(client.progress_reports.items())
+    assert isinstance(reports[0], types.WorkDoneProgressBegin) and reports[0].cancellable
+    assert any(
+        isinstance(r, types.WorkDoneProgressReport) and r.message and "adds up" in r.message
+        for r in reports
+    )
+    assert isinstance(reports[-1], types.WorkDoneProgressEnd) and reports[-1].message == "done"
+    assert token
+
+
+async def test_the_embedded_model_runs_an_action_end_to_end(
+    client: RecordingClient, workspace: Path
+) -> None:
+    (workspace / "app.py").write_text(APP)  # no providers configured: the local model answers
+    document_uri = open_app(client, workspace)
+    [explain] = [a for a in await actions(client, document_uri) if a.title == "Explain this code"]
+    assert explain.command is not None
+    result = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(
+            command=explain.command.command, arguments=explain.command.arguments
+        )
+    )
+    assert isinstance(result["text"], str) and result["text"].strip()
+    assert client.applied_edits == []

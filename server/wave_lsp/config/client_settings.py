@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError
 
@@ -25,6 +25,12 @@ class ClientSettings(CamelModel):
     """``provider:model`` (or a model of the default provider) for AI actions."""
     config: dict[str, Any] = Field(default_factory=dict)
     """A layer of configuration with the shape of ``.wave/config.yaml``, above the files."""
+    action_timeout_ms: int = Field(default=300_000, ge=1000, le=3_600_000)
+    """How long an AI action may run (model calls and retries included) before it is stopped."""
+    disabled_actions: list[
+        Literal["fix", "explain", "refactor", "docstrings", "tests", "review"]
+    ] = Field(default_factory=list)
+    """AI actions not to offer."""
 
 
 def parse_client_settings(data: Any) -> tuple[ClientSettings, list[str]]:

@@ -41,7 +41,6 @@ logger = logging.getLogger(__name__)
 
 RUN = "wave.action.run"
 REVIEW_SOURCE = "wave-review"
-ACTION_TIMEOUT = 300.0
 SHORT_ANSWER = 300
 """Answers up to this many characters (on one line) are shown in a message; longer ones as a
 Markdown document."""
@@ -84,7 +83,11 @@ class AIActions(Feature):
         resolves = self._resolves_edits()
         actions: list[types.CodeAction] = []
 
+        disabled = set(self.server.settings.disabled_actions)
+
         def offer(title: str, kind: str, action: ActionKind, **data: Any) -> None:
+            if action.value in disabled:
+                return
             payload = {"wave": action.value, "uri": uri, "first": first, "last": last, **data}
             if action in EDITING and resolves:
                 actions.append(types.CodeAction(title=title, kind=kind, data=payload))
@@ -252,9 +255,10 @@ class AIActions(Feature):
             except (FileNotFoundError, IsADirectoryError):
                 return None
 
+        timeout = self.server.settings.action_timeout_ms / 1000
         async with self._progress(TITLES.get(kind, f"Wave: {kind.value}")) as report:
             try:
-                async with asyncio.timeout(ACTION_TIMEOUT):
+                async with asyncio.timeout(timeout):
                     result = await run_action(
                         request,
                         root=root,
@@ -270,7 +274,7 @@ class AIActions(Feature):
                     )
             except TimeoutError as error:
                 raise CommandError(
-                    f"{kind.value}: no answer within {ACTION_TIMEOUT:g} s"
+                    f"{kind.value}: stopped after {timeout:g} s (setting actionTimeoutMs)"
                 ) from error
             except (ActionError, WaveError) as error:
                 message = error.error.message if isinstance(error, WaveError) else str(error)
