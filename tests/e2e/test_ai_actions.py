@@ -343,3 +343,44 @@ async def test_the_embedded_model_runs_an_action_end_to_end(
     )
     assert isinstance(result["text"], str) and result["text"].strip()
     assert client.applied_edits == []
+
+
+async def test_a_workspace_adds_its_own_action(
+    client: RecordingClient, project: Path, llm: ProtocolServer
+) -> None:
+    actions_dir = project / ".wave" / "actions"
+    actions_dir.mkdir(parents=True)
+    (actions_dir / "use-price.md").write_text("# Use item prices\nSum the prices, not the items.\n")
+    client.workspace_did_change_watched_files(
+        types.DidChangeWatchedFilesParams(
+            changes=[
+                types.FileEvent(
+                    uri=uri(actions_dir / "use-price.md"), type=types.FileChangeType.Created
+                )
+            ]
+        )
+    )
+    document_uri = open_app(client, project)
+    for _ in range(100):
+        custom = [a for a in await actions(client, document_uri) if a.title == "Use item prices"]
+        if custom:
+            break
+        await asyncio.sleep(0.05)
+    [action] = custom
+    llm.state.answers = [FIX_DIFF]
+    edit, _ = await run(client, action)
+    assert apply_text_edits(APP, edits_for(edit, document_uri), encoding_of(client)) == FIXED
+    assert "Sum the prices, not the items." in json.dumps(llm.requests[-1].body)
+
+
+async def test_actions_can_be_switched_off(project: Path) -> None:
+    from tests.e2e.test_settings import start, stop
+
+    client = await start(project, {"disabledActions": ["explain", "review"]})
+    try:
+        document_uri = open_app(client, project)
+        titles = {a.title for a in await actions(client, document_uri)}
+        assert "Add docstrings" in titles
+        assert not {"Explain this code", "Review this file"} & titles
+    finally:
+        await stop(client)

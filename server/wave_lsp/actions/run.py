@@ -39,9 +39,40 @@ class ActionKind(StrEnum):
     TESTS = "tests"
     REVIEW = "review"
     ASK = "ask"
+    CUSTOM = "custom"
+    """A workspace's own action: ``.wave/actions/<name>.md`` (its first ``# `` line is the title,
+    the rest the prompt); it edits code like a refactor."""
 
 
-EDITING = frozenset({ActionKind.FIX, ActionKind.REFACTOR, ActionKind.DOCSTRINGS, ActionKind.TESTS})
+EDITING = frozenset(
+    {
+        ActionKind.FIX,
+        ActionKind.REFACTOR,
+        ActionKind.DOCSTRINGS,
+        ActionKind.TESTS,
+        ActionKind.CUSTOM,
+    }
+)
+CUSTOM_DIR = ("actions",)
+"""Where a workspace's own actions live, under ``.wave/``."""
+
+
+def custom_actions(root: Path) -> list[tuple[str, str]]:
+    """``(name, title)`` of every ``.wave/actions/*.md`` (blocking: reads files)."""
+    folder = root.joinpath(".wave", *CUSTOM_DIR)
+    if not folder.is_dir():
+        return []
+    found = []
+    for path in sorted(folder.glob("*.md")):
+        try:
+            first = path.read_text(encoding="utf-8").lstrip().splitlines()[0]
+        except (OSError, UnicodeDecodeError, IndexError):
+            continue
+        title = first[2:].strip() if first.startswith("# ") else path.stem.replace("-", " ")
+        found.append((path.stem, title))
+    return found
+
+
 TITLES = {
     ActionKind.EXPLAIN: "Explain this code",
     ActionKind.REFACTOR: "Refactor selection…",
@@ -79,9 +110,19 @@ def edit_format(provider: Provider) -> EditFormat:
     return EditFormat.DIFF
 
 
-def template(kind: ActionKind, root: Path) -> str:
+def template(kind: ActionKind, root: Path, name: str = "") -> str:
     """The prompt template of an action: ``.wave/prompts/<kind>.md`` when the workspace has one,
-    else the built-in."""
+    else the built-in; a custom action's own file without its title line."""
+    if kind is ActionKind.CUSTOM:
+        if not name.replace("-", "").replace("_", "").isalnum():
+            raise ActionError(f"{name!r} is not an action name")
+        path = root.joinpath(".wave", *CUSTOM_DIR, f"{name}.md")
+        try:
+            lines = path.read_text(encoding="utf-8").lstrip().splitlines()
+        except OSError as error:
+            raise ActionError(f"the action {name!r} is gone: {error}") from error
+        body = lines[1:] if lines and lines[0].startswith("# ") else lines
+        return "\n".join(body).strip() + "\n\n{{format}}\n"
     override = root / ".wave" / "prompts" / f"{kind.value}.md"
     if override.is_file():
         return override.read_text(encoding="utf-8")
@@ -109,6 +150,8 @@ class ActionRequest:
     diagnostics: tuple[str, ...] = ()
     instruction: str = ""
     """The user's words (for refactor and ask)."""
+    name: str = ""
+    """A custom action's name."""
 
 
 @dataclass(slots=True)
@@ -180,7 +223,7 @@ async def run_action(
         first, last = request.selection
         selection = f"lines {first + 1}-{last + 1}"
     prompt = fill(
-        template(request.kind, root),
+        template(request.kind, root, request.name),
         {
             "path": relative,
             "selection": selection or "the whole file",

@@ -28,6 +28,7 @@ from wave_lsp.actions.run import (
     ActionKind,
     ActionRequest,
     ActionResult,
+    custom_actions,
     run_action,
 )
 from wave_lsp.context.builder import OpenDocument
@@ -58,6 +59,20 @@ class AIActions(Feature):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._registries: dict[Path, tuple[int, Any]] = {}
+        self._custom: dict[Path, list[tuple[str, str]]] = {}
+        """Each folder's own actions (``.wave/actions/*.md``), read off the event loop."""
+
+    async def initialized(self) -> None:
+        for folder in self.server.folder_paths():
+            await self._scan(folder.resolve())
+
+    def files_changed(self, uris: list[str]) -> None:
+        if any("/.wave/actions/" in uri for uri in uris):
+            for folder in self.server.folder_paths():
+                self.server.loop_task(self._scan(folder.resolve()))
+
+    async def _scan(self, root: Path) -> None:
+        self._custom[root] = await asyncio.to_thread(custom_actions, root)
 
     def commands(self) -> dict[str, Callable[..., Awaitable[Any]]]:
         return {RUN: self.run_command, "wave.ask": self.ask, "wave.review.clear": self.clear_review}
@@ -119,6 +134,13 @@ class AIActions(Feature):
             offer(TITLES[ActionKind.DOCSTRINGS], types.CodeActionKind.RefactorRewrite,
                   ActionKind.DOCSTRINGS)  # fmt: skip
             offer(TITLES[ActionKind.TESTS], types.CodeActionKind.RefactorRewrite, ActionKind.TESTS)
+        if wanted(types.CodeActionKind.RefactorRewrite) and self._custom:
+            path = path_of(uri)
+            for root, custom in self._custom.items():
+                if path is not None and path.is_relative_to(root):
+                    for name, title in custom:
+                        offer(title, types.CodeActionKind.RefactorRewrite, ActionKind.CUSTOM,
+                              name=name)  # fmt: skip
         if wanted(types.CodeActionKind.Source):
             offer(TITLES[ActionKind.REVIEW], "source.wave.review", ActionKind.REVIEW)
         return actions
@@ -242,6 +264,7 @@ class AIActions(Feature):
             selection=(int(data.get("first", 0)), int(data.get("last", 0))),
             diagnostics=tuple(data.get("diagnostics") or ()),
             instruction=str(data.get("instruction") or ""),
+            name=str(data.get("name") or ""),
         )
         schema = loaded.workspace.schemas.get("code-review")
         proposals = self._proposals()
