@@ -1,0 +1,147 @@
+"""Task runners: ``llm`` (a prompt through the provider layer, as the task's persona) and
+``claude-code`` (the coding-agent CLI as a subprocess, headless, its streamed JSON read as it
+arrives; the persona's tools passed as allowed tools; its limits applied to the process)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from wave_lsp.context.secrets import Redactor
+from wave_lsp.personas.guard import PersonaGuard
+from wave_lsp.pipelines.engine import Report, TaskFailure, TaskOutcome
+from wave_lsp.pipelines.models import Task
+from wave_lsp.providers.base import Provider
+from wave_lsp.providers.types import ChatMessage, CompletionRequest, TextDelta
+
+
+class LLMRunner:
+    """A prompt through the provider layer, with the task's persona's system prompt, and every
+    text redacted before it leaves."""
+
+    def __init__(
+        self,
+        provider: Provider,
+        model: str,
+        guard_for: Callable[[Task], PersonaGuard],
+        redactor: Redactor,
+    ) -> None:
+        self.provider = provider
+        self.model = model
+        self.guard_for = guard_for
+        self.redactor = redactor
+
+    async def run(self, task: Task, prompt: str, attempt: int, report: Report) -> TaskOutcome:
+        guard = self.guard_for(task)
+        guard.check_time()
+        persona = guard.persona
+        messages = []
+        if persona.ai_context.system_prompt.strip():
+            messages.append(ChatMessage("system", persona.ai_context.system_prompt.strip()))
+        messages.append(ChatMessage("user", self.redactor.redact(prompt, f"task:{task.id}")))
+        json_out = any(o.type.value == "json" for o in task.outputs)
+        request = CompletionRequest(
+            messages=tuple(messages),
+            model=self.model,
+            max_tokens=persona.ai_context.max_tokens,
+            temperature=persona.ai_context.temperature,
+            json_mode=json_out,
+        )
+        parts: list[str] = []
+        async for event in self.provider.stream(request):
+            if isinstance(event, TextDelta):
+                parts.append(event.text)
+                report(event.text)
+        return TaskOutcome("".join(parts))
+
+
+class ClaudeCodeRunner:
+    """``claude -p PROMPT --output-format stream-json --verbose --allowedTools ...`` in the
+    run's workspace; the persona's tool list and resource limits apply; the result event's text
+    is the task's output; files it changed come back as ``changed_files``."""
+
+    def __init__(
+        self,
+        binary: str,
+        workdir: Path,
+        guard_for: Callable[[Task], PersonaGuard],
+        redactor: Redactor,
+    ) -> None:
+        self.binary = binary
+        self.workdir = workdir
+        self.guard_for = guard_for
+        self.redactor = redactor
+
+    async def run(self, task: Task, prompt: str, attempt: int, report: Report) -> TaskOutcome:
+        guard = self.guard_for(task)
+        guard.check_time()
+        guard.require("code:read")
+        tools = task.tools_allowed or guard.persona.tools_allowed
+        before = await asyncio.to_thread(_snapshot, self.workdir)
+        command = [
+            self.binary, "-p", self.redactor.redact(prompt, f"task:{task.id}"),
+            "--output-format", "stream-json", "--verbose",
+        ]  # fmt: skip
+        if tools:
+            command += ["--allowedTools", ",".join(tools)]
+        try:
+            process = await asyncio.create_subprocess_exec(
+                *command,
+                cwd=self.workdir,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                preexec_fn=guard.preexec(),
+            )
+        except FileNotFoundError as error:
+            raise TaskFailure(
+                f"the coding agent '{self.binary}' is not installed (claude.binary_path)"
+            ) from error
+        result: str | None = None
+        is_error = False
+        assert process.stdout is not None
+        try:
+            async for raw in process.stdout:
+                line = raw.decode("utf-8", errors="replace").strip()
+                if not line:
+                    continue
+                try:
+                    message = json.loads(line)
+                except json.JSONDecodeError:
+                    report(line)
+                    continue
+                kind = message.get("type")
+                if kind == "assistant":
+                    for block in (message.get("message") or {}).get("content", []):
+                        if block.get("type") == "text":
+                            report(block.get("text", ""))
+                elif kind == "result":
+                    result = str(message.get("result", ""))
+                    is_error = bool(message.get("is_error")) or message.get("subtype") != "success"
+            code = await process.wait()
+        except asyncio.CancelledError:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+            raise
+        stderr = (await process.stderr.read()).decode(errors="replace") if process.stderr else ""
+        if code != 0 or result is None or is_error:
+            detail = (result or stderr.strip() or f"exit code {code}")[-500:]
+            raise TaskFailure(f"the coding agent failed: {detail}")
+        changed = sorted(
+            path
+            for path, stamp in (await asyncio.to_thread(_snapshot, self.workdir)).items()
+            if before.get(path) != stamp
+        )
+        return TaskOutcome(result, {"changed_files": changed})
+
+
+def _snapshot(root: Path) -> dict[str, tuple[int, int]]:
+    """Files under ``root`` with (size, mtime): what a task changed, found by comparing."""
+    found = {}
+    for path in root.rglob("*"):
+        if path.is_file() and ".git" not in path.parts:
+            stat = path.stat()
+            found[path.relative_to(root).as_posix()] = (stat.st_size, stat.st_mtime_ns)
+    return found
