@@ -111,6 +111,18 @@ def build_parser() -> argparse.ArgumentParser:
     apply.add_argument("--dry-run", action="store_true", help="report, write nothing")
     apply.add_argument("--json", action="store_true", help="print the per-file, per-hunk report")
 
+    run = commands.add_parser(
+        "run",
+        help="run a pipeline (tasks in dependency order, with retries and timeouts)",
+        description="Run PIPELINE from the workspace (or the built-ins) with --input NAME=VALUE "
+        "(VALUE or @FILE). Task events go to stderr, the run report to stdout; files the run "
+        "changed become a proposal. Exit 0 on success, 1 when it failed, 2 on bad input.",
+    )
+    run.add_argument("pipeline", metavar="PIPELINE")
+    run.add_argument("--input", "-i", action="append", default=[], metavar="NAME=VALUE")
+    run.add_argument("--root", type=Path, default=Path(), help="workspace root (default: .)")
+    run.add_argument("--json", action="store_true", help="print the run's status as JSON")
+
     config = commands.add_parser("config", help="work with the workspace's .wave/ configuration")
     config_commands = config.add_subparsers(dest="config_command", metavar="SUBCOMMAND")
     check = config_commands.add_parser(
@@ -301,6 +313,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 temperature=arguments.temperature,
                 files=arguments.file,
                 persona=arguments.persona,
+            )
+        if arguments.command == "run":
+            from wave_lsp.cli import run as run_command
+
+            return run_command.run(
+                arguments.root, arguments.pipeline, arguments.input, as_json=arguments.json
             )
         if arguments.command == "apply":
             from wave_lsp.cli import apply

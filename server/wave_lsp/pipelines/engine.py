@@ -204,8 +204,8 @@ class PipelineRun:
                     if blocked or (failed and execution.on_failure is not OnFailure.CONTINUE):
                         record.state = TaskState.SKIPPED
                         record.error = (
-                            f"skipped: {', '.join(blocked)} did not succeed" if blocked
-                            else "skipped: the run stopped"
+                            f"{', '.join(blocked)} did not succeed" if blocked
+                            else "the run stopped"
                         )  # fmt: skip
                         self._emit("task_finished", task_id, state=record.state.value,
                                    message=record.error)  # fmt: skip
@@ -358,7 +358,9 @@ class PipelineRun:
             if spec.type is OutputType.JSON:
                 value = _json_in(outcome.text)
                 if spec.schema_:
-                    schema = self.schemas.get(spec.schema_.removesuffix(".json"))
+                    schema = self.schemas.get(spec.schema_) or self.schemas.get(
+                        spec.schema_.removesuffix(".json")
+                    )
                     if schema is None:
                         raise TaskFailure(f"output '{spec.name}': no schema '{spec.schema_}'")
                     _validate(spec.name, value, schema)

@@ -1,0 +1,102 @@
+"""``wave run PIPELINE``: a pipeline run in the terminal, a line per task event on stderr, the
+run report at the end; files the run changed become a proposal (`wave.proposal.apply`, or
+`wave apply` of its diff). Exit 0 when it succeeded, 1 when it failed or was cancelled, 2 on bad
+input."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+def parse_inputs(pairs: list[str]) -> dict[str, Any]:
+    inputs: dict[str, Any] = {}
+    for pair in pairs:
+        name, equals, value = pair.partition("=")
+        if not equals or not name:
+            raise ValueError(f"--input {pair!r}: write NAME=VALUE")
+        if value.startswith("@"):
+            value = Path(value[1:]).read_text(encoding="utf-8")
+        inputs[name] = value
+    return inputs
+
+
+def report_markdown(status: dict[str, Any], proposal: str | None) -> str:
+    lines = [f"# Run {status['runId']} of {status['pipeline']}: {status['state']}", ""]
+    lines += ["| task | state | attempts | seconds | error |", "|---|---|---|---|---|"]
+    for task in status["tasks"]:
+        lines.append(
+            f"| {task['id']} | {task['state']} | {task['attempts']} | {task['seconds'] or ''} "
+            f"| {(task['error'] or '').replace('|', '/')[:200]} |"
+        )
+    if proposal:
+        lines += ["", f"Files changed: proposal {proposal} (review, then wave.proposal.apply)."]
+    return "\n".join(lines) + "\n"
+
+
+def run(root: Path, pipeline_id: str, pairs: list[str], *, as_json: bool) -> int:
+    from wave_lsp.config.paths import workspace_state_dir
+    from wave_lsp.config.workspace import load_workspace
+    from wave_lsp.edits.proposals import ProposalStore
+    from wave_lsp.pipelines.engine import Event, RunState
+    from wave_lsp.pipelines.runtime import changes_as_proposal, prepare_run
+
+    if not root.is_dir():
+        print(f"wave run: --root {root}: not a directory", file=sys.stderr)
+        return EXIT_USAGE
+    workspace = load_workspace(root, display_root=Path.cwd().resolve())
+    if not workspace.ok:
+        for problem in workspace.problems:
+            print(problem.format(), file=sys.stderr)
+        return EXIT_USAGE
+    if pipeline_id not in workspace.pipelines:
+        names = ", ".join(sorted(workspace.pipelines))
+        print(f"wave run: no pipeline '{pipeline_id}' (pipelines: {names})", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        inputs = parse_inputs(pairs)
+    except (ValueError, OSError) as error:
+        print(f"wave run: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    started = time.monotonic()
+
+    def show(event: Event) -> None:
+        at = f"{time.monotonic() - started:6.1f}s"
+        if event.kind == "task_started":
+            print(f"{at} {event.task}: started", file=sys.stderr)
+        elif event.kind == "task_retry":
+            print(f"{at} {event.task}: attempt {event.attempt} failed, retrying: {event.message}",
+                  file=sys.stderr)  # fmt: skip
+        elif event.kind == "task_finished":
+            detail = f": {event.message}" if event.message else ""
+            print(f"{at} {event.task}: {event.state}{detail}", file=sys.stderr)
+
+    try:
+        prepared = prepare_run(
+            workspace, root.resolve(), workspace.pipelines[pipeline_id].value, inputs, on_event=show
+        )
+    except ValueError as error:
+        print(f"wave run: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        state = asyncio.run(prepared.run.run())
+        store = ProposalStore(root.resolve(), workspace_state_dir(root.resolve()))
+        proposal = changes_as_proposal(prepared, root.resolve(), store)
+    finally:
+        prepared.cleanup()
+    status = prepared.run.status()
+    if proposal is not None:
+        status["proposal"] = proposal.id
+    if as_json:
+        print(json.dumps(status, indent=2))
+    else:
+        sys.stdout.write(report_markdown(status, proposal.id if proposal else None))
+    return EXIT_OK if state is RunState.SUCCEEDED else EXIT_FAILED

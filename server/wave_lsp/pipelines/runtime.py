@@ -1,0 +1,127 @@
+"""What a pipeline run needs around the engine, shared by ``wave run`` and the language server:
+runners for each task type (with each task's persona), an ephemeral copy of the project for the
+coding agent to work in, and the files it changed turned into one proposal against the real
+workspace — never written behind the user's back."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from wave_lsp.config.workspace import WaveWorkspace
+from wave_lsp.context.secrets import Redactor
+from wave_lsp.edits.changes import plan_changes
+from wave_lsp.edits.patch import FilePatch
+from wave_lsp.edits.proposals import Proposal, ProposalStore, make_proposal
+from wave_lsp.personas.guard import AuditLog, PersonaGuard
+from wave_lsp.pipelines.engine import Event, PipelineRun
+from wave_lsp.pipelines.models import Pipeline, Task
+from wave_lsp.pipelines.runners import ClaudeCodeRunner, LLMRunner
+from wave_lsp.providers.registry import ProviderRegistry
+
+SKIPPED_DIRS = frozenset({".git", ".wave", ".venv", "node_modules", "__pycache__"})
+
+
+def copy_project(root: Path, base: Path) -> Path:
+    """A fresh copy of the project (without VCS, caches and .wave/) for a run to change."""
+    base.mkdir(parents=True, exist_ok=True)
+    target = Path(tempfile.mkdtemp(prefix="wave-run-", dir=base))
+    for item in root.iterdir():
+        if item.name in SKIPPED_DIRS:
+            continue
+        if item.is_dir():
+            shutil.copytree(item, target / item.name, symlinks=True,
+                            ignore=shutil.ignore_patterns(*SKIPPED_DIRS))  # fmt: skip
+        else:
+            shutil.copy2(item, target / item.name, follow_symlinks=False)
+    return target
+
+
+@dataclass(slots=True)
+class PreparedRun:
+    run: PipelineRun
+    workdir: Path
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def prepare_run(
+    workspace: WaveWorkspace,
+    root: Path,
+    pipeline: Pipeline,
+    inputs: dict[str, Any],
+    *,
+    on_event: Callable[[Event], None],
+    session_id: str = "",
+    model: str | None = None,
+    backoff: float = 1.0,
+) -> PreparedRun:
+    config = workspace.config
+    base = Path(str(config.workspace.base_dir)).expanduser()
+    workdir = copy_project(root, base)
+    audit = AuditLog(root / ".wave" / "audit.log")
+    guards: dict[str, PersonaGuard] = {}
+
+    def guard_for(task: Task) -> PersonaGuard:
+        name = task.persona or pipeline.persona or config.security.personas.default_persona
+        if name not in guards:
+            persona = workspace.personas[name].value
+            guards[name] = PersonaGuard(
+                persona,
+                root,
+                enforce=config.security.personas.enforce_boundaries,
+                session_id=session_id,
+                audit=audit,
+            )
+        return guards[name]
+
+    redactor = Redactor(list(workspace.rules.values()))
+    registry = ProviderRegistry.from_config(config.providers)
+    runners: dict[str, Any] = {
+        "claude-code": ClaudeCodeRunner(config.claude.binary_path, workdir, guard_for, redactor),
+    }
+    try:
+        provider, model_name = registry.resolve(model)
+        runners["llm"] = LLMRunner(provider, model_name, guard_for, redactor)
+    except Exception:  # no usable provider: only pipelines without llm tasks can run
+        pass
+    schemas = {name: loaded.value for name, loaded in workspace.schemas.items()}
+    run = PipelineRun(
+        pipeline,
+        inputs,
+        runners,
+        schemas=schemas,
+        default_timeout=config.pipeline.default_timeout,
+        on_event=on_event,
+        backoff=backoff,
+    )
+    return PreparedRun(run, workdir)
+
+
+def changes_as_proposal(prepared: PreparedRun, root: Path, store: ProposalStore) -> Proposal | None:
+    """The files the run's tasks changed in its copy, as one proposal against ``root``."""
+    changed: set[str] = set()
+    for record in prepared.run.records.values():
+        changed.update(record.outputs.get("changed_files") or [])
+    if not changed:
+        return None
+    patches = [
+        FilePatch(path, path, whole_text=(prepared.workdir / path).read_text(encoding="utf-8"))
+        for path in sorted(changed)
+        if (prepared.workdir / path).is_file()
+    ]
+    plan = plan_changes(
+        root, patches, lambda p: p.read_text(encoding="utf-8") if p.is_file() else None
+    )
+    if not plan.ok:
+        return None
+    proposal = make_proposal(
+        plan, f"pipeline:{prepared.run.pipeline.id}:{prepared.run.id}", lambda _: None
+    )
+    store.save(proposal)
+    return proposal

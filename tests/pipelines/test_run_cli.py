@@ -1,0 +1,74 @@
+"""`wave run` of the seed's feature-development pipeline as written (three claude-code tasks),
+against a stand-in coding agent speaking the CLI's stream-json format."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import WriteFile
+
+FAKE = Path(__file__).with_name("fake_claude.py")
+
+
+@pytest.fixture
+def project(write: WriteFile, workspace: Path, tmp_path: Path) -> Path:
+    write(
+        ".wave/config.yaml",
+        f"""
+        claude:
+          binary_path: "{FAKE}"
+        workspace:
+          base_dir: "{tmp_path / "runs"}"
+        """,
+    )
+    (workspace / "src").mkdir()
+    (workspace / "src" / "app.py").write_text("print('app')\n")
+    (workspace / "tests").mkdir()
+    return workspace
+
+
+def wave_run(root: Path, *arguments: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "wave_lsp", "run", "--root", str(root), *arguments],
+        capture_output=True, text=True, timeout=120, check=False, env={**os.environ, **env},
+    )  # fmt: skip
+
+
+def test_the_seed_pipeline_runs_as_written(project: Path) -> None:
+    result = wave_run(
+        project, "feature-development", "--input", "requirements=a greeting", "--json"
+    )
+    assert result.returncode == 0, result.stderr
+    status = json.loads(result.stdout)
+    assert status["state"] == "succeeded"
+    assert [t["state"] for t in status["tasks"]] == ["succeeded"] * 3
+    assert "analyze-requirements: started" in result.stderr
+    # the file the agent wrote is a proposal, not a change behind the user's back
+    assert not (project / "src" / "greet.py").exists()
+    proposal_id = status["proposal"]
+    state = Path(os.environ["XDG_STATE_HOME"])
+    [saved] = state.rglob(f"proposals/{proposal_id}.json")
+    proposal = json.loads(saved.read_text())
+    assert [f["filePath"] for f in proposal["files"]] == ["src/greet.py"]
+    assert proposal["files"][0]["changeType"] == "add"
+
+
+def test_a_failing_agent_fails_the_run_with_its_message(project: Path) -> None:
+    result = wave_run(project, "feature-development", "--input", "requirements=x",
+                      FAKE_CLAUDE_MODE="fail")  # fmt: skip
+    assert result.returncode == 1
+    assert "the coding agent failed: the agent crashed" in result.stdout
+    # on_failure: continue in the seed pipeline — the dependants are skipped
+    assert "| implement-feature | skipped |" in result.stdout
+
+
+def test_bad_input_is_exit_2(project: Path) -> None:
+    assert wave_run(project, "no-such-pipeline").returncode == 2
+    missing = wave_run(project, "feature-development")
+    assert missing.returncode == 2 and "needs the input(s): requirements" in missing.stderr
