@@ -18,7 +18,19 @@ PLAN = {
     "testing_strategy": {"approach": "unit tests"},
     "risks": [],
 }
-REVIEW = {"summary": "Looks fine.", "verdict": "approve", "findings": []}
+REVIEW = {
+    "summary": "Fine, but untested.",
+    "verdict": "comment",
+    "findings": [
+        {
+            "file": "src/greet.py",
+            "line": 1,
+            "severity": "warning",
+            "category": "tests",
+            "message": "greet() has no tests",
+        }
+    ],
+}
 
 
 def emit(message: dict) -> None:
@@ -30,6 +42,8 @@ def main() -> int:
     prompt = args[args.index("-p") + 1]
     tools = args[args.index("--allowedTools") + 1] if "--allowedTools" in args else ""
     mode = os.environ.get("FAKE_CLAUDE_MODE", "")
+    if Path("fake-mode").is_file():  # a file in the project the run copies (for server tests)
+        mode = Path("fake-mode").read_text().strip()
     emit({"type": "system", "subtype": "init", "tools": tools.split(",") if tools else []})
     if mode == "slow":
         time.sleep(60)

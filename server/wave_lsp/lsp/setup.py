@@ -16,6 +16,7 @@ from wave_lsp.lsp.features.ai_actions import AIActions
 from wave_lsp.lsp.features.base import Feature
 from wave_lsp.lsp.features.config_diagnostics import ConfigDiagnostics
 from wave_lsp.lsp.features.context import SessionContext
+from wave_lsp.lsp.features.pipelines import Pipelines
 from wave_lsp.lsp.features.proposals import Proposals
 from wave_lsp.lsp.features.rule_diagnostics import FIX_ALL_KIND, RuleDiagnostics
 from wave_lsp.lsp.features.validate_workspace import ValidateWorkspace
@@ -31,6 +32,7 @@ FEATURES: list[Callable[[WaveLanguageServer], Feature]] = [
     Proposals,
     SessionContext,
     AIActions,
+    Pipelines,
 ]
 
 

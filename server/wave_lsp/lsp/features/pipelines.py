@@ -1,0 +1,258 @@
+"""Pipelines as commands: ``wave.pipeline.list``, ``wave.pipeline.run {pipeline, inputs, uri?,
+range?}`` (returns a run id at once; inputs not given are filled from the document or its
+selection), ``wave.pipeline.status {runId}``, ``wave.pipeline.cancel {runId}``.
+
+A run reports ``$/progress`` per task event (cancellable), and ends with a proposal for the files
+it changed, diagnostics for review findings (source ``wave-pipeline:<run>``) and a Markdown run
+report. ``pipeline.max_concurrent`` limits how many runs go at once; the others queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+
+from wave_lsp.lsp.convert import path_of, uri_of
+from wave_lsp.lsp.features.base import Feature
+from wave_lsp.lsp.features.proposals import CommandError, Proposals
+
+logger = logging.getLogger(__name__)
+
+_SEVERITY = {
+    "critical": types.DiagnosticSeverity.Error,
+    "error": types.DiagnosticSeverity.Error,
+    "warning": types.DiagnosticSeverity.Warning,
+    "info": types.DiagnosticSeverity.Information,
+}
+
+
+class Pipelines(Feature):
+    name = "pipelines"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.runs: dict[str, dict[str, Any]] = {}
+        self._slots: asyncio.Semaphore | None = None
+
+    def commands(self) -> dict[str, Callable[..., Awaitable[Any]]]:
+        return {
+            "wave.pipeline.list": self.list_pipelines,
+            "wave.pipeline.run": self.run,
+            "wave.pipeline.status": self.status,
+            "wave.pipeline.cancel": self.cancel,
+        }
+
+    async def shutdown(self) -> None:
+        for entry in self.runs.values():
+            entry["run"].cancel()
+
+    def _root(self) -> Path:
+        folders = self.server.folder_paths()
+        if not folders:
+            raise CommandError("no workspace folder is open")
+        return folders[0].resolve()
+
+    async def list_pipelines(self, *arguments: Any) -> list[dict[str, Any]]:
+        loaded = await asyncio.to_thread(self.server.workspace_configs.get_blocking, self._root())
+        out = []
+        for pipeline_id, loaded_pipeline in sorted(loaded.workspace.pipelines.items()):
+            pipeline = loaded_pipeline.value
+            inputs = {
+                i.name: {"name": i.name, "type": i.type.value, "required": i.required}
+                for t in pipeline.tasks
+                for i in t.inputs
+                if i.from_task is None
+            }
+            out.append(
+                {
+                    "id": pipeline_id,
+                    "name": pipeline.name,
+                    "description": pipeline.description,
+                    "inputs": list(inputs.values()),
+                    "tasks": [t.id for t in pipeline.tasks],
+                }
+            )
+        return out
+
+    async def run(self, *arguments: Any) -> dict[str, Any]:
+        from wave_lsp.pipelines.runtime import prepare_run
+
+        options = arguments[0] if arguments and isinstance(arguments[0], dict) else {}
+        pipeline_id = options.get("pipeline")
+        root = self._root()
+        loaded = await asyncio.to_thread(self.server.workspace_configs.get_blocking, root)
+        if pipeline_id not in loaded.workspace.pipelines:
+            known = ", ".join(sorted(loaded.workspace.pipelines))
+            raise CommandError(f"no pipeline {pipeline_id!r} (pipelines: {known})")
+        guard = loaded.guard(self.server.persona_name(), self.server.session_id)
+        from wave_lsp.errors import WaveError
+
+        try:
+            guard.require("pipeline:execute")
+        except WaveError as refusal:
+            raise CommandError(refusal.error.message) from refusal
+        pipeline = loaded.workspace.pipelines[pipeline_id].value
+        inputs = dict(options.get("inputs") or {})
+        self._fill_inputs(pipeline, inputs, options)
+        token = str(uuid.uuid4())
+        progress = self.server.client_supports("window.work_done_progress")
+
+        def on_event(event: Any) -> None:
+            if not progress or event.kind not in ("task_started", "task_retry", "task_finished",
+                                                   "task_progress"):  # fmt: skip
+                return
+            detail = f" (attempt {event.attempt})" if event.attempt > 1 else ""
+            text = event.message[-80:].replace("\n", " ") if event.message else ""
+            state = event.state or event.kind.removeprefix("task_")
+            self.server.work_done_progress.report(
+                token,
+                types.WorkDoneProgressReport(
+                    message=f"{event.task}: {state}{detail} {text}".strip()
+                ),
+            )
+
+        try:
+            prepared = await asyncio.to_thread(
+                prepare_run,
+                loaded.workspace,
+                root,
+                pipeline,
+                inputs,
+                on_event=on_event,
+                session_id=self.server.session_id,
+                model=self.server.settings.model,
+            )
+        except ValueError as error:
+            raise CommandError(str(error)) from error
+        run_id = prepared.run.id
+        entry: dict[str, Any] = {"run": prepared.run, "state": "queued", "proposal": None,
+                                 "report": None}  # fmt: skip
+        self.runs[run_id] = entry
+        if progress:
+            await self.server.work_done_progress.create_async(token)
+            self.server.work_done_progress.begin(
+                token,
+                types.WorkDoneProgressBegin(title=f"Wave: {pipeline.name}", cancellable=True),
+            )
+        limit = loaded.workspace.config.pipeline.max_concurrent
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(limit)
+
+        async def go() -> None:
+            assert self._slots is not None
+            try:
+                async with self._slots:
+                    entry["state"] = "running"
+                    watcher = asyncio.create_task(self._watch_cancel(token, prepared.run))
+                    try:
+                        await prepared.run.run()
+                    finally:
+                        watcher.cancel()
+                await self._finish(root, prepared, entry)
+            finally:
+                await asyncio.to_thread(prepared.cleanup)
+                entry["state"] = prepared.run.state.value
+                if progress:
+                    self.server.work_done_progress.end(
+                        token, types.WorkDoneProgressEnd(message=prepared.run.state.value)
+                    )
+
+        self.server.loop_task(go())
+        return {"runId": run_id, "state": "queued" if self._slots.locked() else "running"}
+
+    def _fill_inputs(self, pipeline: Any, inputs: dict[str, Any], options: dict[str, Any]) -> None:
+        uri = options.get("uri")
+        if not isinstance(uri, str):
+            return
+        document = self.server.workspace.text_documents.get(uri)
+        text = document.source if document is not None else ""
+        span = options.get("range")
+        if document is not None and isinstance(span, dict):
+            lines = text.splitlines(keepends=True)
+            first, last = span["start"]["line"], span["end"]["line"]
+            text = "".join(lines[first : last + 1])
+        path = path_of(uri)
+        for task in pipeline.tasks:
+            for spec in task.inputs:
+                if spec.from_task is not None or spec.name in inputs:
+                    continue
+                if spec.type.value in ("file", "file_list") and path is not None:
+                    inputs[spec.name] = str(path)
+                elif spec.type.value == "text" and text:
+                    inputs[spec.name] = text
+
+    async def _watch_cancel(self, token: str, run: Any) -> None:
+        while True:
+            await asyncio.sleep(0.1)
+            future = self.server.work_done_progress.tokens.get(token)
+            if future is not None and future.cancelled():
+                run.cancel()
+                return
+
+    async def _finish(self, root: Path, prepared: Any, entry: dict[str, Any]) -> None:
+        from wave_lsp.cli.run import report_markdown
+        from wave_lsp.config.atomic import atomic_write_text
+        from wave_lsp.config.paths import workspace_state_dir
+        from wave_lsp.pipelines.runtime import changes_as_proposal
+
+        proposals = next((f for f in self.server.features if isinstance(f, Proposals)), None)
+        if proposals is not None:
+            store = proposals._store(root)
+            proposal = await asyncio.to_thread(changes_as_proposal, prepared, root, store)
+            entry["proposal"] = proposal.id if proposal else None
+        run = prepared.run
+        source = f"wave-pipeline:{run.id}"
+        for record in run.records.values():
+            for value in record.outputs.values():
+                if isinstance(value, dict) and isinstance(value.get("findings"), list):
+                    self._publish(root, source, value["findings"])
+        report = workspace_state_dir(root) / "runs" / f"{run.id}.md"
+        await asyncio.to_thread(
+            atomic_write_text, report, report_markdown(run.status(), entry["proposal"])
+        )
+        entry["report"] = uri_of(report)
+
+    def _publish(self, root: Path, source: str, findings: list[dict[str, Any]]) -> None:
+        by_uri: dict[str, list[types.Diagnostic]] = {}
+        for finding in findings:
+            if not isinstance(finding, dict) or "file" not in finding:
+                continue
+            line = max(0, int(finding.get("line", 1)) - 1)
+            by_uri.setdefault(uri_of(root / str(finding["file"])), []).append(
+                types.Diagnostic(
+                    range=types.Range(
+                        start=types.Position(line=line, character=0),
+                        end=types.Position(line=line + 1, character=0),
+                    ),
+                    message=str(finding.get("message", "")),
+                    severity=_SEVERITY.get(str(finding.get("severity", "info"))),
+                    source=source,
+                )
+            )
+        for uri, diagnostics in by_uri.items():
+            self.server.diagnostics.set(source, uri, diagnostics)
+
+    def _entry(self, arguments: tuple[Any, ...]) -> tuple[str, dict[str, Any]]:
+        options = arguments[0] if arguments and isinstance(arguments[0], dict) else {}
+        run_id = options.get("runId")
+        if not isinstance(run_id, str) or run_id not in self.runs:
+            raise CommandError(f"no run {run_id!r}")
+        return run_id, self.runs[run_id]
+
+    async def status(self, *arguments: Any) -> dict[str, Any]:
+        _, entry = self._entry(arguments)
+        status: dict[str, Any] = entry["run"].status()
+        if entry["state"] == "queued":
+            status["state"] = "queued"
+        return {**status, "proposal": entry["proposal"], "report": entry["report"]}
+
+    async def cancel(self, *arguments: Any) -> dict[str, Any]:
+        run_id, entry = self._entry(arguments)
+        entry["run"].cancel()
+        return {"runId": run_id, "cancelling": True}

@@ -1,0 +1,125 @@
+"""Pipelines through the server: list, run (inputs from the document), progress, status, the
+proposal, review diagnostics and report; cancel leaves nothing running and no file changed."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lsprotocol import types
+
+from tests.conftest import WriteFile
+from tests.e2e.conftest import RecordingClient, uri
+
+FAKE = Path(__file__).parents[1] / "pipelines" / "fake_claude.py"
+
+
+@pytest.fixture
+def project(write: WriteFile, workspace: Path, tmp_path: Path) -> Path:
+    write(
+        ".wave/config.yaml",
+        f"""
+        claude:
+          binary_path: "{FAKE}"
+        workspace:
+          base_dir: "{tmp_path / "runs"}"
+        """,
+    )
+    write("REQUIREMENTS.md", "Add a greeting helper.\n")
+    return workspace
+
+
+def running_agents(runs: Path) -> list[int]:
+    """Stand-in coding agents still alive in this test's run directories."""
+    alive = []
+    for process in Path("/proc").glob("[0-9]*"):
+        try:
+            if b"fake_claude.py" in (process / "cmdline").read_bytes() and str(
+                (process / "cwd").resolve()
+            ).startswith(str(runs)):
+                alive.append(int(process.name))
+        except OSError:  # it ended while we looked
+            continue
+    return alive
+
+
+async def command(client: RecordingClient, name: str, argument: Any = None) -> Any:
+    return await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command=name, arguments=[argument or {}])
+    )
+
+
+async def wait_until_done(client: RecordingClient, run_id: str) -> dict[str, Any]:
+    for _ in range(400):
+        status = await command(client, "wave.pipeline.status", {"runId": run_id})
+        if status["state"] not in ("queued", "running") and status["report"]:
+            return status  # type: ignore[no-any-return]
+        await asyncio.sleep(0.05)
+    pytest.fail(f"run {run_id} did not finish: {status}")
+
+
+async def test_the_seed_pipeline_runs_from_the_editor(
+    client: RecordingClient, project: Path
+) -> None:
+    [pipeline] = [
+        p for p in await command(client, "wave.pipeline.list") if p["id"] == "feature-development"
+    ]
+    assert pipeline["inputs"] == [{"name": "requirements", "type": "text", "required": True}]
+    document_uri = uri(project / "REQUIREMENTS.md")
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(
+                uri=document_uri, language_id="markdown", version=1,
+                text="Add a greeting helper, unsaved.\n",
+            )
+        )
+    )  # fmt: skip
+    started = await command(
+        client, "wave.pipeline.run", {"pipeline": "feature-development", "uri": document_uri}
+    )
+    status = await wait_until_done(client, started["runId"])
+    assert status["state"] == "succeeded", status
+    assert [t["state"] for t in status["tasks"]] == ["succeeded"] * 3
+    assert status["proposal"].startswith("p-")
+    assert not (project / "src" / "greet.py").exists()  # a proposal, not a silent write
+    applied = await command(client, "wave.proposal.apply", {"id": status["proposal"]})
+    assert applied["status"] == "applied"
+    assert (project / "src" / "greet.py").read_text().startswith("def greet(name):")
+    report = Path(status["report"].removeprefix("file://"))
+    assert "succeeded" in report.read_text()
+    reports = [r for rs in client.progress_reports.values() for r in rs]
+    assert any(isinstance(r, types.WorkDoneProgressReport) and r.message
+               and "implement-feature" in r.message for r in reports)  # fmt: skip
+    if client.client_name != "neovim":  # type: ignore[attr-defined] # push clients
+        greet = uri(project / "src" / "greet.py")
+        for _ in range(100):
+            found = [
+                d
+                for d in client.diagnostics.get(greet, [])
+                if d.source and d.source.startswith("wave-pipeline:")
+            ]
+            if found:
+                break
+            await asyncio.sleep(0.05)
+        assert found and found[0].message == "greet() has no tests"
+
+
+async def test_cancel_leaves_nothing_running_and_nothing_changed(
+    client: RecordingClient, project: Path
+) -> None:
+    (project / "fake-mode").write_text("slow")
+    started = await command(
+        client, "wave.pipeline.run",
+        {"pipeline": "feature-development", "inputs": {"requirements": "x"}},
+    )  # fmt: skip
+    await asyncio.sleep(0.5)
+    await command(client, "wave.pipeline.cancel", {"runId": started["runId"]})
+    status = await wait_until_done(client, started["runId"])
+    assert status["state"] == "cancelled"
+    assert {t["state"] for t in status["tasks"]} == {"cancelled"}
+    assert status["proposal"] is None
+    agents = running_agents(project.parent / "runs")
+    assert agents == []  # the coding agent was killed, not left running
+    assert sorted(p.name for p in project.iterdir()) == [".wave", "REQUIREMENTS.md", "fake-mode"]
