@@ -123,3 +123,51 @@ async def test_cancel_leaves_nothing_running_and_nothing_changed(
     agents = running_agents(project.parent / "runs")
     assert agents == []  # the coding agent was killed, not left running
     assert sorted(p.name for p in project.iterdir()) == [".wave", "REQUIREMENTS.md", "fake-mode"]
+
+
+async def test_a_hundred_runs_queue_under_max_concurrent(
+    client: RecordingClient, write: WriteFile, workspace: Path
+) -> None:
+    from tests.providers.protocol_server import ProtocolServer
+
+    llm = ProtocolServer().start()
+    llm.state.piece_delay = 0.01
+    try:
+        write(
+            ".wave/config.yaml",
+            f"""
+            pipeline:
+              max_concurrent: 4
+            workspace:
+              base_dir: "{workspace.parent / "runs"}"
+            providers:
+              defaultProvider: llm
+              providers:
+                llm: {{type: openai, baseUrl: "{llm.url}/v1", model: gpt-test}}
+            """,
+        )
+        write(
+            ".wave/pipelines/summarise.yaml",
+            """
+            pipeline:
+              id: summarise
+              name: Summarise
+              tasks:
+                - id: summarise
+                  type: llm
+                  inputs: [{name: text}]
+                  prompt_template: "Summarise: {{text}}"
+            """,
+        )
+        runs = [
+            await command(client, "wave.pipeline.run",
+                          {"pipeline": "summarise", "inputs": {"text": f"note {n}"}})
+            for n in range(100)
+        ]  # fmt: skip
+        states = [(await wait_until_done(client, r["runId"]))["state"] for r in runs]
+        assert states == ["succeeded"] * 100
+        assert len(llm.requests) == 100
+        assert llm.state.peak <= 4  # never more runs at once than pipeline.max_concurrent
+        assert llm.state.peak >= 2  # and they did run side by side
+    finally:
+        llm.stop()

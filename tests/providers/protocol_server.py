@@ -60,6 +60,9 @@ class State:
     pieces: int = 12
     piece_delay: float = 0.0
     faults: list[Fault] = field(default_factory=list)
+    active: int = 0
+    peak: int = 0
+    """Requests being answered at once, and the most there were."""
     disconnects: int = 0
     """Streams the client closed before the end (a cancelled request)."""
     requests: list[Recorded] = field(default_factory=list)
@@ -162,6 +165,16 @@ class _Handler(BaseHTTPRequestHandler):
                 200, {"access_token": TOKEN, "expires_in": 3599, "token_type": "Bearer"}
             )
             return
+        with state.lock:
+            state.active += 1
+            state.peak = max(state.peak, state.active)
+        try:
+            self._answer(path, body, state)
+        finally:
+            with state.lock:
+                state.active -= 1
+
+    def _answer(self, path: str, body: Any, state: State) -> None:
         fault = state.next_fault()
         if fault.stall:
             time.sleep(fault.stall)
