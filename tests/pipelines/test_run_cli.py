@@ -72,3 +72,35 @@ def test_bad_input_is_exit_2(project: Path) -> None:
     assert wave_run(project, "no-such-pipeline").returncode == 2
     missing = wave_run(project, "feature-development")
     assert missing.returncode == 2 and "needs the input(s): requirements" in missing.stderr
+
+
+SHELL_PIPELINE = """
+pipeline:
+  id: checks
+  name: Checks
+  execution: {on_failure: continue}
+  tasks:
+    - id: hello
+      type: shell
+      command: ["python", "-c", "print('hello from the task')"]
+    - id: fetch
+      type: shell
+      command: ["curl", "https://example.com"]
+    - id: scan
+      type: validate
+"""
+
+
+def test_shell_and_validate_tasks(project: Path, write: WriteFile) -> None:
+    write(".wave/pipelines/checks.yaml", SHELL_PIPELINE)
+    (project / "src" / "keys.py").write_text('AWS = "AKIAQYLPMN5HHHFPZAM2"\n')
+    result = wave_run(project, "checks", "--json")
+    assert result.returncode == 1
+    tasks = {t["id"]: t for t in json.loads(result.stdout)["tasks"]}
+    assert tasks["hello"]["state"] == "succeeded"
+    assert tasks["fetch"]["state"] == "failed"
+    assert "may not run 'curl'" in tasks["fetch"]["error"]
+    assert tasks["scan"]["state"] == "failed"
+    assert "hard-coded AWS access key" in tasks["scan"]["error"]
+    audit = (project / ".wave" / "audit.log").read_text()
+    assert "security.tool_denied" in audit

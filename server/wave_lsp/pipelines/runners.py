@@ -8,6 +8,7 @@ import asyncio
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from wave_lsp.context.secrets import Redactor
 from wave_lsp.personas.guard import PersonaGuard
@@ -145,3 +146,86 @@ def _snapshot(root: Path) -> dict[str, tuple[int, int]]:
             stat = path.stat()
             found[path.relative_to(root).as_posix()] = (stat.st_size, stat.st_mtime_ns)
     return found
+
+
+class ShellRunner:
+    """A command of the persona's allowed tools, in the run's copy of the project, with the
+    persona's resource limits; ``{{input}}`` placeholders in its arguments are filled."""
+
+    def __init__(self, workdir: Path, guard_for: Callable[[Task], PersonaGuard]) -> None:
+        self.workdir = workdir
+        self.guard_for = guard_for
+
+    async def run(self, task: Task, prompt: str, attempt: int, report: Report) -> TaskOutcome:
+        guard = self.guard_for(task)
+        guard.check_time()
+        assert task.command
+        program = task.command[0]
+        allowed = task.tools_allowed if task.tools_allowed is not None else None
+        if allowed is not None and Path(program).name not in allowed:
+            guard.check_tool(program)  # audits and refuses (the task narrows the persona's list)
+            raise TaskFailure(f"'{program}' is not among the task's tools_allowed")
+        guard.check_tool(program)
+        try:
+            process = await asyncio.create_subprocess_exec(
+                *task.command,
+                cwd=self.workdir,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+                preexec_fn=guard.preexec(),
+            )
+        except FileNotFoundError as error:
+            raise TaskFailure(f"'{program}' is not installed") from error
+        lines: list[str] = []
+        assert process.stdout is not None
+        try:
+            async for raw in process.stdout:
+                line = raw.decode("utf-8", errors="replace")
+                lines.append(line)
+                report(line.rstrip())
+            code = await process.wait()
+        except asyncio.CancelledError:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+            raise
+        output = "".join(lines)
+        if code != 0:
+            raise TaskFailure(f"'{program}' exited with {code}: {output.strip()[-300:]}")
+        return TaskOutcome(output, {"exit_code": code})
+
+
+class ValidateRunner:
+    """The validation engine over the run's copy of the project (or over the task's prompt, the
+    text of an upstream output); findings become the task's ``report`` output, and a finding at
+    or above ``error`` fails the task."""
+
+    def __init__(self, workdir: Path, rules: list[Any]) -> None:
+        self.workdir = workdir
+        self.rules = rules
+
+    async def run(self, task: Task, prompt: str, attempt: int, report: Report) -> TaskOutcome:
+        from wave_lsp.validation.engine import Engine, Snapshot
+        from wave_lsp.validation.runner import check_files
+
+        engine = Engine(self.rules)
+        if prompt.strip():
+            result = await asyncio.to_thread(engine.check, Snapshot.of("output.txt", prompt))
+            findings = result.findings
+        else:
+            run = await asyncio.to_thread(check_files, self.workdir, engine, [])
+            findings = run.findings
+        items = [
+            {"file": f.path, "line": f.span.line + 1, "severity": f.severity,
+             "rule": f.rule_id, "message": f.message}
+            for f in findings
+        ]  # fmt: skip
+        for item in items:
+            report(f"{item['file']}:{item['line']}: {item['severity']} {item['message']}")
+        text = json.dumps({"findings": items})
+        serious = [i for i in items if i["severity"] in ("error", "critical")]
+        if serious:
+            raise TaskFailure(
+                f"{len(serious)} finding(s) at error or above: {serious[0]['message']}"
+            )
+        return TaskOutcome(text, {"report": {"findings": items}})

@@ -20,7 +20,7 @@ from wave_lsp.edits.proposals import Proposal, ProposalStore, make_proposal
 from wave_lsp.personas.guard import AuditLog, PersonaGuard
 from wave_lsp.pipelines.engine import Event, PipelineRun
 from wave_lsp.pipelines.models import Pipeline, Task
-from wave_lsp.pipelines.runners import ClaudeCodeRunner, LLMRunner
+from wave_lsp.pipelines.runners import ClaudeCodeRunner, LLMRunner, ShellRunner, ValidateRunner
 from wave_lsp.providers.registry import ProviderRegistry
 
 SKIPPED_DIRS = frozenset({".git", ".wave", ".venv", "node_modules", "__pycache__"})
@@ -84,6 +84,8 @@ def prepare_run(
     registry = ProviderRegistry.from_config(config.providers)
     runners: dict[str, Any] = {
         "claude-code": ClaudeCodeRunner(config.claude.binary_path, workdir, guard_for, redactor),
+        "shell": ShellRunner(workdir, guard_for),
+        "validate": ValidateRunner(workdir, list(workspace.rules.values())),
     }
     try:
         provider, model_name = registry.resolve(model)
