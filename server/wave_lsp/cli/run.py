@@ -87,7 +87,7 @@ def run(root: Path, pipeline_id: str, pairs: list[str], *, as_json: bool) -> int
         print(f"wave run: {error}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        state = asyncio.run(prepared.run.run())
+        state = asyncio.run(prepared.execute())
         store = ProposalStore(root.resolve(), workspace_state_dir(root.resolve()))
         proposal = changes_as_proposal(prepared, root.resolve(), store)
     finally:

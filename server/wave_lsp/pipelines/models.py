@@ -150,6 +150,10 @@ class WebhookNotification(WaveModel):
 class EmailNotification(WaveModel):
     type: Literal["email"]
     recipients: list[str] = Field(min_length=1)
+    smtp_host: str = "localhost"
+    """The SMTP server (``${VAR}`` from the environment allowed)."""
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    sender: str = "wave@localhost"
 
 
 class SlackNotification(WaveModel):

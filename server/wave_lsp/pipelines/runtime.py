@@ -18,8 +18,9 @@ from wave_lsp.edits.changes import plan_changes
 from wave_lsp.edits.patch import FilePatch
 from wave_lsp.edits.proposals import Proposal, ProposalStore, make_proposal
 from wave_lsp.personas.guard import AuditLog, PersonaGuard
-from wave_lsp.pipelines.engine import Event, PipelineRun
+from wave_lsp.pipelines.engine import Event, PipelineRun, RunState
 from wave_lsp.pipelines.models import Pipeline, Task
+from wave_lsp.pipelines.notify import Notifier, Relay
 from wave_lsp.pipelines.runners import ClaudeCodeRunner, LLMRunner, ShellRunner, ValidateRunner
 from wave_lsp.providers.registry import ProviderRegistry
 
@@ -45,6 +46,16 @@ def copy_project(root: Path, base: Path) -> Path:
 class PreparedRun:
     run: PipelineRun
     workdir: Path
+    relay: Relay
+    notifier: Notifier
+
+    async def execute(self) -> RunState:
+        """The run, with its notifications before and after (never failing it)."""
+        await self.notifier.notify("on_start", self.run.status())
+        state = await self.run.run()
+        moment = "on_complete" if state is RunState.SUCCEEDED else "on_failure"
+        await self.notifier.notify(moment, self.run.status())
+        return state
 
     def cleanup(self) -> None:
         shutil.rmtree(self.workdir, ignore_errors=True)
@@ -93,16 +104,22 @@ def prepare_run(
     except Exception:  # no usable provider: only pipelines without llm tasks can run
         pass
     schemas = {name: loaded.value for name, loaded in workspace.schemas.items()}
+    relay = Relay(f"pipeline:{pipeline.id}")
+
+    def publish(event: Event) -> None:
+        relay.publish(event)
+        on_event(event)
+
     run = PipelineRun(
         pipeline,
         inputs,
         runners,
         schemas=schemas,
         default_timeout=config.pipeline.default_timeout,
-        on_event=on_event,
+        on_event=publish,
         backoff=backoff,
     )
-    return PreparedRun(run, workdir)
+    return PreparedRun(run, workdir, relay, Notifier(pipeline))
 
 
 def changes_as_proposal(prepared: PreparedRun, root: Path, store: ProposalStore) -> Proposal | None:

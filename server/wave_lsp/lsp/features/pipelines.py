@@ -151,7 +151,7 @@ class Pipelines(Feature):
                     entry["state"] = "running"
                     watcher = asyncio.create_task(self._watch_cancel(token, prepared.run))
                     try:
-                        await prepared.run.run()
+                        await prepared.execute()
                     finally:
                         watcher.cancel()
                 await self._finish(root, prepared, entry)
