@@ -5,8 +5,6 @@ workspace — never written behind the user's back."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,23 +21,8 @@ from wave_lsp.pipelines.models import Pipeline, Task
 from wave_lsp.pipelines.notify import Notifier, Relay
 from wave_lsp.pipelines.runners import ClaudeCodeRunner, LLMRunner, ShellRunner, ValidateRunner
 from wave_lsp.providers.registry import ProviderRegistry
-
-SKIPPED_DIRS = frozenset({".git", ".wave", ".venv", "node_modules", "__pycache__"})
-
-
-def copy_project(root: Path, base: Path) -> Path:
-    """A fresh copy of the project (without VCS, caches and .wave/) for a run to change."""
-    base.mkdir(parents=True, exist_ok=True)
-    target = Path(tempfile.mkdtemp(prefix="wave-run-", dir=base))
-    for item in root.iterdir():
-        if item.name in SKIPPED_DIRS:
-            continue
-        if item.is_dir():
-            shutil.copytree(item, target / item.name, symlinks=True,
-                            ignore=shutil.ignore_patterns(*SKIPPED_DIRS))  # fmt: skip
-        else:
-            shutil.copy2(item, target / item.name, follow_symlinks=False)
-    return target
+from wave_lsp.workspaces.manager import WorkspaceError, WorkspaceManager
+from wave_lsp.workspaces.models import Workspace
 
 
 @dataclass(slots=True)
@@ -48,6 +31,8 @@ class PreparedRun:
     workdir: Path
     relay: Relay
     notifier: Notifier
+    workspace: Workspace
+    manager: WorkspaceManager
 
     async def execute(self) -> RunState:
         """The run, with its notifications before and after (never failing it)."""
@@ -58,7 +43,8 @@ class PreparedRun:
         return state
 
     def cleanup(self) -> None:
-        shutil.rmtree(self.workdir, ignore_errors=True)
+        """Release the workspace: an ephemeral one goes after ``cleanup_delay``."""
+        self.manager.release(self.workspace)
 
 
 def prepare_run(
@@ -73,8 +59,16 @@ def prepare_run(
     backoff: float = 1.0,
 ) -> PreparedRun:
     config = workspace.config
-    base = Path(str(config.workspace.base_dir)).expanduser()
-    workdir = copy_project(root, base)
+    manager = WorkspaceManager(Path(str(config.workspace.base_dir)), config.workspace.cleanup_delay)
+    mounts = [m for task in pipeline.tasks for m in task.workspace_mounts]
+    try:
+        place = manager.create(
+            root, pipeline.workspace, pipeline.id, pipeline.persona or "",
+            [m for m in mounts if (root / m.source).exists()],
+        )  # fmt: skip
+    except WorkspaceError as error:
+        raise ValueError(str(error)) from error
+    workdir = Path(place.path)
     audit = AuditLog(root / ".wave" / "audit.log")
     guards: dict[str, PersonaGuard] = {}
 
@@ -119,7 +113,7 @@ def prepare_run(
         on_event=publish,
         backoff=backoff,
     )
-    return PreparedRun(run, workdir, relay, Notifier(pipeline))
+    return PreparedRun(run, workdir, relay, Notifier(pipeline), place, manager)
 
 
 def changes_as_proposal(prepared: PreparedRun, root: Path, store: ProposalStore) -> Proposal | None:
