@@ -171,3 +171,41 @@ async def test_a_hundred_runs_queue_under_max_concurrent(
         assert llm.state.peak >= 2  # and they did run side by side
     finally:
         llm.stop()
+
+
+async def test_a_pipeline_is_offered_as_a_code_action(
+    client: RecordingClient, project: Path
+) -> None:
+    from tests.e2e.test_ai_actions import _action
+
+    document_uri = uri(project / "REQUIREMENTS.md")
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(
+                uri=document_uri, language_id="markdown", version=1, text="A greeting helper.\n"
+            )
+        )
+    )
+    await command(client, "wave.pipeline.list")  # the configuration is loaded (and cached)
+    for _ in range(100):
+        result = await client.text_document_code_action_async(
+            types.CodeActionParams(
+                text_document=types.TextDocumentIdentifier(uri=document_uri),
+                range=types.Range(start=types.Position(line=0, character=0),
+                                  end=types.Position(line=0, character=0)),
+                context=types.CodeActionContext(diagnostics=[]),
+            )
+        )  # fmt: skip
+        offered = [_action(a) for a in result or []]
+        runs = [a for a in offered if a.title.startswith("Run pipeline")]
+        if runs:
+            break
+        await asyncio.sleep(0.05)
+    [run] = runs
+    assert run.title == "Run pipeline Feature Development Pipeline on this file"
+    assert run.command is not None
+    started = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command=run.command.command, arguments=run.command.arguments)
+    )
+    status = await wait_until_done(client, started["runId"])
+    assert status["state"] == "succeeded"

@@ -28,7 +28,7 @@ class ClientSettings(CamelModel):
     action_timeout_ms: int = Field(default=300_000, ge=1000, le=3_600_000)
     """How long an AI action may run (model calls and retries included) before it is stopped."""
     disabled_actions: list[
-        Literal["fix", "explain", "refactor", "docstrings", "tests", "review"]
+        Literal["fix", "explain", "refactor", "docstrings", "tests", "review", "pipeline"]
     ] = Field(default_factory=list)
     """AI actions not to offer."""
 

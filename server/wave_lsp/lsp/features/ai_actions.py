@@ -143,6 +143,49 @@ class AIActions(Feature):
                               name=name)  # fmt: skip
         if wanted(types.CodeActionKind.Source):
             offer(TITLES[ActionKind.REVIEW], "source.wave.review", ActionKind.REVIEW)
+            actions.extend(self._pipeline_actions(uri, params.range))
+        return actions
+
+    def _pipeline_actions(self, uri: str, span: types.Range) -> list[types.CodeAction]:
+        """ "Run pipeline <name> on this file" for each loaded pipeline whose inputs a document
+        can fill (text, file, file list); read from the cached configuration only."""
+        if "pipeline" in self.server.settings.disabled_actions:
+            return []
+        path = path_of(uri)
+        if path is None:
+            return []
+        actions = []
+        for folder in dict.fromkeys(self.server.folder_paths()):
+            configs = self.server.workspace_configs
+            loaded = configs.cached(folder) or configs.cached(folder.resolve())
+            if loaded is None or not path.is_relative_to(folder):
+                continue
+            for pipeline_id, entry in sorted(loaded.workspace.pipelines.items()):
+                inputs = [i for t in entry.value.tasks for i in t.inputs if i.from_task is None]
+                if not inputs or any(
+                    i.type.value not in ("text", "file", "file_list") for i in inputs
+                ):
+                    continue
+                title = f"Run pipeline {entry.value.name} on this file"
+                argument = {
+                    "pipeline": pipeline_id,
+                    "uri": uri,
+                    "range": {
+                        "start": {"line": span.start.line, "character": 0},
+                        "end": {"line": span.end.line, "character": 0},
+                    }
+                    if span.start.line != span.end.line
+                    else None,
+                }
+                actions.append(
+                    types.CodeAction(
+                        title=title,
+                        kind="source.wave.pipeline",
+                        command=types.Command(
+                            title=title, command="wave.pipeline.run", arguments=[argument]
+                        ),
+                    )
+                )
         return actions
 
     # -- running: lazy -----------------------------------------------------------------------

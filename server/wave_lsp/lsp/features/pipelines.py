@@ -173,7 +173,7 @@ class Pipelines(Feature):
         document = self.server.workspace.text_documents.get(uri)
         text = document.source if document is not None else ""
         span = options.get("range")
-        if document is not None and isinstance(span, dict):
+        if document is not None and isinstance(span, dict) and span.get("start"):
             lines = text.splitlines(keepends=True)
             first, last = span["start"]["line"], span["end"]["line"]
             text = "".join(lines[first : last + 1])
