@@ -60,6 +60,8 @@ class AIActions(Feature):
         super().__init__(*args, **kwargs)
         self._registries: dict[Path, tuple[int, Any]] = {}
         self._custom: dict[Path, list[tuple[str, str]]] = {}
+        self._pipeline_offers: dict[Path, tuple[int, list[tuple[str, str]]]] = {}
+        self._folders: tuple[tuple[Path, ...], list[tuple[Path, Path]]] | None = None
         """Each folder's own actions (``.wave/actions/*.md``), read off the event loop."""
 
     async def initialized(self) -> None:
@@ -134,7 +136,7 @@ class AIActions(Feature):
             offer(TITLES[ActionKind.DOCSTRINGS], types.CodeActionKind.RefactorRewrite,
                   ActionKind.DOCSTRINGS)  # fmt: skip
             offer(TITLES[ActionKind.TESTS], types.CodeActionKind.RefactorRewrite, ActionKind.TESTS)
-        if wanted(types.CodeActionKind.RefactorRewrite) and self._custom:
+        if wanted(types.CodeActionKind.RefactorRewrite) and any(self._custom.values()):
             path = path_of(uri)
             for root, custom in self._custom.items():
                 if path is not None and path.is_relative_to(root):
@@ -146,6 +148,36 @@ class AIActions(Feature):
             actions.extend(self._pipeline_actions(uri, params.range))
         return actions
 
+    def _runnable_pipelines(self, path: Path) -> list[tuple[str, str]]:
+        """``(id, title)`` of the loaded pipelines whose inputs a document can fill, for the
+        folder holding ``path``; computed once per loaded configuration."""
+        for folder, resolved in self._folder_paths():
+            if not path.is_relative_to(folder):
+                continue
+            configs = self.server.workspace_configs
+            loaded = configs.cached(folder) or configs.cached(resolved)
+            if loaded is None:
+                return []
+            key = id(loaded.workspace)
+            cached = self._pipeline_offers.get(folder)
+            if cached is not None and cached[0] == key:
+                return cached[1]
+            offers = []
+            for pipeline_id, entry in sorted(loaded.workspace.pipelines.items()):
+                inputs = [i for t in entry.value.tasks for i in t.inputs if i.from_task is None]
+                if inputs and all(i.type.value in ("text", "file", "file_list") for i in inputs):
+                    offers.append((pipeline_id, f"Run pipeline {entry.value.name} on this file"))
+            self._pipeline_offers[folder] = (key, offers)
+            return offers
+        return []
+
+    def _folder_paths(self) -> list[tuple[Path, Path]]:
+        """The workspace folders (as given, and resolved), computed once per folder set."""
+        folders = tuple(dict.fromkeys(self.server.folder_paths()))
+        if self._folders is None or self._folders[0] != folders:
+            self._folders = (folders, [(f, f.resolve()) for f in folders])
+        return self._folders[1]
+
     def _pipeline_actions(self, uri: str, span: types.Range) -> list[types.CodeAction]:
         """ "Run pipeline <name> on this file" for each loaded pipeline whose inputs a document
         can fill (text, file, file list); read from the cached configuration only."""
@@ -154,39 +186,26 @@ class AIActions(Feature):
         path = path_of(uri)
         if path is None:
             return []
-        actions = []
-        for folder in dict.fromkeys(self.server.folder_paths()):
-            configs = self.server.workspace_configs
-            loaded = configs.cached(folder) or configs.cached(folder.resolve())
-            if loaded is None or not path.is_relative_to(folder):
-                continue
-            for pipeline_id, entry in sorted(loaded.workspace.pipelines.items()):
-                inputs = [i for t in entry.value.tasks for i in t.inputs if i.from_task is None]
-                if not inputs or any(
-                    i.type.value not in ("text", "file", "file_list") for i in inputs
-                ):
-                    continue
-                title = f"Run pipeline {entry.value.name} on this file"
-                argument = {
-                    "pipeline": pipeline_id,
-                    "uri": uri,
-                    "range": {
-                        "start": {"line": span.start.line, "character": 0},
-                        "end": {"line": span.end.line, "character": 0},
-                    }
-                    if span.start.line != span.end.line
-                    else None,
-                }
-                actions.append(
-                    types.CodeAction(
-                        title=title,
-                        kind="source.wave.pipeline",
-                        command=types.Command(
-                            title=title, command="wave.pipeline.run", arguments=[argument]
-                        ),
-                    )
-                )
-        return actions
+        selection = (
+            {
+                "start": {"line": span.start.line, "character": 0},
+                "end": {"line": span.end.line, "character": 0},
+            }
+            if span.start.line != span.end.line
+            else None
+        )
+        return [
+            types.CodeAction(
+                title=title,
+                kind="source.wave.pipeline",
+                command=types.Command(
+                    title=title,
+                    command="wave.pipeline.run",
+                    arguments=[{"pipeline": pipeline_id, "uri": uri, "range": selection}],
+                ),
+            )
+            for pipeline_id, title in self._runnable_pipelines(path)
+        ]
 
     # -- running: lazy -----------------------------------------------------------------------
 
