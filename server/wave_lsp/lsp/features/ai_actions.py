@@ -61,7 +61,8 @@ class AIActions(Feature):
         self._registries: dict[Path, tuple[int, Any]] = {}
         self._custom: dict[Path, list[tuple[str, str]]] = {}
         self._pipeline_offers: dict[Path, tuple[int, list[tuple[str, str]]]] = {}
-        self._folders: tuple[tuple[Path, ...], list[tuple[Path, Path]]] | None = None
+        self._folders: tuple[object, list[tuple[Path, Path]]] | None = None
+        self._paths: dict[str, Path] = {}
         """Each folder's own actions (``.wave/actions/*.md``), read off the event loop."""
 
     async def initialized(self) -> None:
@@ -137,7 +138,7 @@ class AIActions(Feature):
                   ActionKind.DOCSTRINGS)  # fmt: skip
             offer(TITLES[ActionKind.TESTS], types.CodeActionKind.RefactorRewrite, ActionKind.TESTS)
         if wanted(types.CodeActionKind.RefactorRewrite) and any(self._custom.values()):
-            path = path_of(uri)
+            path = self._path(uri)
             for root, custom in self._custom.items():
                 if path is not None and path.is_relative_to(root):
                     for name, title in custom:
@@ -172,18 +173,31 @@ class AIActions(Feature):
         return []
 
     def _folder_paths(self) -> list[tuple[Path, Path]]:
-        """The workspace folders (as given, and resolved), computed once per folder set."""
-        folders = tuple(dict.fromkeys(self.server.folder_paths()))
-        if self._folders is None or self._folders[0] != folders:
-            self._folders = (folders, [(f, f.resolve()) for f in folders])
+        """The workspace folders (as given, and resolved), converted once per set of folder
+        URIs (URI to path conversion is most of a listing's cost otherwise)."""
+        workspace = self.server.workspace
+        key = (tuple(folder.uri for folder in workspace.folders.values()), workspace.root_uri)
+        if self._folders is None or self._folders[0] != key:
+            folders = dict.fromkeys(self.server.folder_paths())
+            self._folders = (key, [(f, f.resolve()) for f in folders])
         return self._folders[1]
+
+    def _path(self, uri: str) -> Path | None:
+        path = self._paths.get(uri)
+        if path is None:
+            path = path_of(uri)
+            if path is not None:
+                if len(self._paths) > 1024:
+                    self._paths.clear()
+                self._paths[uri] = path
+        return path
 
     def _pipeline_actions(self, uri: str, span: types.Range) -> list[types.CodeAction]:
         """ "Run pipeline <name> on this file" for each loaded pipeline whose inputs a document
         can fill (text, file, file list); read from the cached configuration only."""
         if "pipeline" in self.server.settings.disabled_actions:
             return []
-        path = path_of(uri)
+        path = self._path(uri)
         if path is None:
             return []
         selection = (
