@@ -214,3 +214,18 @@ def test_templates_and_graphs_are_checked_when_a_run_is_made() -> None:
     with pytest.raises(ValueError, match="needs the input"):
         PipelineRun(pipeline([llm("a", inputs=[{"name": "x"}], prompt_template="{{x}}")]), {},
                     {"llm": ScriptedRunner({})})  # fmt: skip
+
+
+async def test_a_type_timeout_sits_between_the_task_and_the_default() -> None:
+    async def slow(task: Task, prompt: str, attempt: int) -> str:
+        await asyncio.sleep(10)
+        return "late"
+
+    engine = await run(
+        pipeline([llm("a")]),
+        ScriptedRunner({"a": slow}),
+        default_timeout=timedelta(hours=1),
+        type_timeouts={"llm": timedelta(milliseconds=200)},
+    )
+    assert engine.records["a"].state is TaskState.FAILED
+    assert "no result within 0:00:00.200000" in engine.records["a"].error

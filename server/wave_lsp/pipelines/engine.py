@@ -117,6 +117,7 @@ class PipelineRun:
         *,
         schemas: Mapping[str, dict[str, Any]] | None = None,
         default_timeout: timedelta | None = None,
+        type_timeouts: Mapping[str, timedelta] | None = None,
         on_event: Callable[[Event], None] = lambda event: None,
         backoff: float = 1.0,
     ) -> None:
@@ -126,6 +127,8 @@ class PipelineRun:
         self.runners = runners
         self.schemas = schemas or {}
         self.default_timeout = default_timeout
+        self.type_timeouts = dict(type_timeouts or {})
+        """Timeouts per task type (``claude.timeout`` for claude-code), under a task's own."""
         self.on_event = on_event
         self.backoff = backoff
         self.tasks = {t.id: t for t in pipeline.tasks}
@@ -312,7 +315,7 @@ class PipelineRun:
 
     async def _attempts(self, task: Task, record: TaskRecord) -> None:
         prompt, _ = self._prompt(task)
-        timeout = task.timeout or self.default_timeout
+        timeout = task.timeout or self.type_timeouts.get(task.type.value) or self.default_timeout
         runner = self.runners[task.type.value]
         feedback = ""
         for attempt in range(1, task.retry_count + 2):

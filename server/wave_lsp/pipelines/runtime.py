@@ -110,6 +110,7 @@ def prepare_run(
         runners,
         schemas=schemas,
         default_timeout=config.pipeline.default_timeout,
+        type_timeouts={"claude-code": config.claude.timeout},
         on_event=publish,
         backoff=backoff,
     )
