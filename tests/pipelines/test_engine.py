@@ -229,3 +229,11 @@ async def test_a_type_timeout_sits_between_the_task_and_the_default() -> None:
     )
     assert engine.records["a"].state is TaskState.FAILED
     assert "no result within 0:00:00.200000" in engine.records["a"].error
+
+
+async def test_a_type_retry_count_applies_where_the_task_sets_none() -> None:
+    p = pipeline([llm("unset"), llm("zero", retry_count=0)], on_failure="continue")
+    runner = ScriptedRunner({"unset": TaskFailure("boom"), "zero": TaskFailure("boom")})
+    engine = await run(p, runner, type_retries={"llm": 2})
+    assert engine.records["unset"].attempts == 3  # the type's retries
+    assert engine.records["zero"].attempts == 1  # a task's own 0 is kept

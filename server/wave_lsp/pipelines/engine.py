@@ -118,6 +118,7 @@ class PipelineRun:
         schemas: Mapping[str, dict[str, Any]] | None = None,
         default_timeout: timedelta | None = None,
         type_timeouts: Mapping[str, timedelta] | None = None,
+        type_retries: Mapping[str, int] | None = None,
         on_event: Callable[[Event], None] = lambda event: None,
         backoff: float = 1.0,
     ) -> None:
@@ -129,6 +130,8 @@ class PipelineRun:
         self.default_timeout = default_timeout
         self.type_timeouts = dict(type_timeouts or {})
         """Timeouts per task type (``claude.timeout`` for claude-code), under a task's own."""
+        self.type_retries = dict(type_retries or {})
+        """Retries per task type (``claude.max_retries``) for tasks that do not set retry_count."""
         self.on_event = on_event
         self.backoff = backoff
         self.tasks = {t.id: t for t in pipeline.tasks}
@@ -318,7 +321,10 @@ class PipelineRun:
         timeout = task.timeout or self.type_timeouts.get(task.type.value) or self.default_timeout
         runner = self.runners[task.type.value]
         feedback = ""
-        for attempt in range(1, task.retry_count + 2):
+        retries = task.retry_count
+        if "retry_count" not in task.model_fields_set:
+            retries = min(5, self.type_retries.get(task.type.value, retries))
+        for attempt in range(1, retries + 2):
             record.attempts = attempt
 
             def report(text: str, attempt: int = attempt) -> None:
@@ -345,7 +351,7 @@ class PipelineRun:
             ) as failure:  # a runner's error is the task's failure, never the run's crash
                 error = f"{type(failure).__name__}: {failure}"
             record.error = error
-            if attempt > task.retry_count:
+            if attempt > retries:
                 raise TaskFailure(error)
             feedback = (
                 f"Your previous answer could not be used: {error}\nAnswer again, correcting this."

@@ -111,6 +111,7 @@ def prepare_run(
         schemas=schemas,
         default_timeout=config.pipeline.default_timeout,
         type_timeouts={"claude-code": config.claude.timeout},
+        type_retries={"claude-code": config.claude.max_retries},
         on_event=publish,
         backoff=backoff,
     )
