@@ -8,7 +8,6 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -23,33 +22,6 @@ def _read(path: Path) -> str | None:
     except IsADirectoryError:
         return None
     return data.decode("utf-8", errors="surrogateescape")
-
-
-def report(changes: Any) -> dict[str, Any]:
-    return {
-        "ok": changes.ok,
-        "files": [
-            {
-                "path": change.path,
-                "newPath": change.new_path,
-                "changeType": change.change_type.value,
-                "ok": change.ok,
-                "error": change.error or None,
-                "hunks": [
-                    {
-                        "index": hunk.index,
-                        "header": hunk.header,
-                        "applied": hunk.applied,
-                        "method": hunk.method.value if hunk.method else None,
-                        "line": hunk.line,
-                        "error": hunk.error or None,
-                    }
-                    for hunk in change.hunks
-                ],
-            }
-            for change in changes.files
-        ],
-    }
 
 
 def run(root: Path, patch: str | None, *, dry_run: bool, as_json: bool) -> int:
@@ -79,7 +51,7 @@ def run(root: Path, patch: str | None, *, dry_run: bool, as_json: bool) -> int:
         backups = root / ".wave" / "backups" / f"apply-{stamp}-{time.time_ns() % 10**6:06d}"
         write_changes(root, changes, backups)
     if as_json:
-        print(json.dumps(report(changes), indent=2))
+        print(json.dumps(changes.report(), indent=2))
     else:
         for change in changes.files:
             target = f"{change.path} -> {change.new_path}" if change.new_path else change.path

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from wave_lsp.config.atomic import atomic_write_bytes, atomic_write_text
 from wave_lsp.edits.apply import HunkResult, Lines, apply_hunks
@@ -60,6 +61,34 @@ class ChangeSet:
 
     def errors(self) -> list[str]:
         return [change.error for change in self.files if change.error]
+
+    def report(self) -> dict[str, Any]:
+        """Per file, per hunk: how each applied, or why not (``wave apply --json`` and
+        ``wave.proposal.fromDiff`` answer with this)."""
+        return {
+            "ok": self.ok,
+            "files": [
+                {
+                    "path": change.path,
+                    "newPath": change.new_path,
+                    "changeType": change.change_type.value,
+                    "ok": change.ok,
+                    "error": change.error or None,
+                    "hunks": [
+                        {
+                            "index": hunk.index,
+                            "header": hunk.header,
+                            "applied": hunk.applied,
+                            "method": hunk.method.value if hunk.method else None,
+                            "line": hunk.line,
+                            "error": hunk.error or None,
+                        }
+                        for hunk in change.hunks
+                    ],
+                }
+                for change in self.files
+            ],
+        }
 
 
 class PathError(ValueError):

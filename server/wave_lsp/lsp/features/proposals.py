@@ -18,7 +18,7 @@ from typing import Any
 
 from lsprotocol import types
 
-from wave_lsp.edits.changes import PathError, inside, plan_changes
+from wave_lsp.edits.changes import ChangeSet, PathError, inside, plan_changes
 from wave_lsp.edits.extract import extract_patches
 from wave_lsp.edits.patch import PatchSyntaxError
 from wave_lsp.edits.proposals import (
@@ -170,30 +170,14 @@ class Proposals(Feature):
         except PatchSyntaxError as error:
             raise CommandError(str(error)) from error
 
-        def plan() -> Any:
+        def plan() -> ChangeSet:
             return plan_changes(root, patches, self._text_at)
 
         try:
             changes = await asyncio.to_thread(plan)
         except PathError as error:
             raise CommandError(f"{error}: refused") from error
-        report = {
-            "ok": changes.ok,
-            "files": [
-                {
-                    "path": change.path,
-                    "newPath": change.new_path,
-                    "changeType": change.change_type.value,
-                    "ok": change.ok,
-                    "error": change.error or None,
-                    "hunks": [
-                        {"index": h.index, "applied": h.applied, "method": h.method, "line": h.line}
-                        for h in change.hunks
-                    ],
-                }
-                for change in changes.files
-            ],
-        }
+        report = changes.report()
         if not changes.ok:
             report["error"] = "\n".join(changes.errors())
             return report
