@@ -209,3 +209,24 @@ async def test_a_pipeline_is_offered_as_a_code_action(
     )
     status = await wait_until_done(client, started["runId"])
     assert status["state"] == "succeeded"
+
+
+async def test_running_a_pipeline_needs_the_permission(
+    client: RecordingClient, project: Path, write: WriteFile
+) -> None:
+    write(
+        ".wave/personas/reader.yaml",
+        """
+        persona:
+          name: reader
+          security_context:
+            permissions: ["code:read"]
+        """,
+    )
+    await command(client, "wave.persona.select", {"name": "reader"})
+    with pytest.raises(Exception, match="lacks the permission 'pipeline:execute'"):
+        await command(
+            client, "wave.pipeline.run",
+            {"pipeline": "feature-development", "inputs": {"requirements": "x"}},
+        )  # fmt: skip
+    assert "security.permission_denied" in (project / ".wave" / "audit.log").read_text()
