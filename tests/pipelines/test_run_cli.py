@@ -104,3 +104,36 @@ def test_shell_and_validate_tasks(project: Path, write: WriteFile) -> None:
     assert "hard-coded AWS access key" in tasks["scan"]["error"]
     audit = (project / ".wave" / "audit.log").read_text()
     assert "security.tool_denied" in audit
+
+
+def test_rollback_runs_the_compensations_newest_first(
+    project: Path, write: WriteFile, tmp_path: Path
+) -> None:
+    log = tmp_path / "undo.log"
+    undo = "import sys; open(sys.argv[1], 'a').write(sys.argv[2] + chr(10))"
+    write(
+        ".wave/pipelines/deploy.yaml",
+        f"""
+        pipeline:
+          id: deploy
+          name: Deploy
+          execution: {{on_failure: rollback}}
+          tasks:
+            - id: first
+              type: shell
+              command: ["python", "-c", "print('step 1')"]
+              compensate: ["python", "-c", "{undo}", "{log}", "undo first"]
+            - id: second
+              type: shell
+              dependencies: [first]
+              command: ["python", "-c", "print('step 2')"]
+              compensate: ["python", "-c", "{undo}", "{log}", "undo second"]
+            - id: broken
+              type: shell
+              dependencies: [second]
+              command: ["python", "-c", "raise SystemExit(3)"]
+        """,
+    )
+    result = wave_run(project, "deploy", "--json")
+    assert result.returncode == 1
+    assert log.read_text() == "undo second\nundo first\n"

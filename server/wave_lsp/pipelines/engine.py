@@ -119,6 +119,7 @@ class PipelineRun:
         default_timeout: timedelta | None = None,
         type_timeouts: Mapping[str, timedelta] | None = None,
         type_retries: Mapping[str, int] | None = None,
+        compensator: Callable[[Task], Callable[[], Awaitable[None]] | None] | None = None,
         on_event: Callable[[Event], None] = lambda event: None,
         backoff: float = 1.0,
     ) -> None:
@@ -130,6 +131,8 @@ class PipelineRun:
         self.default_timeout = default_timeout
         self.type_timeouts = dict(type_timeouts or {})
         """Timeouts per task type (``claude.timeout`` for claude-code), under a task's own."""
+        self.compensator = compensator
+        """Makes the undo step of a task that declares ``compensate``."""
         self.type_retries = dict(type_retries or {})
         """Retries per task type (``claude.max_retries``) for tasks that do not set retry_count."""
         self.on_event = on_event
@@ -337,8 +340,11 @@ class PipelineRun:
                 record.outputs = self._outputs(task, outcome)
                 record.text = outcome.text
                 record.state = TaskState.SUCCEEDED
-                if outcome.compensate is not None:
-                    self._compensations.append((task.id, outcome.compensate))
+                compensate = outcome.compensate
+                if compensate is None and task.compensate and self.compensator is not None:
+                    compensate = self.compensator(task)
+                if compensate is not None:
+                    self._compensations.append((task.id, compensate))
                 return
             except TimeoutError:
                 error = f"no result within {timeout}"

@@ -111,6 +111,9 @@ class Task(WaveModel):
     timeout: Duration | None = None
     """The task's time limit; the system's pipeline.default_timeout when not given."""
     retry_count: int = Field(default=0, ge=0, le=5)
+    compensate: list[str] | None = None
+    """A command (program and arguments, one of the allowed tools) that undoes what this task did
+    outside the run's workspace; run, newest task first, when ``on_failure: rollback``."""
 
     @model_validator(mode="after")
     def _type_needs(self) -> Task:

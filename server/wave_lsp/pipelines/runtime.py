@@ -5,7 +5,7 @@ workspace — never written behind the user's back."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ from wave_lsp.edits.patch import FilePatch
 from wave_lsp.edits.proposals import Proposal, ProposalStore, make_proposal
 from wave_lsp.personas.guard import AuditLog, PersonaGuard
 from wave_lsp.pipelines.engine import Event, PipelineRun, RunState
-from wave_lsp.pipelines.models import Pipeline, Task
+from wave_lsp.pipelines.models import Pipeline, Task, TaskType
 from wave_lsp.pipelines.notify import Notifier, Relay
 from wave_lsp.pipelines.runners import ClaudeCodeRunner, LLMRunner, ShellRunner, ValidateRunner
 from wave_lsp.providers.registry import ProviderRegistry
@@ -104,6 +104,18 @@ def prepare_run(
         relay.publish(event)
         on_event(event)
 
+    shell = runners["shell"]
+
+    def compensator(task: Task) -> Callable[[], Awaitable[None]] | None:
+        if not task.compensate:
+            return None
+        undo = task.model_copy(update={"type": TaskType.SHELL, "command": task.compensate})
+
+        async def run_undo() -> None:
+            await shell.run(undo, "", 1, lambda text: None)
+
+        return run_undo
+
     run = PipelineRun(
         pipeline,
         inputs,
@@ -112,6 +124,7 @@ def prepare_run(
         default_timeout=config.pipeline.default_timeout,
         type_timeouts={"claude-code": config.claude.timeout},
         type_retries={"claude-code": config.claude.max_retries},
+        compensator=compensator,
         on_event=publish,
         backoff=backoff,
     )
