@@ -84,7 +84,7 @@ async def test_broken_pipeline_gets_diagnostics_that_clear_when_fixed(
     assert unknown_key.message == (
         "unknown key 'metadata' in pipeline.tasks[build] (allowed keys: id, name, type, persona, "
         "description, dependencies, inputs, outputs, prompt_template, command, workspace_mounts, "
-        "tools_allowed, timeout, retry_count)"
+        "tools_allowed, timeout, retry_count, compensate)"
     )
     assert unknown_key.range.start.line == 10
     assert unknown_key.range.start.character == 6
