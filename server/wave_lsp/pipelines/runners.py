@@ -18,7 +18,24 @@ from wave_lsp.providers.base import Provider
 from wave_lsp.providers.types import ChatMessage, CompletionRequest, TextDelta
 
 
-class LLMRunner:
+class _PersonaRunner:
+    """What the model-facing runners share: each task's persona guard (hours checked at every
+    attempt) and the redactor every text goes through before it leaves."""
+
+    def __init__(self, guard_for: Callable[[Task], PersonaGuard], redactor: Redactor) -> None:
+        self.guard_for = guard_for
+        self.redactor = redactor
+
+    def _guard(self, task: Task) -> PersonaGuard:
+        guard = self.guard_for(task)
+        guard.check_time()
+        return guard
+
+    def _redacted(self, task: Task, prompt: str) -> str:
+        return self.redactor.redact(prompt, f"task:{task.id}")
+
+
+class LLMRunner(_PersonaRunner):
     """A prompt through the provider layer, with the task's persona's system prompt, and every
     text redacted before it leaves."""
 
@@ -29,19 +46,16 @@ class LLMRunner:
         guard_for: Callable[[Task], PersonaGuard],
         redactor: Redactor,
     ) -> None:
+        super().__init__(guard_for, redactor)
         self.provider = provider
         self.model = model
-        self.guard_for = guard_for
-        self.redactor = redactor
 
     async def run(self, task: Task, prompt: str, attempt: int, report: Report) -> TaskOutcome:
-        guard = self.guard_for(task)
-        guard.check_time()
-        persona = guard.persona
+        persona = self._guard(task).persona
         messages = []
         if persona.ai_context.system_prompt.strip():
             messages.append(ChatMessage("system", persona.ai_context.system_prompt.strip()))
-        messages.append(ChatMessage("user", self.redactor.redact(prompt, f"task:{task.id}")))
+        messages.append(ChatMessage("user", self._redacted(task, prompt)))
         json_out = any(o.type.value == "json" for o in task.outputs)
         request = CompletionRequest(
             messages=tuple(messages),
@@ -58,7 +72,7 @@ class LLMRunner:
         return TaskOutcome("".join(parts))
 
 
-class ClaudeCodeRunner:
+class ClaudeCodeRunner(_PersonaRunner):
     """``claude -p PROMPT --output-format stream-json --verbose --allowedTools ...`` in the
     run's workspace; the persona's tool list and resource limits apply; the result event's text
     is the task's output; files it changed come back as ``changed_files``."""
@@ -70,19 +84,17 @@ class ClaudeCodeRunner:
         guard_for: Callable[[Task], PersonaGuard],
         redactor: Redactor,
     ) -> None:
+        super().__init__(guard_for, redactor)
         self.binary = binary
         self.workdir = workdir
-        self.guard_for = guard_for
-        self.redactor = redactor
 
     async def run(self, task: Task, prompt: str, attempt: int, report: Report) -> TaskOutcome:
-        guard = self.guard_for(task)
-        guard.check_time()
+        guard = self._guard(task)
         guard.require("code:read")
         tools = task.tools_allowed or guard.persona.tools_allowed
         before = await asyncio.to_thread(_snapshot, self.workdir)
         command = [
-            self.binary, "-p", self.redactor.redact(prompt, f"task:{task.id}"),
+            self.binary, "-p", self._redacted(task, prompt),
             "--output-format", "stream-json", "--verbose",
         ]  # fmt: skip
         if tools:
