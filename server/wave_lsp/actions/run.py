@@ -10,7 +10,6 @@ alike; it knows nothing of the protocol.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -25,10 +24,11 @@ from wave_lsp.edits.changes import ChangeSet, ReadText, plan_changes
 from wave_lsp.edits.extract import extract_patches
 from wave_lsp.edits.patch import PatchSyntaxError
 from wave_lsp.personas.guard import Access, PersonaGuard
+from wave_lsp.providers.answers import json_in, schema_error, stream_text
 from wave_lsp.providers.base import Provider
 from wave_lsp.providers.errors import ProviderError
 from wave_lsp.providers.models import ProviderType
-from wave_lsp.providers.types import ChatMessage, CompletionRequest, TextDelta
+from wave_lsp.providers.types import ChatMessage, CompletionRequest
 
 
 class ActionKind(StrEnum):
@@ -172,15 +172,6 @@ class ActionError(Exception):
 Progress = Callable[[str], None]
 
 
-async def _stream(provider: Provider, request: CompletionRequest, progress: Progress) -> str:
-    parts: list[str] = []
-    async for event in provider.stream(request):
-        if isinstance(event, TextDelta):
-            parts.append(event.text)
-            progress(event.text)
-    return "".join(parts)
-
-
 async def run_action(
     request: ActionRequest,
     *,
@@ -238,7 +229,7 @@ async def run_action(
     if request.kind is ActionKind.REVIEW:
         completion = replace(completion, json_mode=True)
     result = ActionResult(request.kind, context=built.report.to_json())
-    answer = await _stream(provider, completion, progress)
+    answer = await stream_text(provider, completion, progress)
     result.text = redactor.restore(answer, relative)
     if request.kind is ActionKind.REVIEW:
         result.review = _review(result.text, review_schema)
@@ -274,7 +265,7 @@ async def run_action(
             max_tokens=completion.max_tokens,
             temperature=completion.temperature,
         )
-        answer = await _stream(provider, retry, progress)
+        answer = await stream_text(provider, retry, progress)
         result.text = redactor.restore(answer, relative)
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -293,26 +284,15 @@ def _plan(result: ActionResult, root: Path, relative: str, read: ReadText) -> st
 
 
 def _review(text: str, schema: dict[str, Any] | None) -> dict[str, Any]:
-    start, end = text.find("{"), text.rfind("}")
-    if start < 0 or end < start:
-        raise ActionError("the review is not JSON: expected an object with summary and findings")
     try:
-        report = json.loads(text[start : end + 1])
-    except json.JSONDecodeError as error:
+        report = json_in(text)
+    except ValueError as error:
         raise ActionError(f"the review is not valid JSON: {error}") from error
-    if schema is not None:
-        import jsonschema
-
-        errors = sorted(
-            jsonschema.Draft202012Validator(schema).iter_errors(report), key=lambda e: e.path
-        )
-        if errors:
-            where = "/".join(str(p) for p in errors[0].absolute_path) or "the report"
-            raise ActionError(
-                f"the review does not match code-review.json: {where}: {errors[0].message}"
-            )
     if not isinstance(report, dict):
-        raise ActionError("the review is not a JSON object")
+        raise ActionError("the review is not a JSON object with summary and findings")
+    problem = schema_error(report, schema, "the report") if schema is not None else None
+    if problem:
+        raise ActionError(f"the review does not match code-review.json: {problem}")
     return report
 
 

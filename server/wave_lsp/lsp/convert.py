@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.uris import from_fs_path, to_fs_path
@@ -88,6 +88,35 @@ def finding_to_diagnostic(
             "fixable": finding.fix is not None,
         },
     )
+
+
+def review_diagnostics(
+    root: Path, findings: Sequence[Any], source: str
+) -> dict[str, list[types.Diagnostic]]:
+    """Review findings (the ``code-review.json`` shape: file, line, end_line, severity, category,
+    message, suggestion) as whole-line diagnostics, per document URI."""
+    by_uri: dict[str, list[types.Diagnostic]] = {}
+    for finding in findings:
+        if not isinstance(finding, dict) or "file" not in finding:
+            continue
+        line = max(0, int(finding.get("line", 1)) - 1)
+        end = max(line, int(finding.get("end_line", line + 1)) - 1)
+        message = str(finding.get("message", ""))
+        if finding.get("suggestion"):
+            message += f" ({finding['suggestion']})"
+        by_uri.setdefault(uri_of(root / str(finding["file"])), []).append(
+            types.Diagnostic(
+                range=types.Range(
+                    start=types.Position(line=line, character=0),
+                    end=types.Position(line=end + 1, character=0),
+                ),
+                message=message,
+                severity=_FINDING_SEVERITY.get(str(finding.get("severity", "info"))),
+                source=source,
+                code=finding.get("category"),
+            )
+        )
+    return by_uri
 
 
 def fix_to_edit(fix: Fix, lines: Sequence[str], codec: PositionCodec) -> types.TextEdit:

@@ -31,6 +31,7 @@ from wave_lsp.pipelines.models import (
     Pipeline,
     Task,
 )
+from wave_lsp.providers.answers import json_in, schema_error
 
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][\w.-]*)\s*\}\}")
 FENCE = "````"
@@ -145,7 +146,6 @@ class PipelineRun:
         self._compensations: list[tuple[str, Callable[[], Awaitable[None]]]] = []
         self._running: dict[str, asyncio.Task[None]] = {}
         self._cancelled = False
-        self.max_concurrency_seen = 0
         self._check()
 
     # -- checks at creation --------------------------------------------------------------------
@@ -299,10 +299,6 @@ class PipelineRun:
         record = self.records[task.id]
         try:
             async with slots:
-                self.max_concurrency_seen = max(
-                    self.max_concurrency_seen,
-                    sum(1 for r in self.records.values() if r.state is TaskState.RUNNING) + 1,
-                )
                 record.state = TaskState.RUNNING
                 record.started = time.time()
                 self._emit("task_started", task.id, state="running")
@@ -407,28 +403,13 @@ class PipelineRun:
 
 
 def _json_in(text: str) -> Any:
-    """The JSON of an answer: the whole text, a fenced ```json block, or the outermost object."""
-    candidates = [text.strip()]
-    fenced = re.search(r"```(?:json)?\s*\n(.*?)```", text, re.DOTALL)
-    if fenced:
-        candidates.append(fenced.group(1))
-    start, end = text.find("{"), text.rfind("}")
-    if 0 <= start < end:
-        candidates.append(text[start : end + 1])
-    error: Exception | None = None
-    for candidate in candidates:
-        try:
-            return json.loads(candidate)
-        except json.JSONDecodeError as failure:
-            error = failure
-    raise TaskFailure(f"the output is not JSON: {error}")
+    try:
+        return json_in(text)
+    except ValueError as error:
+        raise TaskFailure(f"the output is not JSON: {error}") from error
 
 
 def _validate(name: str, value: Any, schema: dict[str, Any]) -> None:
-    import jsonschema
-
-    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(value), key=str)
-    if errors:
-        first = errors[0]
-        where = "/".join(str(p) for p in first.absolute_path) or "the output"
-        raise TaskFailure(f"output '{name}' does not match its schema: {where}: {first.message}")
+    problem = schema_error(value, schema, "the output")
+    if problem:
+        raise TaskFailure(f"output '{name}' does not match its schema: {problem}")

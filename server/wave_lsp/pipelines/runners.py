@@ -14,8 +14,9 @@ from wave_lsp.context.secrets import Redactor
 from wave_lsp.personas.guard import PersonaGuard
 from wave_lsp.pipelines.engine import Report, TaskFailure, TaskOutcome
 from wave_lsp.pipelines.models import Task
+from wave_lsp.providers.answers import stream_text
 from wave_lsp.providers.base import Provider
-from wave_lsp.providers.types import ChatMessage, CompletionRequest, TextDelta
+from wave_lsp.providers.types import ChatMessage, CompletionRequest
 
 
 class _PersonaRunner:
@@ -64,12 +65,7 @@ class LLMRunner(_PersonaRunner):
             temperature=persona.ai_context.temperature,
             json_mode=json_out,
         )
-        parts: list[str] = []
-        async for event in self.provider.stream(request):
-            if isinstance(event, TextDelta):
-                parts.append(event.text)
-                report(event.text)
-        return TaskOutcome("".join(parts))
+        return TaskOutcome(await stream_text(self.provider, request, report))
 
 
 class ClaudeCodeRunner(_PersonaRunner):
@@ -113,31 +109,27 @@ class ClaudeCodeRunner(_PersonaRunner):
             ) from error
         result: str | None = None
         is_error = False
-        assert process.stdout is not None
-        try:
-            async for raw in process.stdout:
-                line = raw.decode("utf-8", errors="replace").strip()
-                if not line:
-                    continue
-                try:
-                    message = json.loads(line)
-                except json.JSONDecodeError:
-                    report(line)
-                    continue
-                kind = message.get("type")
-                if kind == "assistant":
-                    for block in (message.get("message") or {}).get("content", []):
-                        if block.get("type") == "text":
-                            report(block.get("text", ""))
-                elif kind == "result":
-                    result = str(message.get("result", ""))
-                    is_error = bool(message.get("is_error")) or message.get("subtype") != "success"
-            code = await process.wait()
-        except asyncio.CancelledError:
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
-            raise
+
+        def on_line(raw: str) -> None:
+            nonlocal result, is_error
+            line = raw.strip()
+            if not line:
+                return
+            try:
+                message = json.loads(line)
+            except json.JSONDecodeError:
+                report(line)
+                return
+            kind = message.get("type")
+            if kind == "assistant":
+                for block in (message.get("message") or {}).get("content", []):
+                    if block.get("type") == "text":
+                        report(block.get("text", ""))
+            elif kind == "result":
+                result = str(message.get("result", ""))
+                is_error = bool(message.get("is_error")) or message.get("subtype") != "success"
+
+        code = await _read_lines(process, on_line)
         stderr = (await process.stderr.read()).decode(errors="replace") if process.stderr else ""
         if code != 0 or result is None or is_error:
             detail = (result or stderr.strip() or f"exit code {code}")[-500:]
@@ -148,6 +140,21 @@ class ClaudeCodeRunner(_PersonaRunner):
             if before.get(path) != stamp
         )
         return TaskOutcome(result, {"changed_files": changed})
+
+
+async def _read_lines(process: asyncio.subprocess.Process, on_line: Callable[[str], None]) -> int:
+    """Hand each line of the process's output to ``on_line`` as it comes; its exit code. A
+    cancelled read kills the process: a cancelled task leaves nothing running."""
+    assert process.stdout is not None
+    try:
+        async for raw in process.stdout:
+            on_line(raw.decode("utf-8", errors="replace"))
+        return await process.wait()
+    except asyncio.CancelledError:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        raise
 
 
 def _snapshot(root: Path) -> dict[str, tuple[int, int]]:
@@ -189,18 +196,12 @@ class ShellRunner:
         except FileNotFoundError as error:
             raise TaskFailure(f"'{program}' is not installed") from error
         lines: list[str] = []
-        assert process.stdout is not None
-        try:
-            async for raw in process.stdout:
-                line = raw.decode("utf-8", errors="replace")
-                lines.append(line)
-                report(line.rstrip())
-            code = await process.wait()
-        except asyncio.CancelledError:
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
-            raise
+
+        def on_line(line: str) -> None:
+            lines.append(line)
+            report(line.rstrip())
+
+        code = await _read_lines(process, on_line)
         output = "".join(lines)
         if code != 0:
             raise TaskFailure(f"'{program}' exited with {code}: {output.strip()[-300:]}")

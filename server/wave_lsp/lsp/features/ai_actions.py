@@ -34,9 +34,9 @@ from wave_lsp.actions.run import (
 from wave_lsp.context.builder import OpenDocument
 from wave_lsp.edits.proposals import Proposal, ProposalStatus, make_proposal
 from wave_lsp.errors import WaveError
-from wave_lsp.lsp.convert import path_of, uri_of
-from wave_lsp.lsp.features.base import Feature
-from wave_lsp.lsp.features.proposals import CommandError, Proposals
+from wave_lsp.lsp.convert import path_of, review_diagnostics, uri_of
+from wave_lsp.lsp.features.base import CommandError, Feature
+from wave_lsp.lsp.features.proposals import Proposals
 
 logger = logging.getLogger(__name__)
 
@@ -45,12 +45,6 @@ REVIEW_SOURCE = "wave-review"
 SHORT_ANSWER = 300
 """Answers up to this many characters (on one line) are shown in a message; longer ones as a
 Markdown document."""
-_SEVERITY = {
-    "critical": types.DiagnosticSeverity.Error,
-    "error": types.DiagnosticSeverity.Error,
-    "warning": types.DiagnosticSeverity.Warning,
-    "info": types.DiagnosticSeverity.Information,
-}
 
 
 class AIActions(Feature):
@@ -394,27 +388,8 @@ class AIActions(Feature):
         return result, proposal, root
 
     def _publish_review(self, root: Path, review: dict[str, Any]) -> None:
-        by_uri: dict[str, list[types.Diagnostic]] = {}
-        for finding in review.get("findings", []):
-            line = max(0, int(finding.get("line", 1)) - 1)
-            end = max(line, int(finding.get("end_line", line + 1)) - 1)
-            message = finding["message"]
-            if finding.get("suggestion"):
-                message += f" ({finding['suggestion']})"
-            uri = uri_of(root / finding["file"])
-            by_uri.setdefault(uri, []).append(
-                types.Diagnostic(
-                    range=types.Range(
-                        start=types.Position(line=line, character=0),
-                        end=types.Position(line=end + 1, character=0),
-                    ),
-                    message=message,
-                    severity=_SEVERITY.get(finding.get("severity", "info")),
-                    source=REVIEW_SOURCE,
-                    code=finding.get("category"),
-                )
-            )
-        for uri, diagnostics in by_uri.items():
+        found = review_diagnostics(root, review.get("findings", []), REVIEW_SOURCE)
+        for uri, diagnostics in found.items():
             self.server.diagnostics.set(REVIEW_SOURCE, uri, diagnostics)
 
     async def _show_answer(self, text: str) -> bool:

@@ -13,6 +13,10 @@ if TYPE_CHECKING:
     from wave_lsp.lsp.server import WaveLanguageServer
 
 
+class CommandError(Exception):
+    """A command refused: the message goes back to the client as the command's error."""
+
+
 class Feature:
     name = "feature"
 

@@ -19,16 +19,12 @@ from wave_lsp.context.models import FileContext, Message
 from wave_lsp.context.secrets import Redactor
 from wave_lsp.errors import WaveError
 from wave_lsp.lsp.convert import path_of
-from wave_lsp.lsp.features.base import Feature
+from wave_lsp.lsp.features.base import CommandError, Feature
 from wave_lsp.lsp.features.proposals import Proposals
 from wave_lsp.personas.guard import Access, path_from
 
 DEFAULT_WINDOW = 8192
 """The context window assumed by ``wave.context.show`` (the embedded model's)."""
-
-
-class CommandError(Exception):
-    pass
 
 
 def _target(arguments: tuple[Any, ...]) -> str:

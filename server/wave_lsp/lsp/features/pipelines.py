@@ -18,18 +18,11 @@ from typing import Any
 
 from lsprotocol import types
 
-from wave_lsp.lsp.convert import path_of, uri_of
-from wave_lsp.lsp.features.base import Feature
-from wave_lsp.lsp.features.proposals import CommandError, Proposals
+from wave_lsp.lsp.convert import path_of, review_diagnostics, uri_of
+from wave_lsp.lsp.features.base import CommandError, Feature
+from wave_lsp.lsp.features.proposals import Proposals
 
 logger = logging.getLogger(__name__)
-
-_SEVERITY = {
-    "critical": types.DiagnosticSeverity.Error,
-    "error": types.DiagnosticSeverity.Error,
-    "warning": types.DiagnosticSeverity.Warning,
-    "info": types.DiagnosticSeverity.Information,
-}
 
 
 class Pipelines(Feature):
@@ -219,23 +212,7 @@ class Pipelines(Feature):
         entry["report"] = uri_of(report)
 
     def _publish(self, root: Path, source: str, findings: list[dict[str, Any]]) -> None:
-        by_uri: dict[str, list[types.Diagnostic]] = {}
-        for finding in findings:
-            if not isinstance(finding, dict) or "file" not in finding:
-                continue
-            line = max(0, int(finding.get("line", 1)) - 1)
-            by_uri.setdefault(uri_of(root / str(finding["file"])), []).append(
-                types.Diagnostic(
-                    range=types.Range(
-                        start=types.Position(line=line, character=0),
-                        end=types.Position(line=line + 1, character=0),
-                    ),
-                    message=str(finding.get("message", "")),
-                    severity=_SEVERITY.get(str(finding.get("severity", "info"))),
-                    source=source,
-                )
-            )
-        for uri, diagnostics in by_uri.items():
+        for uri, diagnostics in review_diagnostics(root, findings, source).items():
             self.server.diagnostics.set(source, uri, diagnostics)
 
     def _entry(self, arguments: tuple[Any, ...]) -> tuple[str, dict[str, Any]]:

@@ -35,15 +35,11 @@ from wave_lsp.edits.proposals import (
     write_operations,
 )
 from wave_lsp.lsp.convert import operations_to_edit, path_of, uri_of
-from wave_lsp.lsp.features.base import Feature
+from wave_lsp.lsp.features.base import CommandError, Feature
 
 logger = logging.getLogger(__name__)
 
 PREFIX = "wave.proposal."
-
-
-class CommandError(Exception):
-    """A command refused: the message goes back to the client as the command's error."""
 
 
 class Proposals(Feature):
