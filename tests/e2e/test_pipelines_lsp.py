@@ -125,6 +125,34 @@ async def test_cancel_leaves_nothing_running_and_nothing_changed(
     assert sorted(p.name for p in project.iterdir()) == [".wave", "REQUIREMENTS.md", "fake-mode"]
 
 
+async def test_progress_uses_the_token_the_client_sent_and_its_cancel_stops_the_run(
+    client: RecordingClient, project: Path
+) -> None:
+    (project / "fake-mode").write_text("slow")
+    token = "client-token-7"
+    client.progress_reports[token] = []  # the client made it: no window/workDoneProgress/create
+    before = set(client.progress_reports)
+    started = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(
+            command="wave.pipeline.run",
+            arguments=[{"pipeline": "feature-development", "inputs": {"requirements": "x"}}],
+            work_done_token=token,
+        )
+    )
+    for _ in range(100):
+        if any(isinstance(r, types.WorkDoneProgressReport) for r in client.progress_reports[token]):
+            break
+        await asyncio.sleep(0.05)
+    client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
+    status = await wait_until_done(client, started["runId"])
+    assert status["state"] == "cancelled"
+    assert set(client.progress_reports) == before  # no token of the server's own
+    kinds = [type(r).__name__ for r in client.progress_reports[token]]
+    assert kinds[0] == "WorkDoneProgressBegin" and kinds[-1] == "WorkDoneProgressEnd", kinds
+    assert client.progress_reports[token][-1].message == "cancelled"  # type: ignore[union-attr]
+    assert running_agents(project.parent / "runs") == []
+
+
 async def test_a_hundred_runs_queue_under_max_concurrent(
     client: RecordingClient, write: WriteFile, workspace: Path
 ) -> None:

@@ -137,3 +137,54 @@ def test_rollback_runs_the_compensations_newest_first(
     result = wave_run(project, "deploy", "--json")
     assert result.returncode == 1
     assert log.read_text() == "undo second\nundo first\n"
+
+
+@pytest.mark.parametrize("ending", ["fails", "is_cancelled"])
+def test_rollback_restores_every_file_the_run_changed(
+    project: Path, write: WriteFile, tmp_path: Path, ending: str
+) -> None:
+    edit = (
+        "import pathlib, shutil; p = pathlib.Path('src/app.py'); p.write_text('broken' + chr(10));"
+        " pathlib.Path('build/out').mkdir(parents=True); pathlib.Path('build/out/a.bin')"
+        ".write_bytes(bytes(8)); pathlib.Path('tests').rmdir(); pathlib.Path('NOTES').unlink()"
+    )
+    last = (
+        '["python", "-c", "raise SystemExit(3)"]'
+        if ending == "fails"
+        else '["python", "-c", "import time; time.sleep(60)"]\n              timeout: 1s'
+    )
+    write(
+        ".wave/pipelines/release.yaml",
+        f"""
+        pipeline:
+          id: release
+          name: Release
+          workspace: shared
+          execution: {{on_failure: rollback}}
+          tasks:
+            - id: edit
+              type: shell
+              command: ["python", "-c", "{edit}"]
+            - id: last
+              type: shell
+              dependencies: [edit]
+              command: {last}
+        """,
+    )
+    (project / "NOTES").write_text("release notes\n")
+    shared = tmp_path / "runs" / "shared" / "release"
+
+    def files() -> dict[str, bytes]:
+        return {
+            p.relative_to(shared).as_posix(): p.read_bytes()
+            for p in shared.rglob("*")
+            if p.is_file() and p.name != "workspace.json"
+        }
+
+    result = wave_run(project, "release", "--json")
+    assert result.returncode == 1, result.stderr
+    report = json.loads(result.stdout)
+    assert report["proposal"] is None
+    assert files() == {"src/app.py": b"print('app')\n", "NOTES": b"release notes\n"}
+    assert (shared / "tests").is_dir() and not (shared / "build").exists()
+    assert (project / "src" / "app.py").read_text() == "print('app')\n"  # never touched

@@ -13,6 +13,7 @@ import pytest
 from wave_lsp.pipelines.models import WorkspaceMount
 from wave_lsp.workspaces.manager import RECORD, WorkspaceError, WorkspaceManager
 from wave_lsp.workspaces.models import WorkspaceState, WorkspaceType
+from wave_lsp.workspaces.snapshot import Snapshot
 
 
 @pytest.fixture
@@ -88,3 +89,36 @@ def test_a_mount_from_outside_the_project_is_refused(project: Path, tmp_path: Pa
     with pytest.raises(WorkspaceError, match="outside the project"):
         manager.create(project, WorkspaceType.EPHEMERAL, "p",
                        mounts=[WorkspaceMount(source="../secrets", destination="/workspace/s")])  # fmt: skip
+
+
+def test_a_snapshot_puts_back_changed_created_deleted_and_linked_files(tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    (work / "src").mkdir(parents=True)
+    (work / "src" / "app.py").write_text("print('app')\n")
+    (work / "gone.txt").write_text("keep me\n")
+    (work / "link").symlink_to("src/app.py")
+    locked = work / "locked.txt"
+    locked.write_text("read-only\n")
+    locked.chmod(0o444)
+    (work / "workspace.json").write_text("{}")
+    before = {p.relative_to(work): p.read_bytes() for p in work.rglob("*") if p.is_file()}
+
+    snapshot = Snapshot.take(work, tmp_path / "base")
+    (work / "src" / "app.py").write_text("print('changed')\n")
+    (work / "gone.txt").unlink()
+    (work / "new" / "deep").mkdir(parents=True)
+    (work / "new" / "deep" / "file.txt").write_text("made by the run\n")
+    (work / "link").unlink()
+    (work / "link").symlink_to("gone.txt")
+    locked.chmod(0o644)
+    locked.write_text("changed anyway\n")
+    (work / "workspace.json").write_text('{"state": "active"}')  # the manager's, not the run's
+
+    touched = snapshot.restore()
+    snapshot.discard()
+    assert touched == ["gone.txt", "link", "locked.txt", "new/deep/file.txt", "src/app.py"]
+    after = {p.relative_to(work): p.read_bytes() for p in work.rglob("*") if p.is_file()}
+    assert after == {**before, Path("workspace.json"): b'{"state": "active"}'}
+    assert (work / "link").readlink() == Path("src/app.py")
+    assert not (work / "new").exists()
+    assert not any((tmp_path / "base").iterdir())  # the copy is gone

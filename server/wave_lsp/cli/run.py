@@ -39,6 +39,10 @@ def report_markdown(status: dict[str, Any], proposal: str | None) -> str:
         )
     if proposal:
         lines += ["", f"Files changed: proposal {proposal} (review, then wave.proposal.apply)."]
+    restored = status.get("restored")
+    if restored is not None:
+        lines += ["", f"Rolled back: {len(restored)} file(s) of the run's workspace put back."]
+        lines += [f"- {path}" for path in restored[:50]]
     return "\n".join(lines) + "\n"
 
 
@@ -92,9 +96,7 @@ def run(root: Path, pipeline_id: str, pairs: list[str], *, as_json: bool) -> int
         proposal = changes_as_proposal(prepared, root.resolve(), store)
     finally:
         prepared.cleanup()
-    status = prepared.run.status()
-    if proposal is not None:
-        status["proposal"] = proposal.id
+    status = {**prepared.status(), "proposal": proposal.id if proposal else None}
     if as_json:
         print(json.dumps(status, indent=2))
     else:

@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Generator
+from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol, lsp_method
 
 from wave_lsp import __version__
 from wave_lsp.lsp.diagnostics import DiagnosticStore
@@ -29,10 +31,29 @@ INIT_OPTIONS_LAYER = "initializationOptions"
 WORKSPACE_CONFIGURATION_LAYER = "workspace/configuration"
 
 
+COMMAND_PARAMS: ContextVar[types.ExecuteCommandParams | None] = ContextVar(
+    "wave_command_params", default=None
+)
+"""The ``workspace/executeCommand`` request a command runs under (pygls passes only its
+arguments; its ``workDoneToken`` is read from here)."""
+
+
+class WaveProtocol(LanguageServerProtocol):
+    @lsp_method(types.WORKSPACE_EXECUTE_COMMAND)
+    def lsp_workspace__execute_command(
+        self, params: types.ExecuteCommandParams
+    ) -> Generator[Any, Any, Any]:
+        COMMAND_PARAMS.set(params)
+        return (yield from super().lsp_workspace__execute_command(params))
+
+
 class WaveLanguageServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__(
-            SERVER_NAME, __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental
+            SERVER_NAME,
+            __version__,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+            protocol_cls=WaveProtocol,
         )
         self._settings: ClientSettings | None = None
         self.session_id = uuid.uuid4().hex[:12]
@@ -103,6 +124,29 @@ class WaveLanguageServer(LanguageServer):
         task = asyncio.get_running_loop().create_task(guarded())
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+    async def begin_progress(
+        self, title: str, percentage: int | None = None
+    ) -> types.ProgressToken | None:
+        """Begin cancellable ``$/progress``: with the ``workDoneToken`` the client sent with the
+        command when it sent one (as gopls does, it stays in use until the work ends), else with a
+        token created by the server when the client supports that; ``None`` when neither."""
+        params = COMMAND_PARAMS.get()
+        token = params.work_done_token if params is not None else None
+        if token is None or token == "":
+            if not self.client_supports("window.work_done_progress"):
+                return None
+            token = str(uuid.uuid4())
+            await self.work_done_progress.create_async(token)
+        self.work_done_progress.begin(
+            token, types.WorkDoneProgressBegin(title=title, cancellable=True, percentage=percentage)
+        )
+        return token
+
+    def progress_cancelled(self, token: types.ProgressToken | None) -> bool:
+        """Whether the client cancelled the progress ``token``."""
+        future = self.work_done_progress.tokens.get(token) if token is not None else None
+        return future is not None and future.cancelled()
 
     def show_message(self, message: str, kind: types.MessageType = types.MessageType.Info) -> None:
         self.window_show_message(types.ShowMessageParams(type=kind, message=message))

@@ -254,6 +254,10 @@ class PipelineRun:
             self._emit("run_finished", state=self.state.value)
         return self.state
 
+    def add_compensation(self, name: str, undo: Callable[[], Awaitable[None]]) -> None:
+        """An undo step for ``on_failure: rollback``; those added before the run runs last."""
+        self._compensations.append((name, undo))
+
     async def _rollback(self) -> None:
         for task_id, compensate in reversed(self._compensations):
             try:

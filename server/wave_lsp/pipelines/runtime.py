@@ -5,8 +5,9 @@ workspace — never written behind the user's back."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +18,13 @@ from wave_lsp.edits.patch import FilePatch
 from wave_lsp.edits.proposals import Proposal, ProposalStore, make_proposal
 from wave_lsp.personas.guard import AuditLog, PersonaGuard
 from wave_lsp.pipelines.engine import Event, PipelineRun, RunState
-from wave_lsp.pipelines.models import Pipeline, Task, TaskType
+from wave_lsp.pipelines.models import OnFailure, Pipeline, Task, TaskType
 from wave_lsp.pipelines.notify import Notifier, Relay
 from wave_lsp.pipelines.runners import ClaudeCodeRunner, LLMRunner, ShellRunner, ValidateRunner
 from wave_lsp.providers.registry import ProviderRegistry
 from wave_lsp.workspaces.manager import WorkspaceError, WorkspaceManager
 from wave_lsp.workspaces.models import Workspace
+from wave_lsp.workspaces.snapshot import Snapshot
 
 
 @dataclass(slots=True)
@@ -33,14 +35,35 @@ class PreparedRun:
     notifier: Notifier
     workspace: Workspace
     manager: WorkspaceManager
+    restored: list[str] | None = field(default=None)
+    """After a rollback: the workspace files put back as they were before the run."""
 
     async def execute(self) -> RunState:
-        """The run, with its notifications before and after (never failing it)."""
+        """The run, with its notifications before and after (never failing it). With
+        ``on_failure: rollback`` the workspace is copied first and put back after a failed or
+        cancelled run, once the tasks' own compensations have run."""
         await self.notifier.notify("on_start", self.run.status())
-        state = await self.run.run()
+        snapshot: Snapshot | None = None
+        if self.run.pipeline.execution.on_failure is OnFailure.ROLLBACK:
+            snapshot = await asyncio.to_thread(Snapshot.take, self.workdir, self.manager.base_dir)
+
+            async def restore() -> None:
+                assert snapshot is not None
+                self.restored = await asyncio.to_thread(snapshot.restore)
+
+            self.run.add_compensation("workspace", restore)
+        try:
+            state = await self.run.run()
+        finally:
+            if snapshot is not None:
+                await asyncio.to_thread(snapshot.discard)
         moment = "on_complete" if state is RunState.SUCCEEDED else "on_failure"
         await self.notifier.notify(moment, self.run.status())
         return state
+
+    def status(self) -> dict[str, Any]:
+        """The run's status, with the files a rollback put back (``None`` when none ran)."""
+        return {**self.run.status(), "restored": self.restored}
 
     def cleanup(self) -> None:
         """Release the workspace: an ephemeral one goes after ``cleanup_delay``."""
@@ -132,7 +155,10 @@ def prepare_run(
 
 
 def changes_as_proposal(prepared: PreparedRun, root: Path, store: ProposalStore) -> Proposal | None:
-    """The files the run's tasks changed in its copy, as one proposal against ``root``."""
+    """The files the run's tasks changed in its copy, as one proposal against ``root`` (none
+    after a rollback)."""
+    if prepared.restored is not None:
+        return None
     changed: set[str] = set()
     for record in prepared.run.records.values():
         changed.update(record.outputs.get("changed_files") or [])

@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import logging
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -415,14 +414,10 @@ class AIActions(Feature):
         """``$/progress`` around a run, with the streamed text in its reports; a cancel from the
         client cancels the run."""
         server = self.server
-        if not server.client_supports("window.work_done_progress"):
+        token = await server.begin_progress(f"Wave: {title}")
+        if token is None:
             yield lambda text: None
             return
-        token = str(uuid.uuid4())
-        await server.work_done_progress.create_async(token)
-        server.work_done_progress.begin(
-            token, types.WorkDoneProgressBegin(title=f"Wave: {title}", cancellable=True)
-        )
         streamed: list[str] = []
         last = [0.0]
         task = asyncio.current_task()
@@ -438,8 +433,7 @@ class AIActions(Feature):
         async def watch() -> None:
             while True:
                 await asyncio.sleep(0.05)
-                future = server.work_done_progress.tokens.get(token)
-                if future is not None and future.cancelled() and task is not None:
+                if server.progress_cancelled(token) and task is not None:
                     task.cancel()
                     return
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -93,11 +92,10 @@ class Pipelines(Feature):
         pipeline = loaded.workspace.pipelines[pipeline_id].value
         inputs = dict(options.get("inputs") or {})
         self._fill_inputs(pipeline, inputs, options)
-        token = str(uuid.uuid4())
-        progress = self.server.client_supports("window.work_done_progress")
+        token: Any = None
 
         def on_event(event: Any) -> None:
-            if not progress or event.kind not in ("task_started", "task_retry", "task_finished",
+            if token is None or event.kind not in ("task_started", "task_retry", "task_finished",
                                                    "task_progress"):  # fmt: skip
                 return
             detail = f" (attempt {event.attempt})" if event.attempt > 1 else ""
@@ -124,15 +122,10 @@ class Pipelines(Feature):
         except ValueError as error:
             raise CommandError(str(error)) from error
         run_id = prepared.run.id
-        entry: dict[str, Any] = {"run": prepared.run, "state": "queued", "proposal": None,
-                                 "report": None}  # fmt: skip
+        entry: dict[str, Any] = {"run": prepared.run, "prepared": prepared, "state": "queued",
+                                 "proposal": None, "report": None}  # fmt: skip
         self.runs[run_id] = entry
-        if progress:
-            await self.server.work_done_progress.create_async(token)
-            self.server.work_done_progress.begin(
-                token,
-                types.WorkDoneProgressBegin(title=f"Wave: {pipeline.name}", cancellable=True),
-            )
+        token = await self.server.begin_progress(f"Wave: {pipeline.name}")
         limit = loaded.workspace.config.pipeline.max_concurrent
         if self._slots is None:
             self._slots = asyncio.Semaphore(limit)
@@ -151,7 +144,7 @@ class Pipelines(Feature):
             finally:
                 await asyncio.to_thread(prepared.cleanup)
                 entry["state"] = prepared.run.state.value
-                if progress:
+                if token is not None:
                     self.server.work_done_progress.end(
                         token, types.WorkDoneProgressEnd(message=prepared.run.state.value)
                     )
@@ -180,11 +173,10 @@ class Pipelines(Feature):
                 elif spec.type.value == "text" and text:
                     inputs[spec.name] = text
 
-    async def _watch_cancel(self, token: str, run: Any) -> None:
+    async def _watch_cancel(self, token: Any, run: Any) -> None:
         while True:
             await asyncio.sleep(0.1)
-            future = self.server.work_done_progress.tokens.get(token)
-            if future is not None and future.cancelled():
+            if self.server.progress_cancelled(token):
                 run.cancel()
                 return
 
@@ -207,7 +199,7 @@ class Pipelines(Feature):
                     self._publish(root, source, value["findings"])
         report = workspace_state_dir(root) / "runs" / f"{run.id}.md"
         await asyncio.to_thread(
-            atomic_write_text, report, report_markdown(run.status(), entry["proposal"])
+            atomic_write_text, report, report_markdown(prepared.status(), entry["proposal"])
         )
         entry["report"] = uri_of(report)
 
@@ -224,7 +216,7 @@ class Pipelines(Feature):
 
     async def status(self, *arguments: Any) -> dict[str, Any]:
         _, entry = self._entry(arguments)
-        status: dict[str, Any] = entry["run"].status()
+        status: dict[str, Any] = entry["prepared"].status()
         if entry["state"] == "queued":
             status["state"] = "queued"
         return {**status, "proposal": entry["proposal"], "report": entry["report"]}

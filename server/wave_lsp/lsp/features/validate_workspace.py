@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
@@ -36,16 +35,7 @@ class ValidateWorkspace(Feature):
         root = self._root(arguments)
         if root is None:
             raise ValueError(f"{COMMAND}: no workspace folder; pass a folder URI")
-        token = str(uuid.uuid4())
-        progress = server.client_supports("window.work_done_progress")
-        if progress:
-            await server.work_done_progress.create_async(token)
-            server.work_done_progress.begin(
-                token,
-                types.WorkDoneProgressBegin(
-                    title="Wave: validating the workspace", cancellable=True, percentage=0
-                ),
-            )
+        token = await server.begin_progress("Wave: validating the workspace", percentage=0)
         loop = asyncio.get_running_loop()
         stop = threading.Event()
         texts = {
@@ -55,7 +45,7 @@ class ValidateWorkspace(Feature):
         }
 
         def report(done: int, total: int, relative: str) -> None:
-            if progress and (done % REPORT_EVERY == 0 or done == total):
+            if token is not None and (done % REPORT_EVERY == 0 or done == total):
                 server.work_done_progress.report(
                     token,
                     types.WorkDoneProgressReport(
@@ -65,8 +55,7 @@ class ValidateWorkspace(Feature):
                 )
 
         def cancelled() -> bool:
-            future = server.work_done_progress.tokens.get(token)
-            return stop.is_set() or (future is not None and future.cancelled())
+            return stop.is_set() or server.progress_cancelled(token)
 
         def work() -> tuple[Loaded, RunResult, dict[str, list[str]]]:
             from wave_lsp.validation.files import collect_files
@@ -102,7 +91,7 @@ class ValidateWorkspace(Feature):
             loaded, result, lines = await asyncio.to_thread(work)
         except (asyncio.CancelledError, Cancelled):
             stop.set()
-            if progress:
+            if token is not None:
                 server.work_done_progress.end(token, types.WorkDoneProgressEnd(message="cancelled"))
             raise asyncio.CancelledError from None
         self._publish(root, result, lines)
@@ -120,7 +109,7 @@ class ValidateWorkspace(Feature):
             f"{len(result.files)} files, {len(result.findings)} findings "
             f"({summary.critical} critical, {summary.errors} errors, {summary.warnings} warnings)"
         )
-        if progress:
+        if token is not None:
             server.work_done_progress.end(token, types.WorkDoneProgressEnd(message=message))
         return {
             "root": str(root),
