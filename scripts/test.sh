@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+bash scripts/setup-editors.sh  # Emacs, Chromium, code-server and the .vsix for the editor tests
 
 echo "== ruff"
 .venv/bin/ruff check .

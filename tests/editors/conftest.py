@@ -18,9 +18,11 @@ CLIENTS = Path(__file__).parents[2] / "editor-clients"
 _WAVE = Path(sys.executable).with_name("wave")
 WAVE_COMMAND = [str(_WAVE), "lsp"] if _WAVE.exists() else [sys.executable, "-m", "wave_lsp", "lsp"]
 
-APP = 'import yaml\n\n\ndef load(stream):\n    return yaml.load(stream)\n'
+APP = "import yaml\n\n\ndef load(stream):\n    return yaml.load(stream)\n"
 FIXED = APP.replace("yaml.load(", "yaml.safe_load(")
-DOCUMENTED = FIXED.replace("def load(stream):\n", 'def load(stream):\n    """Parse one YAML document."""\n')
+DOCUMENTED = FIXED.replace(
+    "def load(stream):\n", 'def load(stream):\n    """Parse one YAML document."""\n'
+)
 DOCSTRING_DIFF = (
     "```diff\n--- a/app.py\n+++ b/app.py\n@@ -4,2 +4,3 @@\n def load(stream):\n"
     '+    """Parse one YAML document."""\n     return yaml.safe_load(stream)\n```\n'

@@ -25,3 +25,13 @@ def test_not_an_object() -> None:
     settings, problems = parse_client_settings(["x"])
     assert settings == ClientSettings()
     assert problems == ["settings must be an object, got list"]
+
+
+def test_the_client_side_keys_of_the_section_are_not_reported() -> None:
+    """VS Code sends the whole ``wave`` section, its server command and tracing included."""
+    settings, problems = parse_client_settings(
+        {"server": {"command": ["wave", "lsp"]}, "trace": {"server": "off"}, "persona": "x"}
+    )
+    assert problems == [] and settings.persona == "x"
+    _, problems = parse_client_settings({"persnoa": "x"})
+    assert problems and "persnoa" in problems[0]  # a typo is still reported

@@ -33,6 +33,11 @@ class ClientSettings(CamelModel):
     """AI actions not to offer."""
 
 
+CLIENT_SIDE_KEYS = frozenset({"server", "trace"})
+"""Keys of the editors' ``wave`` section that only the client reads (how to start the server,
+message tracing): VS Code sends the whole section, so they are dropped, not reported."""
+
+
 def parse_client_settings(data: Any) -> tuple[ClientSettings, list[str]]:
     """Typed settings and the reasons any part of ``data`` was ignored. Never raises."""
     if data is None:
@@ -41,6 +46,7 @@ def parse_client_settings(data: Any) -> tuple[ClientSettings, list[str]]:
         return ClientSettings(), [f"settings must be an object, got {type(data).__name__}"]
     if SETTINGS_SECTION in data and isinstance(data[SETTINGS_SECTION], dict) and len(data) == 1:
         data = data[SETTINGS_SECTION]  # accept {"wave": {...}} as well as {...}
+    data = {k: v for k, v in data.items() if k not in CLIENT_SIDE_KEYS}
     try:
         return ClientSettings.model_validate(data), []
     except ValidationError as error:
