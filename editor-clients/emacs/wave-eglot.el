@@ -196,19 +196,21 @@ plist that becomes the JSON object of the command's single argument; return its 
                                                  (plist-get p :origin) (plist-get p :summary))))
                :id)))
 
+(defun wave--decide (verb id)
+  "Apply or reject (VERB) the proposal ID."
+  (let ((result (wave-command (concat "wave.proposal." verb) (list :id id))))
+    (message "Wave: proposal %s: %s" id (plist-get result :status))
+    result))
+
 (defun wave-apply-proposal (id)
   "Apply the proposal ID (backed up first; `wave.proposal.rollback' undoes it)."
   (interactive (list (wave--pending-proposal "Apply proposal: ")))
-  (let ((result (wave-command "wave.proposal.apply" (list :id id))))
-    (message "Wave: proposal %s: %s" id (plist-get result :status))
-    result))
+  (wave--decide "apply" id))
 
 (defun wave-reject-proposal (id)
   "Reject the proposal ID."
   (interactive (list (wave--pending-proposal "Reject proposal: ")))
-  (let ((result (wave-command "wave.proposal.reject" (list :id id))))
-    (message "Wave: proposal %s: %s" id (plist-get result :status))
-    result))
+  (wave--decide "reject" id))
 
 (defun wave-proposals (id)
   "Read the diff of a pending proposal ID, then apply it, reject it, or leave it."

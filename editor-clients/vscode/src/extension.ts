@@ -320,7 +320,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     "waveLsp.selectModel": selectModel,
     "waveLsp.ask": ask,
     "waveLsp.validateWorkspace": async () => { await execute("wave.validate.workspace", focus()); },
-    "waveLsp.restartServer": async () => { await client?.restart(); },
+    "waveLsp.restartServer": async () => {
+      // A new client, so a changed wave.server.command takes effect.
+      const old = client;
+      client = undefined;
+      await old?.stop();
+      await old?.dispose();
+      await startClient(context);
+      updateStatus();
+    },
     "waveLsp.showOutput": async () => output.show(),
   };
   for (const [name, action] of Object.entries(commands)) {

@@ -174,21 +174,19 @@ local function choose_proposal(prompt, opts, then_do)
   end)
 end
 
-function M.apply(opts)
-  choose_proposal('Apply proposal', opts, function(id)
-    M.execute('wave.proposal.apply', { id = id }, function(result)
-      notify(('proposal %s: %s'):format(id, result.status))
+--- Apply or reject (`verb`) a proposal: the one named, else one chosen.
+local function decide(verb, title)
+  return function(opts)
+    choose_proposal(title, opts, function(id)
+      M.execute('wave.proposal.' .. verb, { id = id }, function(result)
+        notify(('proposal %s: %s'):format(id, result.status))
+      end)
     end)
-  end)
+  end
 end
 
-function M.reject(opts)
-  choose_proposal('Reject proposal', opts, function(id)
-    M.execute('wave.proposal.reject', { id = id }, function(result)
-      notify(('proposal %s: %s'):format(id, result.status))
-    end)
-  end)
-end
+M.apply = decide('apply', 'Apply proposal')
+M.reject = decide('reject', 'Reject proposal')
 
 --- :WaveProposals — choose a pending proposal, read its diff, then apply or reject it.
 function M.proposals(opts)
@@ -199,9 +197,7 @@ function M.proposals(opts)
       end
       vim.ui.select({ 'apply', 'reject', 'later' }, { prompt = 'Proposal ' .. id }, function(what)
         if what == 'apply' or what == 'reject' then
-          M.execute('wave.proposal.' .. what, { id = id }, function(result)
-            notify(('proposal %s: %s'):format(id, result.status))
-          end)
+          M[what]({ args = id })
         end
       end)
     end)
