@@ -147,6 +147,10 @@ async def test_progress_uses_the_token_the_client_sent_and_its_cancel_stops_the_
     status = await wait_until_done(client, started["runId"])
     assert status["state"] == "cancelled"
     assert set(client.progress_reports) == before  # no token of the server's own
+    for _ in range(100):  # the end follows the run's final state
+        if isinstance(client.progress_reports[token][-1], types.WorkDoneProgressEnd):
+            break
+        await asyncio.sleep(0.05)
     kinds = [type(r).__name__ for r in client.progress_reports[token]]
     assert kinds[0] == "WorkDoneProgressBegin" and kinds[-1] == "WorkDoneProgressEnd", kinds
     assert client.progress_reports[token][-1].message == "cancelled"  # type: ignore[union-attr]
