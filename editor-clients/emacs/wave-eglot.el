@@ -36,9 +36,11 @@
 
 (defcustom wave-initialization-options nil
   "Settings sent as initializationOptions, a plist such as
-\(:persona \"senior_developer\" :model \"ollama:qwen2.5-coder:7b\").  Keys: :persona,
-:model, :logLevel, :debounceMs, :actionTimeoutMs, :disabledActions (a vector of strings).
-For `workspace/configuration' set `eglot-workspace-configuration' to ((:wave . PLIST))."
+\(:persona \"senior_developer\" :model \"ollama:qwen2.5-coder:7b\").
+Keys: :persona, :model, :logLevel, :debounceMs, :actionTimeoutMs,
+:disabledActions (a vector of strings).
+For `workspace/configuration' set `eglot-workspace-configuration'
+to ((:wave . PLIST))."
   :type 'plist)
 
 (defcustom wave-major-modes
@@ -54,8 +56,9 @@ For `workspace/configuration' set `eglot-workspace-configuration' to ((:wave . P
     (yaml-mode :language-id "yaml") (yaml-ts-mode :language-id "yaml")
     (json-mode :language-id "json") (js-json-mode :language-id "json"))
   "Major modes whose buffers Wave serves, with the LSP language id of each.
-eglot runs one server per major mode and project: listing a mode here puts Wave before that
-mode's usual server.  Change it before loading this file, or call `wave-eglot-register'."
+eglot runs one server per major mode and project: listing a mode here
+puts Wave before that mode's usual server.  Change it before loading
+this file, or call `wave-eglot-register' after changing it."
   :type '(repeat sexp))
 
 (defun wave--contact (_interactive)
@@ -89,8 +92,9 @@ mode's usual server.  Change it before loading this file, or call `wave-eglot-re
       (user-error "Wave: no language server for this buffer (M-x eglot)")))
 
 (defun wave-command (command &optional argument)
-  "Run the server command COMMAND (a string such as \"wave.pipeline.list\") with ARGUMENT, a
-plist that becomes the JSON object of the command's single argument; return its result."
+  "Run the server command COMMAND, such as \"wave.pipeline.list\".
+ARGUMENT is a plist, the JSON object of the command's single
+argument.  Return the command's result."
   (let ((server (wave--server))
         (arguments (vector (or argument (make-hash-table)))))
     (if (fboundp 'eglot-execute-command)
@@ -102,7 +106,7 @@ plist that becomes the JSON object of the command's single argument; return its 
   (eglot--path-to-uri (or buffer-file-name (user-error "Wave: this buffer has no file"))))
 
 (defun wave--focus ()
-  "The current buffer and, when the region is active, its lines, as command arguments."
+  "The buffer, and the region's lines when active, as command arguments."
   (append (list :uri (wave--uri))
           (when (use-region-p)
             (list :range
@@ -158,7 +162,8 @@ plist that becomes the JSON object of the command's single argument; return its 
     timer))
 
 (defun wave-run-pipeline (pipeline-id)
-  "Run the pipeline PIPELINE-ID; its file and text inputs come from this buffer or region."
+  "Run the pipeline PIPELINE-ID.
+Its file and text inputs come from this buffer or the region."
   (interactive
    (list (plist-get (wave--choose "Run pipeline: " (wave-command "wave.pipeline.list")
                                   (lambda (p) (format "%s — %s" (plist-get p :id)
@@ -225,7 +230,8 @@ plist that becomes the JSON object of the command's single argument; return its 
 ;;; Context, checkpoints, persona, questions
 
 (defun wave-context ()
-  "Show the files an AI action would send from here, their tokens and what was redacted."
+  "Show the files an AI action would send from here.
+With their tokens, and what was redacted."
   (interactive)
   (let* ((report (wave-command "wave.context.show" (wave--focus)))
          (text (concat

@@ -54,3 +54,16 @@ def test_the_emacs_client_end_to_end(project: Path, llm: ProtocolServer, tmp_pat
     assert seen["documented"] == DOCUMENTED
     assert "Parse one YAML document" in seen["documented"]
     assert (project / "app.py").read_text() == APP  # edited in the buffer, not on disk
+
+
+def test_wave_eglot_byte_compiles_without_warnings(tmp_path: Path) -> None:
+    assert EMACS is not None
+    source = tmp_path / "wave-eglot.el"
+    source.write_text((CLIENTS / "emacs" / "wave-eglot.el").read_text())
+    run = subprocess.run(
+        [EMACS, "--batch", "--eval", "(setq byte-compile-error-on-warn t)",
+         "--eval", f'(kill-emacs (if (byte-compile-file "{source}") 0 1))'],
+        capture_output=True, text=True, timeout=120, check=False, stdin=subprocess.DEVNULL,
+        env={**os.environ, "HOME": str(tmp_path)},
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-2000:]
