@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,7 @@ class PreparedRun:
     notifier: Notifier
     workspace: Workspace
     manager: WorkspaceManager
-    restored: list[str] | None = field(default=None)
+    restored: list[str] | None = None
     """After a rollback: the workspace files put back as they were before the run."""
 
     async def execute(self) -> RunState:
