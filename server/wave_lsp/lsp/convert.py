@@ -12,6 +12,7 @@ from pygls.uris import from_fs_path, to_fs_path
 from pygls.workspace.position_codec import PositionCodec
 
 from wave_lsp.config.problems import Problem, ProblemSeverity, Span
+from wave_lsp.lsp.diagnostics import Compact
 
 if TYPE_CHECKING:
     from wave_lsp.edits.proposals import Operation
@@ -38,18 +39,36 @@ def uri_of(path: Path) -> str:
     return uri
 
 
-def to_range(span: Span, lines: Sequence[str], codec: PositionCodec | None) -> types.Range:
-    """A domain span (code points) as a protocol range in the client's encoding (``codec``
-    None: the text is ASCII, where every encoding counts the same). A point span widens to the
-    character under it so that every editor draws it."""
+def range_values(
+    span: Span, lines: Sequence[str], codec: PositionCodec | None
+) -> tuple[int, int, int, int]:
+    """A domain span (code points) as a protocol range's (line, character, end line, end
+    character) in the client's encoding (``codec`` None: the text is ASCII, where every
+    encoding counts the same). A point span widens to the character under it so that every
+    editor draws it."""
     end_line, end_column = span.end_line, span.end_column
-    if (end_line, end_column) == (span.line, span.column) and span.line < len(lines):
+    if end_line == span.line and end_column == span.column and span.line < len(lines):
         end_column = min(span.column + 1, len(lines[span.line].rstrip("\r\n")))
-    start = types.Position(line=span.line, character=span.column)
-    end = types.Position(line=end_line, character=end_column)
     if codec is None:
-        return types.Range(start=start, end=end)
-    return codec.range_to_client_units(lines, types.Range(start=start, end=end))
+        return span.line, span.column, end_line, end_column
+    converted = codec.range_to_client_units(
+        lines,
+        types.Range(
+            start=types.Position(line=span.line, character=span.column),
+            end=types.Position(line=end_line, character=end_column),
+        ),
+    )
+    start, end = converted.start, converted.end
+    return start.line, start.character, end.line, end.character
+
+
+def to_range(span: Span, lines: Sequence[str], codec: PositionCodec | None) -> types.Range:
+    """:func:`range_values` as a protocol range."""
+    line, character, end_line, end_character = range_values(span, lines, codec)
+    return types.Range(
+        start=types.Position(line=line, character=character),
+        end=types.Position(line=end_line, character=end_character),
+    )
 
 
 def to_diagnostic(problem: Problem, lines: Sequence[str], codec: PositionCodec) -> types.Diagnostic:
@@ -70,6 +89,28 @@ _FINDING_SEVERITY = {
     "error": types.DiagnosticSeverity.Error,
     "critical": types.DiagnosticSeverity.Error,
 }
+
+
+def finding_compact(finding: Finding, lines: Sequence[str], codec: PositionCodec | None) -> Compact:
+    """A finding as a stored diagnostic (:func:`finding_to_diagnostic`'s values, without the
+    protocol objects: thousands are made per check, off the event loop)."""
+    line, character, end_line, end_character = range_values(finding.span, lines, codec)
+    return (
+        line,
+        character,
+        end_line,
+        end_character,
+        _FINDING_SEVERITY[finding.severity].value,
+        finding.rule_id,
+        finding.message,
+        SOURCE,
+        finding.url,
+        (
+            ("fixable", finding.fix is not None),
+            ("rule", finding.rule_id),
+            ("severity", finding.severity),
+        ),
+    )
 
 
 def finding_to_diagnostic(

@@ -1,48 +1,33 @@
 """Diagnostics kept per (source, uri), so that one engine never overwrites another's: what is
-published for a document is the union of every source's diagnostics for it."""
+published for a document is the union of every source's diagnostics for it.
+
+Each source's diagnostics are kept in their wire form, as the JSON text of the array's items
+(made by :func:`encode`, on a worker thread for the rule engine's thousands). Publishing joins
+those texts: no protocol object is built or unstructured on the event loop, and a thousand open
+documents' findings cost their JSON text in memory."""
 
 from __future__ import annotations
 
 import json
-import sys
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from lsprotocol import types
 
-Publish = Callable[[types.PublishDiagnosticsParams], None]
+SendRaw = Callable[[str], None]
+"""Sends one JSON-RPC message given as JSON text."""
 
 Compact = tuple[int, int, int, int, int | None, Any, str, str | None, str | None, Any]
-"""A diagnostic as a tuple of plain values: a tenth of the memory of the protocol objects, which
-matters with a thousand open documents of findings each."""
+"""A diagnostic as a tuple of plain values: (line, character, end line, end character,
+severity, code, message, source, code description href, data)."""
 
-
-_SHARED: dict[Any, Any] = {}
-
-
-def _share(value: Any) -> Any:
-    """One instance per distinct value (most diagnostics of a rule carry the same data)."""
-    if len(_SHARED) > 100_000:
-        _SHARED.clear()
-    return _SHARED.setdefault(value, value)
-
-
-def _intern(text: str | None) -> str | None:
-    return sys.intern(text) if text is not None and len(text) < 200 else text
+_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def compact(diagnostic: types.Diagnostic) -> Compact:
     start, end = diagnostic.range.start, diagnostic.range.end
     href = diagnostic.code_description.href if diagnostic.code_description else None
-    data = (
-        _share(tuple(sorted(diagnostic.data.items())))
-        if isinstance(diagnostic.data, dict)
-        and all(isinstance(v, str | int | float | bool | None) for v in diagnostic.data.values())
-        else json.dumps(diagnostic.data)
-        if diagnostic.data is not None
-        else None
-    )
     return (
         start.line,
         start.character,
@@ -50,26 +35,56 @@ def compact(diagnostic: types.Diagnostic) -> Compact:
         end.character,
         int(diagnostic.severity) if diagnostic.severity is not None else None,
         diagnostic.code,
-        _intern(diagnostic.message) or "",
-        _intern(diagnostic.source),
-        _intern(href),
-        data,
+        diagnostic.message,
+        diagnostic.source,
+        href,
+        diagnostic.data,
     )
 
 
-def expand(item: Compact) -> types.Diagnostic:
+def to_json(item: Compact) -> dict[str, Any]:
+    """A compact diagnostic in its wire form, built from plain values."""
     line, character, end_line, end_character, severity, code, message, source, href, data = item
+    wire: dict[str, Any] = {
+        "range": {
+            "start": {"line": line, "character": character},
+            "end": {"line": end_line, "character": end_character},
+        },
+        "message": message,
+    }
+    if severity is not None:
+        wire["severity"] = severity
+    if code is not None:
+        wire["code"] = code
+    if href:
+        wire["codeDescription"] = {"href": href}
+    if source is not None:
+        wire["source"] = source
+    if data is not None:
+        wire["data"] = dict(data) if isinstance(data, tuple) else data
+    return wire
+
+
+def encode(items: Iterable[Compact]) -> str:
+    """The JSON text of a diagnostics array's items (without the brackets)."""
+    return _ENCODE([to_json(item) for item in items])[1:-1]
+
+
+def from_json(wire: dict[str, Any]) -> types.Diagnostic:
+    start, end = wire["range"]["start"], wire["range"]["end"]
+    href = wire.get("codeDescription", {}).get("href")
+    severity = wire.get("severity")
     return types.Diagnostic(
         range=types.Range(
-            start=types.Position(line=line, character=character),
-            end=types.Position(line=end_line, character=end_character),
+            start=types.Position(line=start["line"], character=start["character"]),
+            end=types.Position(line=end["line"], character=end["character"]),
         ),
-        message=message,
+        message=wire["message"],
         severity=types.DiagnosticSeverity(severity) if severity is not None else None,
-        code=code,
+        code=wire.get("code"),
         code_description=types.CodeDescription(href=href) if href else None,
-        source=source,
-        data=dict(data) if isinstance(data, tuple) else json.loads(data) if data else None,
+        source=wire.get("source"),
+        data=wire.get("data"),
     )
 
 
@@ -78,9 +93,9 @@ class DiagnosticStore:
     textDocument/diagnostic) changes are only kept, and ``on_pull_change`` may ask the client to
     pull again (workspace/diagnostic/refresh)."""
 
-    def __init__(self, publish: Publish) -> None:
-        self._publish = publish
-        self._by_uri: dict[str, dict[str, list[Compact]]] = defaultdict(dict)
+    def __init__(self, send: SendRaw) -> None:
+        self._send = send
+        self._by_uri: dict[str, dict[str, str]] = defaultdict(dict)
         self.pull = False
         self.on_pull_change: Callable[[], None] | None = None
 
@@ -91,27 +106,32 @@ class DiagnosticStore:
         diagnostics: Sequence[types.Diagnostic],
         version: int | None = None,
     ) -> None:
-        self._by_uri[uri][source] = [compact(d) for d in diagnostics]
+        self.set_encoded(source, uri, encode(compact(d) for d in diagnostics), version)
+
+    def set_encoded(self, source: str, uri: str, encoded: str, version: int | None = None) -> None:
+        """Replace ``source``'s diagnostics of ``uri`` with ``encoded`` (made by :func:`encode`)."""
+        self._by_uri[uri][source] = encoded
         if self.pull:
             if self.on_pull_change is not None:
                 self.on_pull_change()
             return
-        sources = self._by_uri[uri]
-        merged = (
-            list(diagnostics) if len(sources) == 1 else self.get(uri)
-        )  # one source: publish what we were given, without rebuilding it
-        self._publish(types.PublishDiagnosticsParams(uri=uri, diagnostics=merged, version=version))
+        items = ",".join(text for text in self._by_uri[uri].values() if text)
+        version_field = f',"version":{int(version)}' if version is not None else ""
+        self._send(
+            '{"jsonrpc":"2.0","method":"textDocument/publishDiagnostics","params":{"uri":'
+            f'{_ENCODE(uri)}{version_field},"diagnostics":[{items}]}}}}'
+        )
 
     def clear(self, source: str, uri: str) -> None:
         if source in self._by_uri.get(uri, {}):
-            self.set(source, uri, [])
+            self.set_encoded(source, uri, "")
             del self._by_uri[uri][source]
 
     def get(self, uri: str, source: str | None = None) -> list[types.Diagnostic]:
         sources = self._by_uri.get(uri, {})
-        if source is not None:
-            return [expand(item) for item in sources.get(source, [])]
-        return [expand(item) for items in sources.values() for item in items]
+        chosen = [sources.get(source, "")] if source is not None else list(sources.values())
+        items = ",".join(text for text in chosen if text)
+        return [from_json(wire) for wire in json.loads(f"[{items}]")]
 
     def uris(self, source: str) -> list[str]:
         return [uri for uri, sources in self._by_uri.items() if source in sources]

@@ -4,6 +4,7 @@ entry point that serves over stdio or TCP."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import uuid
 from collections.abc import Awaitable, Generator
@@ -61,11 +62,29 @@ class WaveLanguageServer(LanguageServer):
         self.selected_persona: str | None = None
         """The persona chosen with ``wave.persona.select``, over the settings' one."""
         self._init_settings: ClientSettings | None = None
-        self.diagnostics = DiagnosticStore(self.text_document_publish_diagnostics)
+        self.diagnostics = DiagnosticStore(self.send_raw)
         self.features: list[Feature] = []
         self.log_handler: ClientLogHandler | None = None
         self._background: set[asyncio.Task[None]] = set()
         self.workspace_configs = WorkspaceConfigs(self.folder_paths, self.settings_layers)
+
+    def send_raw(self, message: str) -> None:
+        """Send one JSON-RPC message given as JSON text (framed as pygls frames its own).
+        Diagnostics are published this way: pygls would build and unstructure a protocol object
+        per diagnostic, most of the time spent publishing thousands of them."""
+        writer = self.protocol.writer
+        if writer is None:
+            logger.error("no transport to send %s", message[:80])
+            return
+        body = message.encode("utf-8")
+        if self.protocol._include_headers:
+            body = (
+                f"Content-Length: {len(body)}\r\n"
+                f"Content-Type: {self.protocol.CONTENT_TYPE}; charset=utf-8\r\n\r\n"
+            ).encode() + body
+        result = writer.write(body)
+        if inspect.isawaitable(result):
+            self.loop_task(result)
 
     def folder_paths(self) -> list[Path]:
         """The workspace folders (and the root URI), as paths."""

@@ -14,10 +14,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
-from pygls.workspace import TextDocument
+from pygls.workspace import PositionCodec, TextDocument
 
 from wave_lsp.asyncutil import Coalescer, Debouncer
-from wave_lsp.lsp.convert import finding_to_diagnostic, fix_to_edit, path_of, workspace_edit
+from wave_lsp.lsp.convert import (
+    finding_compact,
+    finding_to_diagnostic,
+    fix_to_edit,
+    path_of,
+    workspace_edit,
+)
+from wave_lsp.lsp.diagnostics import encode
 from wave_lsp.lsp.documents import LineArrayDocument
 from wave_lsp.lsp.features.base import Feature
 
@@ -40,9 +47,14 @@ class StoredFindings:
 
 
 def _check(
-    server: WaveLanguageServer, path: Path, text: str, language_id: str | None
-) -> list[Finding]:
-    """On a worker thread: find the workspace, load its rules if needed, run the engine."""
+    server: WaveLanguageServer,
+    path: Path,
+    text: str,
+    language_id: str | None,
+    codec: PositionCodec,
+) -> tuple[list[Finding], str]:
+    """On a worker thread: find the workspace, load its rules if needed, run the engine; the
+    findings (paths relative to the root, as `wave check` prints them) and their diagnostics."""
     from wave_lsp.validation.engine import Snapshot
 
     configs = server.workspace_configs
@@ -57,7 +69,9 @@ def _check(
     result = loaded.engine.check(snapshot, persona, permissions)
     for failure in result.failures:
         logger.warning("rule %s failed on %s: %s", failure.rule_id, failure.path, failure.message)
-    return result.findings  # paths relative to the root, as `wave check` prints them
+    lines: Sequence[str] = text.splitlines(keepends=True)
+    client_codec = None if text.isascii() else codec
+    return result.findings, encode(finding_compact(f, lines, client_codec) for f in result.findings)
 
 
 def _preimport() -> None:
@@ -157,18 +171,16 @@ class RuleDiagnostics(Feature):
             self._mark_settled(uri)
             return
         version, text = document.version, document.source
-        findings = await asyncio.to_thread(_check, self.server, path, text, document.language_id)
+        findings, diagnostics = await asyncio.to_thread(
+            _check, self.server, path, text, document.language_id, document.position_codec
+        )
         current = self.server.workspace.text_documents.get(uri)
         if current is None or current.version != version:
             return  # stale: a newer check is scheduled (or the document closed)
-        lines = text.splitlines(keepends=True)  # the checked version's (the document's own are
-        # released below)
         # Only findings with a fix are kept: code actions need nothing else (memory stays small
         # with a thousand open documents).
         self.stored[uri] = StoredFindings(version, [f for f in findings if f.fix is not None])
-        codec = None if text.isascii() else current.position_codec
-        diagnostics = [finding_to_diagnostic(f, lines, codec) for f in findings]
-        self.server.diagnostics.set(SOURCE, uri, diagnostics, version)
+        self.server.diagnostics.set_encoded(SOURCE, uri, diagnostics, version)
         self._mark_settled(uri)
         if isinstance(current, LineArrayDocument):
             current.release_lines()
