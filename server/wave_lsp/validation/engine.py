@@ -20,6 +20,7 @@ from wave_lsp.validation import detectors
 from wave_lsp.validation.conditions import Condition, ConditionError
 from wave_lsp.validation.languages import INDENT_BLOCKS, applies, language_of
 from wave_lsp.validation.models import Applicability, RuleScope, ValidationRule
+from wave_lsp.validation.regex_lines import stays_on_one_line
 
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][\w.]*)\s*\}\}")
 HEAD_LINES = 10
@@ -56,7 +57,8 @@ class LineIndex:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        if "\r" in text:
+        self.cr = "\r" in text
+        if self.cr:
             self.starts = [0]
             self.starts.extend(m.end() for m in re.finditer(r"\r\n|\n|\r", text))
         else:  # the common case, at C speed: LSP lines end at \n only (not at \x0c, \u2028, ...)
@@ -69,16 +71,29 @@ class LineIndex:
         """The text in lower case, for the rules' keyword pre-filter (computed once). It ends
         with a newline even when the text does not, so that "\n" in a keyword also matches at
         the end of the text, where `$` does."""
-        return self.text.lower() + "\n"
+        lowered = self.text.lower()
+        if len(lowered) != len(self.text):  # a few characters lower to two ('İ'): keep offsets
+            lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in self.text)
+        return lowered + "\n"
 
     def position(self, offset: int) -> tuple[int, int]:
         line = bisect.bisect_right(self.starts, offset) - 1
         return line, offset - self.starts[line]
 
     def span(self, start: int, end: int) -> Span:
-        line, column = self.position(start)
+        starts = self.starts
+        line = bisect.bisect_right(starts, start) - 1
+        line_start = starts[line]
+        if line + 1 == len(starts) or end < starts[line + 1]:  # on one line: no second search
+            return Span(line, start - line_start, line, end - line_start)
         end_line, end_column = self.position(end)
-        return Span(line, column, end_line, end_column)
+        return Span(line, start - line_start, end_line, end_column)
+
+    def lines_between(self, start: int, end: int) -> int:
+        """How many lines the text from ``start`` to ``end`` touches."""
+        if not self.cr:
+            return self.text.count("\n", start, end) + 1
+        return self.position(end)[0] - self.position(start)[0] + 1
 
     def line_text(self, line: int) -> str:
         start = self.starts[line]
@@ -90,7 +105,7 @@ class LineIndex:
         return len(self.starts)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Fix:
     span: Span
     replacement: str
@@ -98,9 +113,11 @@ class Fix:
     title: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Finding:
-    """What a rule found: where, what, and how to fix it."""
+    """What a rule found: where, what, and how to fix it. Not to be changed once made (not
+    frozen: thousands are made per check, and a frozen dataclass is four times slower to make).
+    """
 
     rule_id: str
     rule_name: str
@@ -123,7 +140,7 @@ class RuleFailure:
     message: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Match:
     start: int
     end: int
@@ -157,9 +174,35 @@ def _compile(pattern: str, parameters: Mapping[str, Any], key: str) -> re.Patter
 
 
 def _render(template: str, values: Mapping[str, str]) -> str:
-    if "{{" not in template:
-        return template
-    return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
+    return _Template.of(template).render(values)
+
+
+class _Template:
+    """A message or fix template split once into its literal text and ``{{name}}`` holes; an
+    unknown name stays as written."""
+
+    def __init__(self, template: str) -> None:
+        self.parts: list[tuple[str, str | None, str]] = []
+        position = 0
+        for match in PLACEHOLDER.finditer(template):
+            self.parts.append((template[position : match.start()], match.group(1), match.group(0)))
+            position = match.end()
+        self.tail = template[position:]
+
+    @staticmethod
+    @functools.cache
+    def of(template: str) -> _Template:
+        return _Template(template)
+
+    def render(self, values: Mapping[str, str]) -> str:
+        if not self.parts:
+            return self.tail
+        pieces = []
+        for literal, name, written in self.parts:
+            pieces.append(literal)
+            pieces.append(values.get(name, written) if name is not None else written)
+        pieces.append(self.tail)
+        return "".join(pieces)
 
 
 class CompiledRule:
@@ -186,6 +229,8 @@ class CompiledRule:
             _compile(p, parameters, "pattern-not-regex") for p in rule.pattern_not_regex
         ]
         self.file_level = not self.patterns and self.block is None
+        self._window = 0 if all(stays_on_one_line(p) for p in self.patterns) else KEYWORD_WINDOW
+        self._block_on_one_line = self.block is not None and stays_on_one_line(self.block)
         self.keywords = [k.lower() for k in rule.keywords]
         self._template_names = sorted(
             set(PLACEHOLDER.findall(rule.message or "")) | set(PLACEHOLDER.findall(rule.fix or ""))
@@ -260,20 +305,25 @@ class CompiledRule:
             return
         if self.block is not None:
             regions: list[tuple[int, int]] = []
-            for header in self.block.finditer(text):
+            lowered = index.lowered if self.keywords else ""
+            for header in self._headers(text, index):
                 end = _block_end(text, header, snapshot.language, index)
                 if self.patterns:
-                    regions.append((header.end(), end))
+                    # Every match holds a keyword: a block without one has none.
+                    if not self.keywords or any(
+                        lowered.find(keyword, header.end(), end) >= 0 for keyword in self.keywords
+                    ):
+                        regions.append((header.end(), end))
                     continue
-                first, _ = index.position(header.start())
-                last, _ = index.position(max(end - 1, header.start()))
+                start = header.start()
+                focus, fix_range = _focus_and_fix(header)
                 yield _Match(
-                    header.start(),
+                    start,
                     end,
-                    _focus(header),
-                    _fix_range(header),
+                    focus,
+                    fix_range,
                     _captures(header),
-                    last - first + 1,
+                    index.lines_between(start, max(end - 1, start)),
                 )
             # Patterns inside blocks (`+=` inside a loop): each match once, where blocks nest.
             seen: set[tuple[int, int]] = set()
@@ -284,7 +334,7 @@ class CompiledRule:
                             seen.add(match.span())
                             yield _regex_match(match, index)
             return
-        regions = self._keyword_regions(index) if self.keywords else [(0, len(text))]
+        regions = self._keyword_regions(index, self._window) if self.keywords else [(0, len(text))]
         seen_spans: set[tuple[int, int]] = set()
         for pattern in self.patterns:
             for region_start, region_end in regions:
@@ -297,11 +347,43 @@ class CompiledRule:
                         seen_spans.add(match.span())
                     yield _regex_match(match, index)
 
-    def _keyword_regions(self, index: LineIndex) -> list[tuple[int, int]]:
+    def _headers(self, text: str, index: LineIndex) -> Iterator[re.Match[str]]:
+        """The block pattern's matches: in a rule whose keywords are the header's (it has no
+        inner patterns), only the keywords' lines are searched when the pattern stays on one
+        line."""
+        assert self.block is not None
+        if self.patterns or not self.keywords or not self._block_on_one_line or index.cr:
+            yield from self.block.finditer(text)
+            return
+        for start, end in self._keyword_lines(index):
+            yield from self.block.finditer(text, start, end)
+
+    def _keyword_lines(self, index: LineIndex) -> list[tuple[int, int]]:
+        """Each line holding a keyword, without its newline (found by the C string methods
+        alone: this runs for every keyword of every rule)."""
+        lowered = index.lowered  # ends with a newline: every find of one succeeds
+        spans: set[tuple[int, int]] = set()
+        for keyword in self.keywords:
+            position = lowered.find(keyword)
+            while position >= 0:
+                end = lowered.find("\n", position)
+                spans.add((lowered.rfind("\n", 0, position) + 1, end))
+                position = lowered.find(keyword, end + 1)
+        if len(spans) > index.line_count // 4:
+            return [(0, len(index.text))]  # keywords everywhere: one scan is cheaper
+        return sorted(spans)
+
+    def _keyword_regions(self, index: LineIndex, window: int) -> list[tuple[int, int]]:
         """The parts of the text near a keyword: the only places a match can be (every match
-        contains a keyword), so the patterns never scan the rest. Lines within
-        KEYWORD_WINDOW of a keyword are included, for patterns that span lines."""
+        contains a keyword), so the patterns never scan the rest. Lines within ``window`` of a
+        keyword are included, for patterns that span lines; with no window, each keyword's
+        line without its newline (for patterns that stay on one line, which then find there
+        what they would find in the whole text)."""
+        if window == 0 and index.cr:
+            window = 1  # a lone \r ends a line for the index but not for `$`: no shortcut
         lowered = index.lowered
+        if window == 0:
+            return self._keyword_lines(index)
         lines: list[int] = []
         for keyword in self.keywords:
             position = lowered.find(keyword)
@@ -319,8 +401,8 @@ class CompiledRule:
         regions: list[tuple[int, int]] = []
         last = index.line_count - 1
         for line in sorted(set(lines)):
-            first_line = max(0, line - KEYWORD_WINDOW)
-            end_line = min(last, line + KEYWORD_WINDOW)
+            first_line = max(0, line - window)
+            end_line = min(last, line + window)
             start = index.starts[first_line]
             end = index.starts[end_line + 1] if end_line < last else len(index.text)
             if regions and start <= regions[-1][1]:
@@ -381,67 +463,76 @@ class CompiledRule:
             available = {"file": file_vars, "persona": persona_vars, "parameters": rule.parameters}
             context = {k: v for k, v in available.items() if k in self.condition.variables}
         memo: dict[Any, bool] = {}
+        condition = self.condition
+        uses_match = condition is not None and "match" in condition.variables
+        needs_line = uses_match or "match.line" in self._template_names
+        message_parts = _Template.of(message_template)
+        fix_parts = _Template.of(rule.fix) if rule.fix is not None else None
+        text = snapshot.text
+        rule_id, rule_name, rule_url = rule.id, rule.name, rule.url
+        severity, rule_type, path = rule.severity.value, rule.type.value, snapshot.path
+        excluding = bool(self.not_patterns)
+        values: dict[str, str] = {}
         for match in self._matches(snapshot, index):
-            if self._excluded(match, index):
+            if excluding and self._excluded(match, index):
                 continue
-            line, column = index.position(match.start)
-            if self.condition is not None:
+            line, column = index.position(match.start) if needs_line else (0, 0)
+            if condition is not None:
                 key: Any = None
-                if "match" in self.condition.variables:
+                if uses_match:
                     match_vars = self._match_vars(snapshot, match, line, column)
                     context["match"] = match_vars
                     key = _freeze(match_vars)
                 keep = memo.get(key) if key is not None else None
                 if keep is None:
-                    keep = self.condition.evaluate(context)
+                    keep = condition.evaluate(context)
                     if key is not None:
                         memo[key] = keep
                 if not keep:
                     continue
             if templated:
                 values = {}
+                captures = match.captures
                 for name in self._template_names:
-                    if name in match.captures:
-                        values[name] = match.captures[name]
+                    if name in captures:
+                        values[name] = captures[name]
                     elif name in static:
                         values[name] = static[name]
                     elif name.startswith("match.captures."):
-                        values[name] = match.captures.get(name[15:], "")
+                        values[name] = captures.get(name[15:], "")
                     elif name == "match.text":
-                        values[name] = snapshot.text[match.start : match.end]
+                        values[name] = text[match.start : match.end]
                     elif name == "match.lines":
                         values[name] = str(match.lines)
                     elif name == "match.line":
                         values[name] = str(line + 1)
-                message = _render(message_template, values)
+                message = message_parts.render(values)
             else:
-                values = {}
                 message = message_template
             fix = None
-            if rule.fix is not None:
-                replacement = _render(rule.fix, values) if templated else rule.fix
+            if fix_parts is not None:
+                replacement = fix_parts.render(values)
                 start, end = match.fix_range
                 fix = Fix(
                     index.span(start, end),
                     replacement,
                     rule.applicability,
-                    _fix_title(snapshot.text[start:end], replacement),
+                    _fix_title(text[start:end], replacement),
                 )
-            focus_start, focus_end = match.focus
             if self.file_level:
                 span = Span(0, 0, 0, len(index.line_text(0)))
             else:
-                span = index.span(focus_start, focus_end)
+                span = index.span(*match.focus)
             yield Finding(
-                rule.id,
-                rule.name,
-                rule.severity.value,
-                rule.type.value,
+                rule_id,
+                rule_name,
+                severity,
+                rule_type,
                 message,
                 span,
-                snapshot.path,
+                path,
                 fix,
-                rule.url,
+                rule_url,
                 match.captures,
             )
 
@@ -454,16 +545,9 @@ def _freeze(values: Mapping[str, Any]) -> tuple[Any, ...]:
 
 
 def _regex_match(match: re.Match[str], index: LineIndex) -> _Match:
-    first, _ = index.position(match.start())
-    last, _ = index.position(match.end())
-    return _Match(
-        match.start(),
-        match.end(),
-        _focus(match),
-        _fix_range(match),
-        _captures(match),
-        last - first + 1,
-    )
+    start, end = match.span()
+    focus, fix_range = _focus_and_fix(match)
+    return _Match(start, end, focus, fix_range, _captures(match), index.lines_between(start, end))
 
 
 def _fix_title(old: str, new: str) -> str:
@@ -473,26 +557,33 @@ def _fix_title(old: str, new: str) -> str:
 
 
 def _captures(match: re.Match[str]) -> dict[str, str]:
+    if not match.re.groupindex:
+        return {}
     return {name: value for name, value in match.groupdict().items() if value is not None}
 
 
-def _group_span(match: re.Match[str], name: str) -> tuple[int, int] | None:
-    if name in match.re.groupindex and match.group(name) is not None:
-        return match.span(name)
-    return None
+@functools.cache
+def _groups(pattern: re.Pattern[str]) -> tuple[int | None, int | None, bool]:
+    """A pattern's ``focus`` and ``fix`` group numbers, and whether group 1 is the focus
+    (detect-secrets' convention, for patterns without named groups)."""
+    names = pattern.groupindex
+    return names.get("focus"), names.get("fix"), pattern.groups >= 1 and not names
 
 
-def _focus(match: re.Match[str]) -> tuple[int, int]:
-    focus = _group_span(match, "focus") or _group_span(match, "fix")
-    if focus is not None:
-        return focus
-    if match.re.groups >= 1 and not match.re.groupindex and match.group(1) is not None:
-        return match.span(1)  # detect-secrets' convention: group 1 is the secret
-    return match.span()
-
-
-def _fix_range(match: re.Match[str]) -> tuple[int, int]:
-    return _group_span(match, "fix") or _focus(match)
+def _focus_and_fix(match: re.Match[str]) -> tuple[tuple[int, int], tuple[int, int]]:
+    """What a finding points at (the ``focus`` group, else ``fix``, else group 1 by
+    detect-secrets' convention, else the match) and what its fix replaces (``fix``, else the
+    focus)."""
+    focus_group, fix_group, group_one = _groups(match.re)
+    fix = match.span(fix_group) if fix_group is not None else (-1, -1)
+    focus = match.span(focus_group) if focus_group is not None else (-1, -1)
+    if focus[0] < 0:
+        focus = fix
+    if focus[0] < 0 and group_one:
+        focus = match.span(1)
+    if focus[0] < 0:
+        focus = match.span()
+    return focus, fix if fix[0] >= 0 else focus
 
 
 @functools.cache
@@ -518,9 +609,7 @@ def _block_end(text: str, header: re.Match[str], language: str, index: LineIndex
             text, index.starts[first + 1] - 1 if first + 1 < index.line_count else len(text)
         )
         end = found.start() if found else len(text)
-        while end > header.end() and text[end - 1].isspace():
-            end -= 1
-        return end
+        return header.end() + len(text[header.end() : end].rstrip())
     opening = text.find("{", header.end())
     if opening < 0:
         return header.end()
