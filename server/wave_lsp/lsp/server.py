@@ -6,13 +6,18 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import os
+import stat
+import sys
+import threading
 import uuid
 from collections.abc import Awaitable, Generator
 from contextvars import ContextVar
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from lsprotocol import types
+from pygls.io_ import StdoutWriter, run_async
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol, lsp_method
 
@@ -175,6 +180,39 @@ class WaveLanguageServer(LanguageServer):
         (the configuration's default)."""
         return self.selected_persona or self.settings.persona
 
+    def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+        """Serve over stdin/stdout. When stdin is a pipe or socket of its own (as editors start
+        servers), it is read by the event loop itself: pygls reads each header line and body on
+        a worker thread, three thread hops per message, and a burst of edits would then reach
+        the handlers one loop turn at a time instead of all at once."""
+        source = stdin or sys.stdin.buffer
+        if stdin is not None or stdout is not None or not _own_pipe(source):
+            super().start_io(stdin, stdout)
+            return
+        self._stop_event = threading.Event()
+        self.protocol.set_writer(StdoutWriter(sys.stdout.buffer))
+        try:
+            asyncio.run(self._serve_pipe(source))
+        except BrokenPipeError:
+            logger.error("the connection to the client is lost: shutting down")
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.shutdown()  # type: ignore[no-untyped-call]
+
+    async def _serve_pipe(self, source: BinaryIO) -> None:
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader(limit=2**20)
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), source)
+        assert self._stop_event is not None
+        await run_async(
+            stop_event=self._stop_event,
+            reader=reader,
+            protocol=self.protocol,
+            logger=logger,
+            error_handler=self.report_server_error,
+        )
+
     def client_supports(self, dotted: str) -> bool:
         """Whether a capability such as ``workspace.configuration`` is declared by the client."""
         node: Any = self.client_capabilities
@@ -183,6 +221,18 @@ class WaveLanguageServer(LanguageServer):
             if node is None:
                 return False
         return bool(node)
+
+
+def _own_pipe(stream: BinaryIO) -> bool:
+    """Whether ``stream`` is a pipe or socket not shared with stdout (making it non-blocking,
+    as the event loop does, must not change how stdout is written)."""
+    try:
+        fd = stream.fileno()
+        mode = os.fstat(fd).st_mode
+        shared = os.path.sameopenfile(fd, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        return False
+    return (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)) and not shared
 
 
 def create_server() -> WaveLanguageServer:
