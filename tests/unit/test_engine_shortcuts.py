@@ -117,3 +117,60 @@ def test_sparse_keywords_are_searched_line_by_line() -> None:
 )
 def test_which_patterns_stay_on_one_line(pattern: str, one_line: bool) -> None:
     assert stays_on_one_line(re.compile(pattern, re.MULTILINE)) is one_line
+
+
+@st.composite
+def edits(draw: st.DrawFn) -> tuple[str, str]:
+    """A document and an edited version of it: lines replaced, or characters typed or deleted
+    somewhere (a newline among them, sometimes)."""
+    filler = st.sampled_from(["value = compute(1)", "    return value", "class Thing:"])
+    pool = st.sampled_from(LINES) | filler | filler
+    lines = draw(st.lists(pool, max_size=60))
+    text = "\n".join(lines) + ("\n" if draw(st.booleans()) else "")
+    start = draw(st.integers(0, len(text)))
+    end = draw(st.integers(start, min(len(text), start + draw(st.sampled_from([0, 3, 40])))))
+    inserted = draw(
+        st.sampled_from(["", "x", "\n", " TODO: y", "def f():\n    pass\n", "    "])
+        | st.lists(pool, max_size=4).map(lambda ls: "\n".join(ls) + "\n")
+    )
+    return text, text[:start] + inserted + text[end:]
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(edits(), st.sampled_from(["python", "javascript", "yaml"]))
+def test_a_recheck_after_an_edit_finds_what_a_full_check_finds(
+    versions: tuple[str, str], language: str
+) -> None:
+    old, new = versions
+    path = f"src/file.{language}"
+    first = ENGINE.check(Snapshot.of(path, old, language), "developer", [])
+    assert first.state is not None
+    again = ENGINE.check(Snapshot.of(path, new, language), "developer", [], first.state)
+    full = ENGINE.check(Snapshot.of(path, new, language), "developer", [])
+    assert again.rechecked is not None
+    assert _key(again.findings) == _key(full.findings)
+
+
+def test_a_recheck_re_runs_only_near_the_edit() -> None:
+    unit = "def handler_{n}(items):\n    total = 0  # TODO: {n}\n    return total\n\n\n"
+    old = "".join(unit.format(n=n) for n in range(2000))
+    line = 5 * 1000 + 1
+    lines = old.splitlines(keepends=True)
+    lines[line] = lines[line].replace("total = 0", "total = 1\n    extra = 2")
+    new = "".join(lines)
+    first = ENGINE.check(Snapshot.of("a.py", old, "python"))
+    assert first.state is not None
+    again = ENGINE.check(Snapshot.of("a.py", new, "python"), previous=first.state)
+    assert again.rechecked is not None
+    begin, end = again.rechecked
+    assert begin <= line and end - begin <= 10  # one function, not 10,000 lines
+    assert _key(again.findings) == _key(ENGINE.check(Snapshot.of("a.py", new, "python")).findings)
+    assert [f.span.line for f in again.findings if f.rule_id == "quality.todo"][-1] == 5 * 1999 + 2
+
+
+def test_what_each_builtin_rule_depends_on() -> None:
+    locality = {r.rule.id: r.locality.value for r in RULES}
+    assert locality["quality.todo"] == "line"
+    assert locality["quality.function-too-long"] == "statement"
+    assert locality["performance.string-concat-in-loop"] == "statement"
+    assert locality["resource.large-file"] == "text"

@@ -5,6 +5,7 @@ findings. It never raises on bad input: a rule that fails on a document is repor
 from __future__ import annotations
 
 import bisect
+import enum
 import functools
 import itertools
 import re
@@ -18,6 +19,7 @@ import pathspec
 from wave_lsp.config.problems import Span
 from wave_lsp.validation import detectors
 from wave_lsp.validation.conditions import Condition, ConditionError
+from wave_lsp.validation.incremental import chunk_lines, line_change
 from wave_lsp.validation.languages import INDENT_BLOCKS, applies, language_of
 from wave_lsp.validation.models import Applicability, RuleScope, ValidationRule
 from wave_lsp.validation.regex_lines import stays_on_one_line
@@ -26,6 +28,18 @@ PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][\w.]*)\s*\}\}")
 HEAD_LINES = 10
 KEYWORD_WINDOW = 8
 """Lines around a keyword that a rule's patterns search (see CompiledRule._keyword_regions)."""
+
+
+class Locality(enum.Enum):
+    """What a rule's findings depend on, which decides what an edit makes it re-check."""
+
+    LINE = "line"
+    """Only the line each is on: patterns that stay on one line, nothing about the file."""
+    STATEMENT = "statement"
+    """Only the top-level statement each is in: blocks found by indentation (Python, YAML)."""
+    TEXT = "text"
+    """The whole text: whole-file rules, patterns that span lines, conditions or messages
+    about the file or a finding's line number."""
 
 
 class RuleError(ValueError):
@@ -250,6 +264,19 @@ class CompiledRule:
             pathspec.GitIgnoreSpec.from_lines(rule.paths.exclude) if rule.paths.exclude else None
         )
         self._check_placeholders()
+        self.locality = self._locality()
+
+    def _locality(self) -> Locality:
+        """What a finding of this rule depends on (see Locality)."""
+        names = self._template_names
+        uses_file = any(name.startswith("file.") for name in names) or (
+            self.condition is not None and "file" in self.condition.variables
+        )
+        if self.file_level or uses_file or "match.line" in names:
+            return Locality.TEXT
+        if self.block is None:
+            return Locality.LINE if self._window == 0 else Locality.TEXT
+        return Locality.STATEMENT if self._block_on_one_line else Locality.TEXT
 
     def _capture_names(self) -> set[str]:
         names: set[str] = set()
@@ -298,7 +325,11 @@ class CompiledRule:
 
     # -- matching ------------------------------------------------------------------------
 
-    def _matches(self, snapshot: Snapshot, index: LineIndex) -> Iterator[_Match]:
+    def _matches(
+        self, snapshot: Snapshot, index: LineIndex, region: tuple[int, int] | None = None
+    ) -> Iterator[_Match]:
+        """The rule's matches in the whole text, or (``region``: a re-check after an edit) those
+        of its lines or top-level statements there (see ``locality``)."""
         text = snapshot.text
         if self.file_level:
             yield _Match(0, 0, (0, 0), (0, 0), {}, index.line_count)
@@ -306,7 +337,10 @@ class CompiledRule:
         if self.block is not None:
             regions: list[tuple[int, int]] = []
             lowered = index.lowered if self.keywords else ""
-            for header in self._headers(text, index):
+            headers = (
+                self._headers(text, index) if region is None else self.block.finditer(text, *region)
+            )
+            for header in headers:
                 end = _block_end(text, header, snapshot.language, index)
                 if self.patterns:
                     # Every match holds a keyword: a block without one has none.
@@ -334,7 +368,12 @@ class CompiledRule:
                             seen.add(match.span())
                             yield _regex_match(match, index)
             return
-        regions = self._keyword_regions(index, self._window) if self.keywords else [(0, len(text))]
+        if region is not None:
+            regions = [region]
+        elif self.keywords:
+            regions = self._keyword_regions(index, self._window)
+        else:
+            regions = [(0, len(text))]
         seen_spans: set[tuple[int, int]] = set()
         for pattern in self.patterns:
             for region_start, region_end in regions:
@@ -352,7 +391,7 @@ class CompiledRule:
         inner patterns), only the keywords' lines are searched when the pattern stays on one
         line."""
         assert self.block is not None
-        if self.patterns or not self.keywords or not self._block_on_one_line or index.cr:
+        if self.patterns or not self.keywords or not self._block_on_one_line:
             yield from self.block.finditer(text)
             return
         for start, end in self._keyword_lines(index):
@@ -360,7 +399,8 @@ class CompiledRule:
 
     def _keyword_lines(self, index: LineIndex) -> list[tuple[int, int]]:
         """Each line holding a keyword, without its newline (found by the C string methods
-        alone: this runs for every keyword of every rule)."""
+        alone: this runs for every keyword of every rule). Lines end at ``\n`` here, as for `$`
+        (a lone ``\r`` does not end one)."""
         lowered = index.lowered  # ends with a newline: every find of one succeeds
         spans: set[tuple[int, int]] = set()
         for keyword in self.keywords:
@@ -379,8 +419,6 @@ class CompiledRule:
         keyword are included, for patterns that span lines; with no window, each keyword's
         line without its newline (for patterns that stay on one line, which then find there
         what they would find in the whole text)."""
-        if window == 0 and index.cr:
-            window = 1  # a lone \r ends a line for the index but not for `$`: no shortcut
         lowered = index.lowered
         if window == 0:
             return self._keyword_lines(index)
@@ -447,6 +485,7 @@ class CompiledRule:
         index: LineIndex,
         file_vars: Mapping[str, Any],
         persona_vars: Mapping[str, Any],
+        region: tuple[int, int] | None = None,
     ) -> Iterator[Finding]:
         rule = self.rule
         if self.keywords and not any(k in index.lowered for k in self.keywords):
@@ -473,7 +512,7 @@ class CompiledRule:
         severity, rule_type, path = rule.severity.value, rule.type.value, snapshot.path
         excluding = bool(self.not_patterns)
         values: dict[str, str] = {}
-        for match in self._matches(snapshot, index):
+        for match in self._matches(snapshot, index, region):
             if excluding and self._excluded(match, index):
                 continue
             line, column = index.position(match.start) if needs_line else (0, 0)
@@ -655,6 +694,56 @@ class CheckResult:
     findings: list[Finding]
     failures: list[RuleFailure]
     duration: float
+    state: CheckState | None = None
+    """What a later check of the next version can start from (``Engine.check``'s
+    ``previous``)."""
+    rechecked: tuple[int, int] | None = None
+    """The lines (new numbering, end excluded) whose local findings were re-made, when the check
+    started from a previous one; None for a full check."""
+
+
+@dataclass(frozen=True)
+class CheckState:
+    """A checked version: its text, line index and findings, and who it was checked for."""
+
+    engine: Engine
+    path: str
+    language: str
+    text: str
+    index: LineIndex
+    persona: str | None
+    permissions: tuple[str, ...]
+    findings: list[Finding]
+
+
+def _moved(finding: Finding, delta: int) -> Finding:
+    """``finding`` on lines ``delta`` further down (its columns unchanged: whole lines moved)."""
+    span = finding.span
+    fix = finding.fix
+    if fix is not None:
+        fix = Fix(
+            Span(
+                fix.span.line + delta,
+                fix.span.column,
+                fix.span.end_line + delta,
+                fix.span.end_column,
+            ),
+            fix.replacement,
+            fix.applicability,
+            fix.title,
+        )
+    return Finding(
+        finding.rule_id,
+        finding.rule_name,
+        finding.severity,
+        finding.type,
+        finding.message,
+        Span(span.line + delta, span.column, span.end_line + delta, span.end_column),
+        finding.path,
+        fix,
+        finding.url,
+        finding.captures,
+    )
 
 
 class Engine:
@@ -676,19 +765,123 @@ class Engine:
         snapshot: Snapshot,
         persona: str | None = None,
         permissions: Sequence[str] = (),
+        previous: CheckState | None = None,
     ) -> CheckResult:
+        """Every applicable rule's findings in ``snapshot``. With ``previous`` (the state of a
+        check of an earlier version of the same document), rules whose findings depend only
+        on their line or top-level statement re-check just the lines the edit touched, and
+        keep (moved) their other findings: the same findings as a full check, found in time
+        proportional to the edit. Rules about the whole text always run in full."""
         began = time.perf_counter()
         findings: list[Finding] = []
         failures: list[RuleFailure] = []
         index = LineIndex(snapshot.text)
         file_vars = file_variables(snapshot, index)
         persona_vars = {"name": persona or "", "permissions": list(permissions)}
+        reuse = self._reusable(previous, snapshot, index, persona, permissions)
+        plan = _Recheck(previous, snapshot.text, index) if reuse and previous else None
         for compiled in self._for_language(snapshot.language):
             if not compiled.applies_to(snapshot.path, snapshot.language, persona):
                 continue
             try:
-                findings.extend(compiled.run(snapshot, index, file_vars, persona_vars))
+                if plan is not None and compiled.locality is not Locality.TEXT:
+                    findings.extend(plan.run(compiled, snapshot, index, file_vars, persona_vars))
+                else:
+                    findings.extend(compiled.run(snapshot, index, file_vars, persona_vars))
             except (ConditionError, RecursionError, ValueError, TypeError) as error:
                 failures.append(RuleFailure(compiled.rule.id, snapshot.path, str(error)))
         findings.sort(key=lambda f: (f.span.line, f.span.column, f.rule_id))
-        return CheckResult(findings, failures, time.perf_counter() - began)
+        state = CheckState(
+            self,
+            snapshot.path,
+            snapshot.language,
+            snapshot.text,
+            index,
+            persona,
+            tuple(permissions),
+            findings,
+        )
+        return CheckResult(
+            findings,
+            failures,
+            time.perf_counter() - began,
+            state if not failures else None,  # a failed rule's findings are not all there
+            plan.lines if plan is not None else None,
+        )
+
+    def _reusable(
+        self,
+        previous: CheckState | None,
+        snapshot: Snapshot,
+        index: LineIndex,
+        persona: str | None,
+        permissions: Sequence[str],
+    ) -> bool:
+        return (
+            previous is not None
+            and previous.engine is self
+            and previous.path == snapshot.path
+            and previous.language == snapshot.language
+            and previous.persona == persona
+            and previous.permissions == tuple(permissions)
+            and not previous.index.cr
+            and not index.cr
+        )
+
+
+class _Recheck:
+    """One re-check after an edit: which lines changed, and, per rule, the findings kept."""
+
+    def __init__(self, previous: CheckState, text: str, index: LineIndex) -> None:
+        self.change = line_change(previous.text, text, previous.index.starts, index.starts)
+        self.text = text
+        self.index = index
+        self.previous: dict[str, list[Finding]] = {}
+        for finding in previous.findings:
+            self.previous.setdefault(finding.rule_id, []).append(finding)
+        self._statement: tuple[int, int] | None = None
+        first, end = self.change.first, self.change.new_end
+        self.lines = (first, end)
+
+    def _statement_lines(self) -> tuple[int, int]:
+        if self._statement is None:
+            change = self.change
+            self._statement = chunk_lines(
+                self.text, self.index.starts, change.first, change.new_end
+            )
+            self.lines = (
+                min(self.lines[0], self._statement[0]),
+                max(self.lines[1], self._statement[1]),
+            )
+        return self._statement
+
+    def run(
+        self,
+        compiled: CompiledRule,
+        snapshot: Snapshot,
+        index: LineIndex,
+        file_vars: Mapping[str, Any],
+        persona_vars: Mapping[str, Any],
+    ) -> list[Finding]:
+        if compiled.locality is Locality.STATEMENT:
+            if snapshot.language not in INDENT_BLOCKS:
+                return list(compiled.run(snapshot, index, file_vars, persona_vars))
+            first, end = self._statement_lines()
+        else:
+            first, end = self.change.first, self.change.new_end
+        delta = self.change.delta
+        old_end = end - delta
+        kept = []
+        for finding in self.previous.get(compiled.rule.id, ()):
+            line = finding.span.line
+            if line < first:
+                kept.append(finding)
+            elif line >= old_end:
+                kept.append(_moved(finding, delta) if delta else finding)
+        if end > first:
+            starts = index.starts
+            region_end = starts[end] - 1 if end < len(starts) else len(self.text)
+            kept.extend(
+                compiled.run(snapshot, index, file_vars, persona_vars, (starts[first], region_end))
+            )
+        return kept
