@@ -58,9 +58,8 @@ class LineArrayDocument(TextDocument):
     def _apply_incremental_change(self, change: types.TextDocumentContentChangePartial) -> None:
         lines = self.lines
         assert isinstance(lines, list)
-        server_range = self._position_codec.range_from_client_units(lines, change.range)
-        start_line, start_column = server_range.start.line, server_range.start.character
-        end_line, end_column = server_range.end.line, server_range.end.character
+        start_line, start_column = self._from_client(lines, change.range.start)
+        end_line, end_column = self._from_client(lines, change.range.end)
         if start_line >= len(lines):  # an edit at the very end of the document
             self._text = self.source + change.text
             self._source = self._text
@@ -84,6 +83,21 @@ class LineArrayDocument(TextDocument):
         lines[begin:end] = merged.splitlines(True)
         self._text = None
         self._source = None  # pygls' own copy is not kept up to date: `source` is ours
+
+    def _from_client(self, lines: list[str], position: types.Position) -> tuple[int, int]:
+        """``position`` (client code units) as (line, code point column), as pygls' codec
+        converts it, quirks included; on an ASCII line (every encoding counts the same) without
+        its character-by-character loop, the most part of an edit's cost otherwise."""
+        line_number = position.line
+        if not lines or line_number >= len(lines) or not lines[line_number].isascii():
+            converted = self._position_codec.position_from_client_units(lines, position)
+            return converted.line, converted.character
+        line = lines[line_number]
+        length = len(line) - 1 if line.endswith("\r\n") else len(line)  # pygls counts \r\n as one
+        if length == 0:
+            return line_number, 0
+        character = position.character
+        return line_number, length - 1 if character > length else character
 
 
 def use_line_array_documents(workspace: Workspace) -> None:

@@ -30,14 +30,15 @@ from wave_lsp.lsp.features.base import Feature
 
 if TYPE_CHECKING:
     from wave_lsp.lsp.server import WaveLanguageServer
-    from wave_lsp.validation.engine import Finding
+    from wave_lsp.validation.engine import CheckState, Finding
 
 logger = logging.getLogger(__name__)
 
 SOURCE = "wave-rules"
-BURST_QUIET = 0.02
+BURST_QUIET = 0.005
 """Seconds without edits before a check starts: edits sent in a burst cost one check."""
 FIX_ALL_KIND = "source.fixAll.wave"
+KEPT_STATES = 8
 
 
 @dataclass(frozen=True)
@@ -52,9 +53,12 @@ def _check(
     text: str,
     language_id: str | None,
     codec: PositionCodec,
-) -> tuple[list[Finding], str]:
-    """On a worker thread: find the workspace, load its rules if needed, run the engine; the
-    findings (paths relative to the root, as `wave check` prints them) and their diagnostics."""
+    *,
+    previous: CheckState | None,
+) -> tuple[list[Finding], str, CheckState | None]:
+    """On a worker thread: find the workspace, load its rules if needed, run the engine
+    (re-checking only what changed since ``previous``); the findings (paths relative to the
+    root, as `wave check` prints them), their diagnostics, and the state for the next check."""
     from wave_lsp.validation.engine import Snapshot
 
     configs = server.workspace_configs
@@ -66,12 +70,13 @@ def _check(
         relative = path.as_posix()
     persona, permissions = loaded.persona(server.settings.persona)
     snapshot = Snapshot.of(relative, text, language_id or None)
-    result = loaded.engine.check(snapshot, persona, permissions)
+    result = loaded.engine.check(snapshot, persona, permissions, previous)
     for failure in result.failures:
         logger.warning("rule %s failed on %s: %s", failure.rule_id, failure.path, failure.message)
     lines: Sequence[str] = text.splitlines(keepends=True)
     client_codec = None if text.isascii() else codec
-    return result.findings, encode(finding_compact(f, lines, client_codec) for f in result.findings)
+    encoded = encode(finding_compact(f, lines, client_codec) for f in result.findings)
+    return result.findings, encoded, result.state
 
 
 def _preimport() -> None:
@@ -88,6 +93,9 @@ class RuleDiagnostics(Feature):
         self.runner = Coalescer()
         self.quiet = Debouncer(BURST_QUIET)
         self.stored: dict[str, StoredFindings] = {}
+        self.states: dict[str, CheckState] = {}
+        """The last check of the most recently checked documents, to re-check only what an edit
+        changed (a few only: each holds its version's text)."""
         self._settled: dict[str, asyncio.Event] = {}
         server.workspace_configs.listeners.append(self._config_changed)
 
@@ -123,6 +131,7 @@ class RuleDiagnostics(Feature):
 
     def did_close(self, uri: str) -> None:
         self.stored.pop(uri, None)
+        self.states.pop(uri, None)
         self._settled.pop(uri, None)
         self.server.diagnostics.clear(SOURCE, uri)
 
@@ -171,9 +180,19 @@ class RuleDiagnostics(Feature):
             self._mark_settled(uri)
             return
         version, text = document.version, document.source
-        findings, diagnostics = await asyncio.to_thread(
-            _check, self.server, path, text, document.language_id, document.position_codec
+        findings, diagnostics, state = await asyncio.to_thread(
+            _check,
+            self.server,
+            path,
+            text,
+            document.language_id,
+            document.position_codec,
+            previous=self.states.pop(uri, None),
         )
+        if state is not None and uri in self.server.workspace.text_documents:
+            self.states[uri] = state
+            while len(self.states) > KEPT_STATES:
+                del self.states[next(iter(self.states))]  # the least recently checked
         current = self.server.workspace.text_documents.get(uri)
         if current is None or current.version != version:
             return  # stale: a newer check is scheduled (or the document closed)
