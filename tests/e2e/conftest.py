@@ -15,7 +15,7 @@ from lsprotocol import types
 from pygls.protocol import default_converter
 from pygls.uris import from_fs_path
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
-from pytest_lsp.client import register_lsp_features
+from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
 
 CLIENTS = ["visual_studio_code", "neovim", "emacs"]
 _WAVE = Path(sys.executable).with_name("wave")
@@ -32,14 +32,25 @@ class RecordingClient(LanguageClient):
 
     applied_edits: list[types.ApplyWorkspaceEditParams]
     registrations: list[types.Registration]
+    published: list[types.PublishDiagnosticsParams]
+    """Every textDocument/publishDiagnostics, in order (pytest-lsp keeps the last per URI)."""
     initialize_result: types.InitializeResult
 
 
 def make_client() -> RecordingClient:
     client = RecordingClient(converter_factory=default_converter)
-    register_lsp_features(client)
+    default_publish = DEFAULT_CLIENT_FEATURES[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS]
+
+    def publish(client: RecordingClient, params: types.PublishDiagnosticsParams) -> None:
+        client.published.append(params)
+        default_publish(client, params)
+
+    register_lsp_features(
+        client, {**DEFAULT_CLIENT_FEATURES, types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS: publish}
+    )
     client.applied_edits = []
     client.registrations = []
+    client.published = []
 
     @client.feature(types.CLIENT_REGISTER_CAPABILITY)
     def register_capability(params: types.RegistrationParams) -> None:

@@ -4,12 +4,23 @@ recorded capabilities: exactly the planted findings, updated by edits, quick fix
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from pathlib import Path
 
+import pytest
+import pytest_lsp
 from lsprotocol import types
+from pytest_lsp import ClientServerConfig, client_capabilities
 
-from tests.e2e.conftest import RecordingClient, uri, wait_for_diagnostics
+from tests.e2e.conftest import (
+    SERVER_COMMAND,
+    RecordingClient,
+    initialize_params,
+    make_client,
+    uri,
+    wait_for_diagnostics,
+)
 from tests.e2e.test_config_diagnostics import change, open_document, units
 from tests.unit.test_planted import EXPECTED, PLANTED
 
@@ -228,3 +239,49 @@ async def test_failing_examples_and_unknown_cel_variables_are_diagnostics(
     by_line = {d.range.start.line: d.message for d in diagnostics}
     assert "rule 'team.example' refused: its example finds nothing: 'bar'" in by_line[6]
     assert "rule 'team.cel' refused: condition uses unknown variable 'mtch'" in by_line[11]
+
+
+@pytest_lsp.fixture(
+    config=ClientServerConfig(server_command=SERVER_COMMAND, client_factory=make_client),
+    params=[None, 300],
+    ids=["adaptive", "debounce-300ms"],
+)
+async def pushing_client(
+    lsp_client: RecordingClient, request: pytest.FixtureRequest, workspace: Path
+):
+    """Emacs' capabilities (diagnostics pushed), with the default (adaptive) pause before a
+    check or a fixed debounceMs."""
+    options = {} if request.param is None else {"debounceMs": request.param}
+    lsp_client.initialize_result = await lsp_client.initialize_session(
+        initialize_params(client_capabilities("emacs"), workspace, options)
+    )
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def test_a_burst_of_edits_is_checked_for_its_final_version_only(
+    pushing_client: RecordingClient, workspace: Path, request: pytest.FixtureRequest
+) -> None:
+    client = pushing_client
+    text = "# TODO: first\n" + "value = 1\n" * 300
+    path = workspace / "burst.py"
+    path.write_text(text)
+    document_uri = open_document_as(client, path, text, "python")
+    await wait_for_diagnostics(client, document_uri, lambda d: len(d) == 1)
+    before = len(client.published)
+    for version in range(2, 52):  # 50 edits sent at once, as a paste or a replace-all does
+        change(client, document_uri, version, 1, 0, 0, f"# TODO: {version}\n")
+    await wait_for_diagnostics(client, document_uri, lambda d: len(d) == 51)
+    await asyncio.sleep(0.5)  # nothing else is coming
+    versions = [  # (version 1 may be checked again as the settings and rules arrive)
+        p.version for p in client.published[before:] if p.uri == document_uri and p.version != 1
+    ]
+    assert versions[-1] == 51
+    if "debounce-300ms" in request.node.name:
+        assert versions == [51]  # the burst is quiet for less than the debounce: one check
+    else:
+        # Half as long as a check of this file takes: edits that arrive together cost one
+        # check, and one more at most (one check runs at a time, later edits fold into one).
+        assert len(versions) <= 2, versions
+    lines = [(d.range.start.line, d.message) for d in client.diagnostics[document_uri]]
+    assert lines[:2] == [(0, "TODO: first"), (1, "TODO: 51")]

@@ -17,8 +17,10 @@ __all__ = ["SETTINGS_SECTION", "ClientSettings", "parse_client_settings"]
 class ClientSettings(CamelModel):
     log_level: LogLevel | None = None
     """Overrides the configuration's server.log_level."""
-    debounce_ms: int = Field(default=150, ge=0, le=10_000)
-    """How long typing must pause before a document is checked again."""
+    debounce_ms: int | None = Field(default=None, ge=0, le=10_000)
+    """How long typing must pause before a document is checked again. Not set: half as long as
+    the document's last check took (at most 150 ms; 150 ms for ``.wave`` configuration files),
+    so cheap checks follow the typing closely and costly ones wait for a pause."""
     persona: str | None = None
     """The active persona; the configuration's default persona when not given."""
     model: str | None = None

@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+CONFIG_DEBOUNCE_MS = 150
+"""The pause in typing before configuration files are checked again, unless set."""
+
 SOURCE = "wave-config"
 
 
@@ -45,7 +48,7 @@ class ConfigDiagnostics(Feature):
 
     def __init__(self, server: WaveLanguageServer) -> None:
         super().__init__(server)
-        self.debouncer = Debouncer(0.15)
+        self.debouncer = Debouncer(CONFIG_DEBOUNCE_MS / 1000)
         self._generation: dict[Path, int] = {}
         self._published: dict[Path, int] = {}
         self._reported_settings: set[str] = set()
@@ -105,7 +108,8 @@ class ConfigDiagnostics(Feature):
             self.schedule(root)
 
     def settings_changed(self) -> None:
-        self.debouncer.delay = self.server.settings.debounce_ms / 1000
+        debounce_ms = self.server.settings.debounce_ms
+        self.debouncer.delay = (CONFIG_DEBOUNCE_MS if debounce_ms is None else debounce_ms) / 1000
         for root in self._open_roots():
             self.schedule(root)
 

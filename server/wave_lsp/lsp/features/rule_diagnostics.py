@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,8 +36,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SOURCE = "wave-rules"
-BURST_QUIET = 0.005
-"""Seconds without edits before a check starts: edits sent in a burst cost one check."""
+MAX_QUIET = 0.15
+"""The longest pause in edits a check waits for, unless the settings fix one (debounceMs)."""
 FIX_ALL_KIND = "source.fixAll.wave"
 KEPT_STATES = 8
 
@@ -91,7 +92,9 @@ class RuleDiagnostics(Feature):
     def __init__(self, server: WaveLanguageServer) -> None:
         super().__init__(server)
         self.runner = Coalescer()
-        self.quiet = Debouncer(BURST_QUIET)
+        self.quiet = Debouncer(MAX_QUIET)
+        self.durations: dict[str, float] = {}
+        """How long each document's last check took (seconds), for the pause before the next."""
         self.stored: dict[str, StoredFindings] = {}
         self.states: dict[str, CheckState] = {}
         """The last check of the most recently checked documents, to re-check only what an edit
@@ -127,11 +130,21 @@ class RuleDiagnostics(Feature):
         self.schedule(document.uri, quiet=0.0)
 
     def did_change(self, document: TextDocument) -> None:
-        self.schedule(document.uri)
+        self.schedule(document.uri, self.quiet_for(document.uri))
+
+    def quiet_for(self, uri: str) -> float:
+        """The pause in edits a check waits for: the settings' debounceMs, else half as long as
+        the document's last check took (edits sent together then cost one check, and a cheap
+        check follows the typing closely), at most MAX_QUIET."""
+        fixed = self.server.settings.debounce_ms
+        if fixed is not None:
+            return fixed / 1000
+        return min(MAX_QUIET, self.durations.get(uri, MAX_QUIET) / 2)
 
     def did_close(self, uri: str) -> None:
         self.stored.pop(uri, None)
         self.states.pop(uri, None)
+        self.durations.pop(uri, None)
         self._settled.pop(uri, None)
         self.server.diagnostics.clear(SOURCE, uri)
 
@@ -180,6 +193,7 @@ class RuleDiagnostics(Feature):
             self._mark_settled(uri)
             return
         version, text = document.version, document.source
+        began = time.perf_counter()
         findings, diagnostics, state = await asyncio.to_thread(
             _check,
             self.server,
@@ -189,6 +203,7 @@ class RuleDiagnostics(Feature):
             document.position_codec,
             previous=self.states.pop(uri, None),
         )
+        self.durations[uri] = time.perf_counter() - began
         if state is not None and uri in self.server.workspace.text_documents:
             self.states[uri] = state
             while len(self.states) > KEPT_STATES:
