@@ -8,6 +8,7 @@ import bisect
 import enum
 import functools
 import itertools
+import operator
 import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -71,14 +72,14 @@ class LineIndex:
 
     def __init__(self, text: str) -> None:
         self.text = text
+        self._has: dict[tuple[str, ...], bool] = {}
         self.cr = "\r" in text
         if self.cr:
             self.starts = [0]
             self.starts.extend(m.end() for m in re.finditer(r"\r\n|\n|\r", text))
         else:  # the common case, at C speed: LSP lines end at \n only (not at \x0c, \u2028, ...)
-            self.starts = list(
-                itertools.accumulate((len(line) + 1 for line in text.split("\n")), initial=0)
-            )[:-1]
+            lengths = map(operator.add, map(len, text.split("\n")), itertools.repeat(1))
+            self.starts = list(itertools.accumulate(lengths, initial=0))[:-1]
 
     @functools.cached_property
     def lowered(self) -> str:
@@ -89,6 +90,18 @@ class LineIndex:
         if len(lowered) != len(self.text):  # a few characters lower to two ('İ'): keep offsets
             lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in self.text)
         return lowered + "\n"
+
+    def has_any(self, keywords: Sequence[str], region: tuple[int, int] | None = None) -> bool:
+        """Whether one of ``keywords`` (lower case) is in the text, or in ``region`` of it."""
+        lowered = self.lowered
+        if region is None:
+            key = tuple(keywords)
+            found = self._has.get(key)
+            if found is None:
+                found = self._has[key] = any(k in lowered for k in keywords)
+            return found
+        start, end = region
+        return any(lowered.find(k, start, end + len(k)) >= 0 for k in keywords)
 
     def position(self, offset: int) -> tuple[int, int]:
         line = bisect.bisect_right(self.starts, offset) - 1
@@ -488,7 +501,7 @@ class CompiledRule:
         region: tuple[int, int] | None = None,
     ) -> Iterator[Finding]:
         rule = self.rule
-        if self.keywords and not any(k in index.lowered for k in self.keywords):
+        if self.keywords and not index.has_any(self.keywords, region):
             return
         message_template = rule.message or rule.name
         templated = self._templated

@@ -37,6 +37,8 @@ logger = logging.getLogger(__name__)
 
 SOURCE = "wave-rules"
 MAX_QUIET = 0.15
+RECHECK_GUESS = 0.002
+"""What a re-check after an edit is taken to cost until one has been timed (seconds)."""
 """The longest pause in edits a check waits for, unless the settings fix one (debounceMs)."""
 FIX_ALL_KIND = "source.fixAll.wave"
 KEPT_STATES = 8
@@ -93,8 +95,9 @@ class RuleDiagnostics(Feature):
         super().__init__(server)
         self.runner = Coalescer()
         self.quiet = Debouncer(MAX_QUIET)
-        self.durations: dict[str, float] = {}
-        """How long each document's last check took (seconds), for the pause before the next."""
+        self.durations: dict[str, tuple[float, float]] = {}
+        """How long each document's last full check and last re-check (see ``states``) took, in
+        seconds: the pause before its next check follows from them."""
         self.stored: dict[str, StoredFindings] = {}
         self.states: dict[str, CheckState] = {}
         """The last check of the most recently checked documents, to re-check only what an edit
@@ -139,7 +142,8 @@ class RuleDiagnostics(Feature):
         fixed = self.server.settings.debounce_ms
         if fixed is not None:
             return fixed / 1000
-        return min(MAX_QUIET, self.durations.get(uri, MAX_QUIET) / 2)
+        full, recheck = self.durations.get(uri, (2 * MAX_QUIET, RECHECK_GUESS))
+        return min(MAX_QUIET, (recheck if uri in self.states else full) / 2)
 
     def did_close(self, uri: str) -> None:
         self.stored.pop(uri, None)
@@ -194,6 +198,7 @@ class RuleDiagnostics(Feature):
             return
         version, text = document.version, document.source
         began = time.perf_counter()
+        previous = self.states.pop(uri, None)
         findings, diagnostics, state = await asyncio.to_thread(
             _check,
             self.server,
@@ -201,9 +206,11 @@ class RuleDiagnostics(Feature):
             text,
             document.language_id,
             document.position_codec,
-            previous=self.states.pop(uri, None),
+            previous=previous,
         )
-        self.durations[uri] = time.perf_counter() - began
+        took = time.perf_counter() - began
+        full, recheck = self.durations.get(uri, (took, RECHECK_GUESS))
+        self.durations[uri] = (full, took) if previous is not None else (took, recheck)
         if state is not None and uri in self.server.workspace.text_documents:
             self.states[uri] = state
             while len(self.states) > KEPT_STATES:
