@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from wave_lsp.actions.kinds import CUSTOM_DIR, EDITING, TITLES, ActionKind
 from wave_lsp.context.builder import Budget, OpenDocument, build_context
 from wave_lsp.context.prompt import compose
 from wave_lsp.context.secrets import Redactor
@@ -29,57 +30,6 @@ from wave_lsp.providers.base import Provider
 from wave_lsp.providers.errors import ProviderError
 from wave_lsp.providers.models import ProviderType
 from wave_lsp.providers.types import ChatMessage, CompletionRequest
-
-
-class ActionKind(StrEnum):
-    FIX = "fix"
-    EXPLAIN = "explain"
-    REFACTOR = "refactor"
-    DOCSTRINGS = "docstrings"
-    TESTS = "tests"
-    REVIEW = "review"
-    ASK = "ask"
-    CUSTOM = "custom"
-    """A workspace's own action: ``.wave/actions/<name>.md`` (its first ``# `` line is the title,
-    the rest the prompt); it edits code like a refactor."""
-
-
-EDITING = frozenset(
-    {
-        ActionKind.FIX,
-        ActionKind.REFACTOR,
-        ActionKind.DOCSTRINGS,
-        ActionKind.TESTS,
-        ActionKind.CUSTOM,
-    }
-)
-CUSTOM_DIR = ("actions",)
-"""Where a workspace's own actions live, under ``.wave/``."""
-
-
-def custom_actions(root: Path) -> list[tuple[str, str]]:
-    """``(name, title)`` of every ``.wave/actions/*.md`` (blocking: reads files)."""
-    folder = root.joinpath(".wave", *CUSTOM_DIR)
-    if not folder.is_dir():
-        return []
-    found = []
-    for path in sorted(folder.glob("*.md")):
-        try:
-            first = path.read_text(encoding="utf-8").lstrip().splitlines()[0]
-        except (OSError, UnicodeDecodeError, IndexError):
-            continue
-        title = first[2:].strip() if first.startswith("# ") else path.stem.replace("-", " ")
-        found.append((path.stem, title))
-    return found
-
-
-TITLES = {
-    ActionKind.EXPLAIN: "Explain this code",
-    ActionKind.REFACTOR: "Refactor selection…",
-    ActionKind.DOCSTRINGS: "Add docstrings",
-    ActionKind.TESTS: "Write tests for this",
-    ActionKind.REVIEW: "Review this file",
-}
 
 DIFF_FORMAT = (
     "Answer with the change as a unified diff in a ```diff block, with '--- a/{path}' and "

@@ -16,26 +16,22 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from wave_lsp.actions.run import (
-    EDITING,
-    TITLES,
-    ActionError,
-    ActionKind,
-    ActionRequest,
-    ActionResult,
-    custom_actions,
-    run_action,
-)
-from wave_lsp.context.builder import OpenDocument
-from wave_lsp.edits.proposals import Proposal, ProposalStatus, make_proposal
-from wave_lsp.errors import WaveError
+from wave_lsp.actions.kinds import EDITING, TITLES, ActionKind, custom_actions
 from wave_lsp.lsp.convert import path_of, review_diagnostics, uri_of
-from wave_lsp.lsp.features.base import CommandError, Feature
-from wave_lsp.lsp.features.proposals import Proposals
+from wave_lsp.lsp.features.base import CommandError, Feature, import_off_loop
+
+if TYPE_CHECKING:
+    from wave_lsp.actions.run import ActionResult
+    from wave_lsp.edits.proposals import Proposal
+    from wave_lsp.lsp.features.proposals import Proposals
+
+RUNTIME_MODULES = ("wave_lsp.actions.run", "wave_lsp.edits.proposals")
+"""What running an action needs (providers, context, proposals): imported on a worker thread by
+the first action, not at start (listing actions needs none of it)."""
 
 logger = logging.getLogger(__name__)
 
@@ -228,6 +224,8 @@ class AIActions(Feature):
             action.edit = proposals.edit_for_client(
                 root, operations, f"Wave: {action.title} ({proposal.id})"
             )
+            from wave_lsp.edits.proposals import ProposalStatus
+
             proposal.status = ProposalStatus.APPLIED  # the client applies it; rollback is ready
             await asyncio.to_thread(store.save, proposal)
         return action
@@ -282,6 +280,8 @@ class AIActions(Feature):
     # -- the shared path ---------------------------------------------------------------------
 
     def _proposals(self) -> Proposals | None:
+        from wave_lsp.lsp.features.proposals import Proposals
+
         return next((f for f in self.server.features if isinstance(f, Proposals)), None)
 
     def _root(self, path: Path) -> Path:
@@ -303,6 +303,12 @@ class AIActions(Feature):
     async def _run(
         self, data: dict[str, Any], keep_proposal: bool = False
     ) -> tuple[ActionResult, Proposal | None, Path]:
+        await import_off_loop(*RUNTIME_MODULES)
+        from wave_lsp.actions.run import ActionError, ActionRequest, run_action
+        from wave_lsp.context.builder import OpenDocument
+        from wave_lsp.edits.proposals import make_proposal
+        from wave_lsp.errors import WaveError
+
         try:
             kind = ActionKind(data["wave"])
         except ValueError as error:

@@ -3,6 +3,9 @@ feature does not need is left as the default no-op."""
 
 from __future__ import annotations
 
+import asyncio
+import importlib
+import sys
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +14,31 @@ from pygls.workspace import TextDocument
 
 if TYPE_CHECKING:
     from wave_lsp.lsp.server import WaveLanguageServer
+
+
+async def import_off_loop(*modules: str) -> None:
+    """Import ``modules`` on a worker thread (the first time only: later calls find them in
+    ``sys.modules``), so that a feature's heavy domain code neither slows the server's start nor
+    blocks the event loop when first used."""
+    missing = [name for name in modules if name not in sys.modules]
+    if missing:
+        await asyncio.to_thread(lambda: [importlib.import_module(name) for name in missing])
+
+
+def importing_first(
+    modules: tuple[str, ...], commands: dict[str, Callable[..., Awaitable[Any]]]
+) -> dict[str, Callable[..., Awaitable[Any]]]:
+    """``commands``, each first importing ``modules`` off the event loop (see
+    :func:`import_off_loop`)."""
+
+    def wrap(handler: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        async def run(*arguments: Any) -> Any:
+            await import_off_loop(*modules)
+            return await handler(*arguments)
+
+        return run
+
+    return {name: wrap(handler) for name, handler in commands.items()}
 
 
 class CommandError(Exception):

@@ -9,19 +9,25 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pygls.workspace import TextDocument
 
-from wave_lsp.context.builder import Budget, OpenDocument, build_context
-from wave_lsp.context.checkpoints import CheckpointError, CheckpointStore
-from wave_lsp.context.models import FileContext, Message
-from wave_lsp.context.secrets import Redactor
-from wave_lsp.errors import WaveError
 from wave_lsp.lsp.convert import path_of
-from wave_lsp.lsp.features.base import CommandError, Feature
-from wave_lsp.lsp.features.proposals import Proposals
-from wave_lsp.personas.guard import Access, path_from
+from wave_lsp.lsp.features.base import CommandError, Feature, importing_first
+
+if TYPE_CHECKING:
+    from wave_lsp.context.checkpoints import CheckpointStore
+    from wave_lsp.context.models import Message
+    from wave_lsp.lsp.features.proposals import Proposals
+
+CONTEXT_MODULES = (
+    "wave_lsp.context.builder",
+    "wave_lsp.context.checkpoints",
+    "wave_lsp.context.models",
+    "wave_lsp.personas.guard",
+)
+"""What the commands need: imported on a worker thread by the first one, not at start."""
 
 DEFAULT_WINDOW = 8192
 """The context window assumed by ``wave.context.show`` (the embedded model's)."""
@@ -46,6 +52,9 @@ class SessionContext(Feature):
         """The session's conversation (what AI actions said and heard), for checkpoints."""
 
     def commands(self) -> dict[str, Callable[..., Awaitable[Any]]]:
+        return importing_first(CONTEXT_MODULES, self._commands())
+
+    def _commands(self) -> dict[str, Callable[..., Awaitable[Any]]]:
         return {
             "wave.persona.select": self.select_persona,
             "wave.context.add": self.add,
@@ -101,6 +110,9 @@ class SessionContext(Feature):
         }
 
     async def add(self, *arguments: Any) -> dict[str, Any]:
+        from wave_lsp.errors import WaveError
+        from wave_lsp.personas.guard import Access
+
         target = _target(arguments)
         root = self._root()
         _, guard = await self._guard(root)
@@ -114,6 +126,8 @@ class SessionContext(Feature):
         return {"files": [p.relative_to(root).as_posix() for p in self.added]}
 
     async def remove(self, *arguments: Any) -> dict[str, Any]:
+        from wave_lsp.personas.guard import path_from
+
         root = self._root()
         path = path_from(_target(arguments), root).resolve()
         if path not in self.added:
@@ -129,10 +143,13 @@ class SessionContext(Feature):
 
     def _checkpoints(self, root: Path) -> CheckpointStore:
         from wave_lsp.config.paths import workspace_state_dir
+        from wave_lsp.context.checkpoints import CheckpointStore
 
         return CheckpointStore(workspace_state_dir(root) / "checkpoints")
 
     async def checkpoint_save(self, *arguments: Any) -> dict[str, Any]:
+        from wave_lsp.context.models import FileContext
+
         options = arguments[0] if arguments and isinstance(arguments[0], dict) else {}
         name = options.get("name")
         if not isinstance(name, str) or not name.strip():
@@ -161,6 +178,9 @@ class SessionContext(Feature):
         return await asyncio.to_thread(self._checkpoints(self._root()).list)
 
     async def checkpoint_restore(self, *arguments: Any) -> dict[str, Any]:
+        from wave_lsp.context.checkpoints import CheckpointError
+        from wave_lsp.errors import WaveError
+
         options = arguments[0] if arguments and isinstance(arguments[0], dict) else {}
         checkpoint_id = options.get("id")
         if not isinstance(checkpoint_id, str):
@@ -198,6 +218,8 @@ class SessionContext(Feature):
         }
 
     async def checkpoint_delete(self, *arguments: Any) -> dict[str, Any]:
+        from wave_lsp.context.checkpoints import CheckpointError
+
         options = arguments[0] if arguments and isinstance(arguments[0], dict) else {}
         checkpoint_id = options.get("id")
         if not isinstance(checkpoint_id, str):
@@ -209,9 +231,14 @@ class SessionContext(Feature):
         return {"deleted": checkpoint_id}
 
     def _proposals(self) -> Proposals | None:
+        from wave_lsp.lsp.features.proposals import Proposals
+
         return next((f for f in self.server.features if isinstance(f, Proposals)), None)
 
     async def show(self, *arguments: Any) -> dict[str, Any]:
+        from wave_lsp.context.builder import Budget, OpenDocument, build_context
+        from wave_lsp.context.secrets import Redactor
+
         options = arguments[0] if arguments and isinstance(arguments[0], dict) else {}
         focus_uri = options.get("uri") or self.last_active
         root = self._root()

@@ -18,8 +18,11 @@ from typing import Any
 from lsprotocol import types
 
 from wave_lsp.lsp.convert import path_of, review_diagnostics, uri_of
-from wave_lsp.lsp.features.base import CommandError, Feature
-from wave_lsp.lsp.features.proposals import Proposals
+from wave_lsp.lsp.features.base import CommandError, Feature, importing_first
+from wave_lsp.lsp.features.proposals import EDIT_MODULES, Proposals
+
+PIPELINE_MODULES = ("wave_lsp.pipelines.runtime", "wave_lsp.cli.run", *EDIT_MODULES)
+"""What the commands need: imported on a worker thread by the first one, not at start."""
 
 logger = logging.getLogger(__name__)
 
@@ -33,12 +36,15 @@ class Pipelines(Feature):
         self._slots: asyncio.Semaphore | None = None
 
     def commands(self) -> dict[str, Callable[..., Awaitable[Any]]]:
-        return {
-            "wave.pipeline.list": self.list_pipelines,
-            "wave.pipeline.run": self.run,
-            "wave.pipeline.status": self.status,
-            "wave.pipeline.cancel": self.cancel,
-        }
+        return importing_first(
+            PIPELINE_MODULES,
+            {
+                "wave.pipeline.list": self.list_pipelines,
+                "wave.pipeline.run": self.run,
+                "wave.pipeline.status": self.status,
+                "wave.pipeline.cancel": self.cancel,
+            },
+        )
 
     async def shutdown(self) -> None:
         for entry in self.runs.values():

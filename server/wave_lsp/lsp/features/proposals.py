@@ -14,28 +14,23 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from wave_lsp.edits.changes import ChangeSet, PathError, inside, plan_changes
-from wave_lsp.edits.extract import extract_patches
-from wave_lsp.edits.patch import PatchSyntaxError
-from wave_lsp.edits.proposals import (
-    Operation,
-    Proposal,
-    ProposalStatus,
-    ProposalStore,
-    RenameFile,
-    TextChange,
-    apply_operations,
-    make_proposal,
-    replan,
-    rollback_operations,
-    write_operations,
-)
 from wave_lsp.lsp.convert import operations_to_edit, path_of, uri_of
-from wave_lsp.lsp.features.base import CommandError, Feature
+from wave_lsp.lsp.features.base import CommandError, Feature, importing_first
+
+if TYPE_CHECKING:
+    from wave_lsp.edits.changes import ChangeSet
+    from wave_lsp.edits.proposals import (
+        Operation,
+        Proposal,
+        ProposalStore,
+    )
+
+EDIT_MODULES = ("wave_lsp.edits.changes", "wave_lsp.edits.extract", "wave_lsp.edits.proposals")
+"""What the commands need: imported on a worker thread by the first one, not at start."""
 
 logger = logging.getLogger(__name__)
 
@@ -51,14 +46,17 @@ class Proposals(Feature):
         self._lock = asyncio.Lock()
 
     def commands(self) -> dict[str, Callable[..., Awaitable[Any]]]:
-        return {
-            PREFIX + "fromDiff": self.from_diff,
-            PREFIX + "list": self.list_proposals,
-            PREFIX + "show": self.show,
-            PREFIX + "apply": self.apply,
-            PREFIX + "reject": self.reject,
-            PREFIX + "rollback": self.rollback,
-        }
+        return importing_first(
+            EDIT_MODULES,
+            {
+                PREFIX + "fromDiff": self.from_diff,
+                PREFIX + "list": self.list_proposals,
+                PREFIX + "show": self.show,
+                PREFIX + "apply": self.apply,
+                PREFIX + "reject": self.reject,
+                PREFIX + "rollback": self.rollback,
+            },
+        )
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -78,6 +76,7 @@ class Proposals(Feature):
 
     def _store(self, root: Path) -> ProposalStore:
         from wave_lsp.config.paths import workspace_state_dir
+        from wave_lsp.edits.proposals import ProposalStore
 
         if root not in self._stores:
             self._stores[root] = ProposalStore(root, workspace_state_dir(root))
@@ -85,6 +84,8 @@ class Proposals(Feature):
 
     def _open(self, root: Path, relative: str) -> tuple[str, int | None, str] | None:
         """``(uri, version, text)`` of an open document, or ``None``."""
+        from wave_lsp.edits.changes import inside
+
         uri = uri_of(inside(root, relative))
         document = self.server.workspace.text_documents.get(uri)
         if document is None:
@@ -92,6 +93,8 @@ class Proposals(Feature):
         return uri, document.version, document.source
 
     def _current(self, root: Path, relative: str) -> str | None:
+        from wave_lsp.edits.changes import inside
+
         return self._text_at(inside(root, relative))
 
     def _text_at(self, path: Path) -> str | None:
@@ -141,6 +144,8 @@ class Proposals(Feature):
     def applied_since(self, root: Path, since: float) -> list[str]:
         """Ids of the proposals applied after ``since`` (seconds since the epoch), oldest first
         (blocking: reads the store)."""
+        from wave_lsp.edits.proposals import ProposalStatus
+
         return [
             p.id
             for p in self._store(root.resolve()).all()
@@ -150,6 +155,11 @@ class Proposals(Feature):
     # -- commands ------------------------------------------------------------------------------
 
     async def from_diff(self, *arguments: Any) -> dict[str, Any]:
+        from wave_lsp.edits.changes import PathError, plan_changes
+        from wave_lsp.edits.extract import extract_patches
+        from wave_lsp.edits.patch import PatchSyntaxError
+        from wave_lsp.edits.proposals import make_proposal
+
         options = arguments[0] if arguments and isinstance(arguments[0], dict) else {}
         text = options.get("diff")
         if not isinstance(text, str) or not text.strip():
@@ -226,6 +236,8 @@ class Proposals(Feature):
         return {"id": proposal.id, "status": proposal.status.value, "diff": diff, "shown": shown}
 
     async def reject(self, *arguments: Any) -> dict[str, Any]:
+        from wave_lsp.edits.proposals import ProposalStatus
+
         proposal, store = await asyncio.to_thread(self._find, arguments)
         if proposal.status is not ProposalStatus.PENDING:
             raise CommandError(f"proposal {proposal.id} is {proposal.status.value}, not pending")
@@ -234,6 +246,8 @@ class Proposals(Feature):
         return {"id": proposal.id, "status": proposal.status.value}
 
     async def apply(self, *arguments: Any) -> dict[str, Any]:
+        from wave_lsp.edits.proposals import ProposalStatus
+
         async with self._lock:
             proposal, store = await asyncio.to_thread(self._find, arguments)
             root = store.root
@@ -255,6 +269,8 @@ class Proposals(Feature):
             return {"id": proposal.id, "status": proposal.status.value, "replanned": replanned}
 
     async def rollback(self, *arguments: Any) -> dict[str, Any]:
+        from wave_lsp.edits.proposals import ProposalStatus, rollback_operations
+
         async with self._lock:
             proposal, store = await asyncio.to_thread(self._find, arguments)
             if proposal.status is not ProposalStatus.APPLIED:
@@ -282,6 +298,8 @@ class Proposals(Feature):
     async def prepare(self, proposal: Proposal, store: ProposalStore) -> list[Operation]:
         """The operations that apply ``proposal`` to the files as they are now (re-planned when
         they changed), after checking the persona and backing every file up."""
+        from wave_lsp.edits.proposals import ProposalStatus, apply_operations, replan
+
         if proposal.status is not ProposalStatus.PENDING:
             raise CommandError(f"proposal {proposal.id} is {proposal.status.value}, not pending")
         root = store.root
@@ -305,6 +323,8 @@ class Proposals(Feature):
         """Every operation as one WorkspaceEdit for the client to apply itself (the
         ``codeAction/resolve`` path): text changes of open and closed files alike, new files as
         a creation where the client supports it, else as text into a new document."""
+        from wave_lsp.edits.proposals import TextChange
+
         capabilities = self.server.client_capabilities.workspace
         edit_caps = capabilities.workspace_edit if capabilities else None
         document_changes = bool(edit_caps and edit_caps.document_changes)
@@ -330,6 +350,8 @@ class Proposals(Feature):
     async def _carry_out(self, root: Path, operations: list[Operation], label: str) -> None:
         """Operations on open documents (and resource operations the client supports) go to the
         editor in one ``workspace/applyEdit``; the rest are written to disk once it accepted."""
+        from wave_lsp.edits.proposals import RenameFile, TextChange, write_operations
+
         capabilities = self.server.client_capabilities.workspace
         edit_caps = capabilities.workspace_edit if capabilities else None
         document_changes = bool(edit_caps and edit_caps.document_changes)
