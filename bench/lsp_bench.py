@@ -3,7 +3,8 @@ small JSON-RPC client. Prints, for generated Python files of 1k, 10k and 50k lin
 
 - didOpen -> first diagnostics (cold: the first document after start; warm: a later one),
 - a burst of 50 incremental edits -> diagnostics for the final version,
-- codeAction p50 / p95,
+- codeAction p50 / p95, and the same while an AI request streams from a loopback model server
+  (ours only: the ratio is to our own idle figure),
 - start -> initialize,
 - peak RSS with 1,000 open 1k-line documents,
 
@@ -20,11 +21,15 @@ import json
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the loopback model server of the tests
 
 WAVE = [str(Path(sys.executable).with_name("wave")), "lsp", "--stdio"]
 RUFF = [shutil.which("ruff", path=str(Path(sys.executable).parent)) or "ruff", "server"]
@@ -268,6 +273,75 @@ async def code_actions(
     return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
 
 
+async def code_actions_while_streaming(
+    root: Path, text: str, count: int = 100
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """codeAction p50/p95 in a workspace whose model is a loopback OpenAI-protocol server: idle,
+    then while ``wave.ask`` streams an answer from it (a piece every 20 ms, with $/progress)."""
+    from tests.providers.protocol_server import ProtocolServer
+
+    llm = ProtocolServer().start()
+    llm.state.pieces = 400
+    llm.state.piece_delay = 0.02
+    project = root / "streaming"
+    (project / ".wave").mkdir(parents=True, exist_ok=True)
+    (project / ".wave" / "config.yaml").write_text(
+        "providers:\n  defaultProvider: llm\n  providers:\n    llm:\n      type: openai\n"
+        f"      baseUrl: {llm.url}/v1\n      model: gpt-test\n"
+        "      providerSpecific: {maxRetries: 0}\n"
+    )
+    try:
+        client, uri = await opened(WAVE, project, text, "actions.py")
+        idle = await _sample_code_actions(client, uri, count)
+        asking = asyncio.ensure_future(
+            client.request(
+                "workspace/executeCommand",
+                {"command": "wave.ask", "arguments": [{"prompt": "Explain.", "uri": uri}]},
+            )
+        )
+        for _ in range(1000):  # until the model server has the request
+            if llm.requests:
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.2)  # the stream is flowing
+        streaming = await _sample_code_actions(client, uri, count)
+        still_streaming = not asking.done()
+        await asking
+        await client.stop()
+    finally:
+        llm.stop()
+    if not still_streaming:
+        print("warning: the answer ended before the samples did", file=sys.stderr)
+    return idle, streaming
+
+
+async def _sample_code_actions(client: Client, uri: str, count: int) -> tuple[float, float]:
+    samples = []
+    for index in range(count):
+        line = (index * 7) % 10
+        params = {
+            "textDocument": {"uri": uri},
+            "range": {
+                "start": {"line": line, "character": 0},
+                "end": {"line": line + 1, "character": 0},
+            },
+            "context": {"diagnostics": []},
+        }
+        began = time.perf_counter()
+        await client.request("textDocument/codeAction", params)
+        samples.append(time.perf_counter() - began)
+    samples.sort()
+    return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
+
+
+def import_time() -> float:
+    """A fresh interpreter importing the LSP library (pygls and lsprotocol) and exiting: the
+    least any pygls server can take from start to initialize."""
+    began = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import pygls.lsp.server"], check=True)
+    return time.perf_counter() - began
+
+
 async def start_time(command: list[str], root: Path) -> float:
     client = Client(command, root)
     elapsed = await client.start()
@@ -347,9 +421,16 @@ async def main() -> None:
         ruff_p50, ruff_p95 = await code_actions(RUFF, root, text, "actions.py")
         row("codeAction p50 (1k lines)", ours_p50, ruff_p50)
         row("codeAction p95 (1k lines)", ours_p95, ruff_p95)
+        (idle_p50, idle_p95), (busy_p50, busy_p95) = await code_actions_while_streaming(root, text)
+        print(f"{'codeAction while a model answer streams':44} {'wave':>14} {'wave idle':>14}")
+        row("  p50", busy_p50, idle_p50)
+        row("  p95", busy_p95, idle_p95)
         ours = [await start_time(WAVE, root) for _ in range(arguments.runs)]
         theirs = [await start_time(RUFF, root) for _ in range(arguments.runs)]
         row("start -> initialize", median_of(ours), median_of(theirs))
+        floor = [import_time() for _ in range(arguments.runs)]
+        print(f"{'start -> initialize vs. importing pygls':44} {'wave':>14} {'import':>14}")
+        row("  (python -c 'import pygls.lsp.server')", median_of(ours), median_of(floor))
         row(
             f"peak RSS, {documents} open 1k-line documents",
             await memory(WAVE, root, documents),
