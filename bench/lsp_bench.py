@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import os
 import shutil
 import statistics
@@ -274,45 +275,61 @@ async def code_actions(
 
 
 async def code_actions_while_streaming(
-    root: Path, text: str, count: int = 100
+    root: Path, text: str, count: int = 200, rounds: int = 3
 ) -> tuple[tuple[float, float], tuple[float, float]]:
-    """codeAction p50/p95 in a workspace whose model is a loopback OpenAI-protocol server: idle,
-    then while ``wave.ask`` streams an answer from it (a piece every 20 ms, with $/progress)."""
-    from tests.providers.protocol_server import ProtocolServer
-
-    llm = ProtocolServer().start()
-    llm.state.pieces = 400
-    llm.state.piece_delay = 0.02
+    """codeAction p50/p95 in a workspace whose model is a loopback OpenAI-protocol server (in a
+    process of its own, so as not to share this client's interpreter): idle, then while
+    ``wave.ask`` streams an answer from it (a piece every 20 ms, for 8 s), ``rounds`` times;
+    the medians of the rounds' figures."""
+    ready: multiprocessing.Queue[str] = multiprocessing.Queue()
+    model = multiprocessing.Process(target=_slow_model, args=(ready,), daemon=True)
+    model.start()
+    url = ready.get(timeout=30)
     project = root / "streaming"
     (project / ".wave").mkdir(parents=True, exist_ok=True)
     (project / ".wave" / "config.yaml").write_text(
         "providers:\n  defaultProvider: llm\n  providers:\n    llm:\n      type: openai\n"
-        f"      baseUrl: {llm.url}/v1\n      model: gpt-test\n"
+        f"      baseUrl: {url}/v1\n      model: gpt-test\n"
         "      providerSpecific: {maxRetries: 0}\n"
     )
+    idle: list[tuple[float, float]] = []
+    streaming: list[tuple[float, float]] = []
     try:
         client, uri = await opened(WAVE, project, text, "actions.py")
-        idle = await _sample_code_actions(client, uri, count)
-        asking = asyncio.ensure_future(
-            client.request(
-                "workspace/executeCommand",
-                {"command": "wave.ask", "arguments": [{"prompt": "Explain.", "uri": uri}]},
+        for _ in range(rounds):
+            idle.append(await _sample_code_actions(client, uri, count))
+            asking = asyncio.ensure_future(
+                client.request(
+                    "workspace/executeCommand",
+                    {"command": "wave.ask", "arguments": [{"prompt": "Explain.", "uri": uri}]},
+                )
             )
-        )
-        for _ in range(1000):  # until the model server has the request
-            if llm.requests:
-                break
-            await asyncio.sleep(0.01)
-        await asyncio.sleep(0.2)  # the stream is flowing
-        streaming = await _sample_code_actions(client, uri, count)
-        still_streaming = not asking.done()
-        await asking
+            await asyncio.sleep(1.0)  # the request is sent and the answer is flowing
+            started = not asking.done()
+            streaming.append(await _sample_code_actions(client, uri, count))
+            if not (started and not asking.done()):
+                print("warning: the answer ended before the samples did", file=sys.stderr)
+            await asking
         await client.stop()
     finally:
-        llm.stop()
-    if not still_streaming:
-        print("warning: the answer ended before the samples did", file=sys.stderr)
-    return idle, streaming
+        model.kill()
+
+    def medians(pairs: list[tuple[float, float]]) -> tuple[float, float]:
+        return statistics.median(p[0] for p in pairs), statistics.median(p[1] for p in pairs)
+
+    return medians(idle), medians(streaming)
+
+
+def _slow_model(ready: multiprocessing.Queue[str]) -> None:
+    from tests.providers.protocol_server import ProtocolServer
+
+    server = ProtocolServer()
+    server.state.pieces = 400
+    server.state.piece_delay = 0.02
+    server.start()
+    ready.put(server.url)
+    while True:
+        time.sleep(3600)
 
 
 async def _sample_code_actions(client: Client, uri: str, count: int) -> tuple[float, float]:
