@@ -81,25 +81,26 @@ def _tail(item: Compact) -> str:
 def encode(items: Iterable[Compact]) -> str:
     """The JSON text of a diagnostics array's items (without the brackets), formatted directly:
     six times faster than building and dumping a dict per diagnostic."""
-    parts = []
-    for item in items:
-        line, character, end_line, end_character = item[:4]
-        message = item[6]
-        key = item[4:6] + item[7:]
-        try:
-            tail = _TAILS.get(key)
-            if tail is None:
-                if len(_TAILS) > 10_000:
-                    _TAILS.clear()
-                tail = _TAILS[key] = _tail(item)
-        except TypeError:  # data that cannot be a key (a dict): not shared
-            tail = _tail(item)
-        parts.append(
-            f'{{"range":{{"start":{{"line":{line},"character":{character}}},'
-            f'"end":{{"line":{end_line},"character":{end_character}}}}},'
-            f'"message":{_encode_string(message)}{tail}'
-        )
-    return ",".join(parts)
+    return ",".join(encode_one(item) for item in items)
+
+
+def encode_one(item: Compact) -> str:
+    """The JSON text of one diagnostic."""
+    line, character, end_line, end_character = item[:4]
+    key = item[4:6] + item[7:]
+    try:
+        tail = _TAILS.get(key)
+        if tail is None:
+            if len(_TAILS) > 10_000:
+                _TAILS.clear()
+            tail = _TAILS[key] = _tail(item)
+    except TypeError:  # data that cannot be a key (a dict): not shared
+        tail = _tail(item)
+    return (
+        f'{{"range":{{"start":{{"line":{line},"character":{character}}},'
+        f'"end":{{"line":{end_line},"character":{end_character}}}}},'
+        f'"message":{_encode_string(item[6])}{tail}'
+    )
 
 
 def from_json(wire: dict[str, Any]) -> types.Diagnostic:

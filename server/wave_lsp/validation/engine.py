@@ -644,8 +644,7 @@ def _block_ender(indent: int) -> re.Pattern[str]:
     return re.compile(r"\n(?![ \t]" + deeper + r")(?=[ \t]*[^\s)\]}])")
 
 
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip(" \t"))
+_LEADING_BLANKS = re.compile(r"[ \t]*")
 
 
 def _block_end(text: str, header: re.Match[str], language: str, index: LineIndex) -> int:
@@ -653,7 +652,8 @@ def _block_end(text: str, header: re.Match[str], language: str, index: LineIndex
     brace matching the first '{' after the header."""
     if language in INDENT_BLOCKS:
         first, _ = index.position(header.start())
-        base = _indent(index.line_text(first))
+        line_start = index.starts[first]
+        base = _LEADING_BLANKS.match(text, line_start).end() - line_start  # type: ignore[union-attr]
         # The block ends before the first later line that has content, is indented no deeper
         # than the header, and is not a closing bracket of a long header.
         ender = _block_ender(base)

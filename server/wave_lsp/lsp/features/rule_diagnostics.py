@@ -27,7 +27,7 @@ from wave_lsp.lsp.convert import (
     path_of,
     workspace_edit,
 )
-from wave_lsp.lsp.diagnostics import encode
+from wave_lsp.lsp.diagnostics import encode_one
 from wave_lsp.lsp.documents import LineArrayDocument
 from wave_lsp.lsp.features.base import Feature
 
@@ -47,6 +47,16 @@ KEPT_STATES = 8
 
 
 @dataclass(frozen=True)
+class Checked:
+    """What a check leaves for the next check of the same document: the engine's state, and
+    each finding's diagnostic as JSON text by the finding's id (the state keeps the findings
+    alive, so an id names one finding)."""
+
+    state: CheckState
+    wire: dict[int, str]
+
+
+@dataclass(frozen=True)
 class StoredFindings:
     version: int | None
     findings: list[Finding]
@@ -59,8 +69,8 @@ def _check(
     language_id: str | None,
     codec: PositionCodec,
     *,
-    previous: CheckState | None,
-) -> tuple[list[Finding], str, CheckState | None]:
+    previous: Checked | None,
+) -> tuple[list[Finding], str, Checked | None]:
     """On a worker thread: find the workspace, load its rules if needed, run the engine
     (re-checking only what changed since ``previous``); the findings (paths relative to the
     root, as `wave check` prints them), their diagnostics, and the state for the next check."""
@@ -75,13 +85,26 @@ def _check(
         relative = path.as_posix()
     persona, permissions = loaded.persona(server.settings.persona)
     snapshot = Snapshot.of(relative, text, language_id or None)
-    result = loaded.engine.check(snapshot, persona, permissions, previous)
+    result = loaded.engine.check(
+        snapshot, persona, permissions, previous.state if previous is not None else None
+    )
     for failure in result.failures:
         logger.warning("rule %s failed on %s: %s", failure.rule_id, failure.path, failure.message)
-    lines: Sequence[str] = text.splitlines(keepends=True)
     client_codec = None if text.isascii() else codec
-    encoded = encode(finding_compact(f, lines, client_codec) for f in result.findings)
-    return result.findings, encoded, result.state
+    # A finding a re-check kept is the same object, on unchanged lines: its text is reused.
+    known = previous.wire if previous is not None else {}
+    wire: dict[int, str] = {}
+    lines: list[Sequence[str]] = []
+    for finding in result.findings:
+        fragment = known.get(id(finding))
+        if fragment is None:
+            if not lines:
+                lines.append(text.splitlines(keepends=True))
+            fragment = encode_one(finding_compact(finding, lines[0], client_codec))
+        wire[id(finding)] = fragment
+    encoded = ",".join(wire.values())
+    checked = Checked(result.state, wire) if result.state is not None else None
+    return result.findings, encoded, checked
 
 
 def _preimport() -> None:
@@ -105,7 +128,7 @@ class RuleDiagnostics(Feature):
         """How long each document's last full check and last re-check (see ``states``) took, in
         seconds: the pause before its next check follows from them."""
         self.stored: dict[str, StoredFindings] = {}
-        self.states: dict[str, CheckState] = {}
+        self.states: dict[str, Checked] = {}
         """The last check of the most recently checked documents, to re-check only what an edit
         changed (a few only: each holds its version's text)."""
         self._settled: dict[str, asyncio.Event] = {}
