@@ -86,6 +86,12 @@ async def _refresh_settings(server: WaveLanguageServer) -> None:
     server.settings = settings
 
 
+async def _after_initialized(server: WaveLanguageServer) -> None:
+    await _refresh_settings(server)
+    _apply_settings(server)
+    await _each_async(server, "initialized")
+
+
 def _apply_settings(server: WaveLanguageServer) -> None:
     if server.settings.log_level is not None:
         set_level(server.settings.log_level.value)
@@ -126,7 +132,9 @@ def register(server: WaveLanguageServer) -> None:
         _each(server, "initialize", params)
 
     @server.feature(types.INITIALIZED)
-    async def initialized(params: types.InitializedParams) -> None:
+    def initialized(params: types.InitializedParams) -> None:
+        # Synchronous, so that the initializationOptions are in force before the messages read
+        # with this one are handled (an async handler would only start after them).
         settings, problems = parse_client_settings(raw_options[-1] if raw_options else None)
         server.init_settings = server.settings = settings
         pending_messages.extend(problems)
@@ -139,9 +147,7 @@ def register(server: WaveLanguageServer) -> None:
                 types.MessageType.Warning,
             )
             pending_messages.clear()
-        await _refresh_settings(server)
-        _apply_settings(server)
-        await _each_async(server, "initialized")
+        server.loop_task(_after_initialized(server))
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(params: types.DidChangeConfigurationParams) -> None:
