@@ -217,7 +217,7 @@ class _Template:
         self.tail = template[position:]
 
     @staticmethod
-    @functools.cache
+    @functools.lru_cache(maxsize=1024)
     def of(template: str) -> _Template:
         return _Template(template)
 
@@ -614,7 +614,7 @@ def _captures(match: re.Match[str]) -> dict[str, str]:
     return {name: value for name, value in match.groupdict().items() if value is not None}
 
 
-@functools.cache
+@functools.lru_cache(maxsize=4096)  # patterns are remade when rules reload
 def _groups(pattern: re.Pattern[str]) -> tuple[int | None, int | None, bool]:
     """A pattern's ``focus`` and ``fix`` group numbers, and whether group 1 is the focus
     (detect-secrets' convention, for patterns without named groups)."""

@@ -22,7 +22,7 @@ except ImportError:  # pragma: no cover - Pythons before 3.11 name them sre_pars
     _c = None
 
 
-@functools.cache
+@functools.lru_cache(maxsize=4096)  # patterns are remade when rules reload
 def stays_on_one_line(pattern: re.Pattern[str]) -> bool:
     if _parser is None:  # pragma: no cover
         return False
