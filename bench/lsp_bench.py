@@ -255,23 +255,9 @@ async def code_actions(
     command: list[str], root: Path, text: str, name: str, count: int = 100
 ) -> tuple[float, float]:
     client, uri = await opened(command, root, text, name)
-    samples = []
-    for index in range(count):
-        line = (index * 7) % 10
-        params = {
-            "textDocument": {"uri": uri},
-            "range": {
-                "start": {"line": line, "character": 0},
-                "end": {"line": line + 1, "character": 0},
-            },
-            "context": {"diagnostics": []},
-        }
-        began = time.perf_counter()
-        await client.request("textDocument/codeAction", params)
-        samples.append(time.perf_counter() - began)
+    figures = await _sample_code_actions(client, uri, count)
     await client.stop()
-    samples.sort()
-    return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
+    return figures
 
 
 async def code_actions_while_streaming(
