@@ -88,3 +88,20 @@ def test_pull_mode_keeps_without_publishing() -> None:
     store.set("rules", "file:///x", [_diagnostic(0, "kept", "rules")])
     assert sent == [] and changes == [1]
     assert store.get("file:///x")[0] == _diagnostic(0, "kept", "rules")
+
+
+def test_a_finding_is_encoded_as_its_diagnostic() -> None:
+    from wave_lsp.config.problems import Span
+    from wave_lsp.lsp.convert import finding_compact, finding_json, finding_to_diagnostic
+    from wave_lsp.validation.engine import Finding, Fix
+
+    lines = ["x = 1  # TODO: é later\n", "y = 2\n"]
+    fix = Fix(Span(0, 0, 0, 1), "z", "safe", "Replace 'x' with 'z'")
+    for finding in (
+        Finding("quality.todo", "TODO", "info", "quality", "TODO: é", Span(0, 9, 0, 13), "a.py"),
+        Finding("r.fix", "R", "critical", "security", 'say "hi"', Span(1, 0, 1, 0), "a.py", fix,
+                "https://example.com/r"),
+    ):  # fmt: skip
+        expected = _wire(finding_to_diagnostic(finding, lines, None))
+        assert json.loads(finding_json(finding, lines, None)) == expected
+        assert json.loads(encode([finding_compact(finding, lines, None)])) == expected

@@ -12,7 +12,7 @@ from pygls.uris import from_fs_path, to_fs_path
 from pygls.workspace.position_codec import PositionCodec
 
 from wave_lsp.config.problems import Problem, ProblemSeverity, Span
-from wave_lsp.lsp.diagnostics import Compact
+from wave_lsp.lsp.diagnostics import Compact, item_json, tail_of
 
 if TYPE_CHECKING:
     from wave_lsp.edits.proposals import Operation
@@ -111,6 +111,21 @@ def finding_compact(finding: Finding, lines: Sequence[str], codec: PositionCodec
             ("severity", finding.severity),
         ),
     )
+
+
+_FINDING_TAILS: dict[tuple[str, str, str | None, bool], str] = {}
+
+
+def finding_json(finding: Finding, lines: Sequence[str], codec: PositionCodec | None) -> str:
+    """:func:`finding_compact`'s diagnostic as JSON text, formatted directly: the fields after
+    the message are the same for every finding of a rule, so made once."""
+    key = (finding.rule_id, finding.severity, finding.url, finding.fix is not None)
+    tail = _FINDING_TAILS.get(key)
+    if tail is None:
+        if len(_FINDING_TAILS) > 10_000:
+            _FINDING_TAILS.clear()
+        tail = _FINDING_TAILS[key] = tail_of(finding_compact(finding, lines, codec))
+    return item_json(range_values(finding.span, lines, codec), finding.message, tail)
 
 
 def finding_to_diagnostic(

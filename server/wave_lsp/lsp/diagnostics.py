@@ -70,7 +70,7 @@ def to_json(item: Compact) -> dict[str, Any]:
 _TAILS: dict[tuple[Any, ...], str] = {}
 
 
-def _tail(item: Compact) -> str:
+def tail_of(item: Compact) -> str:
     """The JSON text of a diagnostic's fields after its message (the same for every finding of
     a rule, so made once per distinct value)."""
     wire = to_json(item)
@@ -86,20 +86,26 @@ def encode(items: Iterable[Compact]) -> str:
 
 def encode_one(item: Compact) -> str:
     """The JSON text of one diagnostic."""
-    line, character, end_line, end_character = item[:4]
     key = item[4:6] + item[7:]
     try:
         tail = _TAILS.get(key)
         if tail is None:
             if len(_TAILS) > 10_000:
                 _TAILS.clear()
-            tail = _TAILS[key] = _tail(item)
+            tail = _TAILS[key] = tail_of(item)
     except TypeError:  # data that cannot be a key (a dict): not shared
-        tail = _tail(item)
+        tail = tail_of(item)
+    return item_json(item[:4], item[6], tail)
+
+
+def item_json(span: tuple[int, int, int, int], message: str, tail: str) -> str:
+    """A diagnostic's JSON text from its range (line, character, end line, end character),
+    message and :func:`tail_of` text."""
+    line, character, end_line, end_character = span
     return (
         f'{{"range":{{"start":{{"line":{line},"character":{character}}},'
         f'"end":{{"line":{end_line},"character":{end_character}}}}},'
-        f'"message":{_encode_string(item[6])}{tail}'
+        f'"message":{_encode_string(message)}{tail}'
     )
 
 

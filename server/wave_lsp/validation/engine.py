@@ -174,7 +174,13 @@ class _Match:
     focus: tuple[int, int]
     fix_range: tuple[int, int]
     captures: dict[str, str]
-    lines: int
+    lines: int | None = None
+    """How many lines the match touches (counted when asked for: most rules never do)."""
+
+    def line_count(self, index: LineIndex) -> int:
+        if self.lines is None:
+            self.lines = index.lines_between(self.start, self.end)
+        return self.lines
 
 
 def _substitute_parameters(pattern: str, parameters: Mapping[str, Any], key: str) -> str:
@@ -379,7 +385,7 @@ class CompiledRule:
                     for match in pattern.finditer(text, region_start, region_end):
                         if match.span() not in seen:
                             seen.add(match.span())
-                            yield _regex_match(match, index)
+                            yield _regex_match(match)
             return
         if region is not None:
             regions = [region]
@@ -397,7 +403,7 @@ class CompiledRule:
                         if match.span() in seen_spans:
                             continue
                         seen_spans.add(match.span())
-                    yield _regex_match(match, index)
+                    yield _regex_match(match)
 
     def _headers(self, text: str, index: LineIndex) -> Iterator[re.Match[str]]:
         """The block pattern's matches: in a rule whose keywords are the header's (it has no
@@ -465,7 +471,7 @@ class CompiledRule:
         return regions
 
     def _match_vars(
-        self, snapshot: Snapshot, match: _Match, line: int, column: int
+        self, snapshot: Snapshot, index: LineIndex, match: _Match, line: int, column: int
     ) -> dict[str, Any]:
         assert self.condition is not None
         wanted = self.condition.match_fields
@@ -477,7 +483,7 @@ class CompiledRule:
         if wanted is None or "column" in wanted:
             values["column"] = column + 1
         if wanted is None or "lines" in wanted:
-            values["lines"] = match.lines
+            values["lines"] = match.line_count(index)
         if wanted is None or "captures" in wanted:
             values["captures"] = match.captures
         return values
@@ -532,7 +538,7 @@ class CompiledRule:
             if condition is not None:
                 key: Any = None
                 if uses_match:
-                    match_vars = self._match_vars(snapshot, match, line, column)
+                    match_vars = self._match_vars(snapshot, index, match, line, column)
                     context["match"] = match_vars
                     key = _freeze(match_vars)
                 keep = memo.get(key) if key is not None else None
@@ -555,7 +561,7 @@ class CompiledRule:
                     elif name == "match.text":
                         values[name] = text[match.start : match.end]
                     elif name == "match.lines":
-                        values[name] = str(match.lines)
+                        values[name] = str(match.line_count(index))
                     elif name == "match.line":
                         values[name] = str(line + 1)
                 message = message_parts.render(values)
@@ -596,10 +602,10 @@ def _freeze(values: Mapping[str, Any]) -> tuple[Any, ...]:
     )
 
 
-def _regex_match(match: re.Match[str], index: LineIndex) -> _Match:
+def _regex_match(match: re.Match[str]) -> _Match:
     start, end = match.span()
     focus, fix_range = _focus_and_fix(match)
-    return _Match(start, end, focus, fix_range, _captures(match), index.lines_between(start, end))
+    return _Match(start, end, focus, fix_range, _captures(match))
 
 
 def _fix_title(old: str, new: str) -> str:

@@ -21,13 +21,12 @@ from pygls.workspace import PositionCodec, TextDocument
 
 from wave_lsp.asyncutil import Coalescer, Debouncer
 from wave_lsp.lsp.convert import (
-    finding_compact,
+    finding_json,
     finding_to_diagnostic,
     fix_to_edit,
     path_of,
     workspace_edit,
 )
-from wave_lsp.lsp.diagnostics import encode_one
 from wave_lsp.lsp.documents import LineArrayDocument
 from wave_lsp.lsp.features.base import Feature
 
@@ -100,7 +99,7 @@ def _check(
         if fragment is None:
             if not lines:
                 lines.append(text.splitlines(keepends=True))
-            fragment = encode_one(finding_compact(finding, lines[0], client_codec))
+            fragment = finding_json(finding, lines[0], client_codec)
         wire[id(finding)] = fragment
     encoded = ",".join(wire.values())
     checked = Checked(result.state, wire) if result.state is not None else None
