@@ -38,9 +38,9 @@ logger = logging.getLogger(__name__)
 
 SOURCE = "wave-rules"
 MAX_QUIET = 0.15
+"""The longest pause in edits a check waits for, unless the settings fix one (debounceMs)."""
 RECHECK_GUESS = 0.002
 """What a re-check after an edit is taken to cost until one has been timed (seconds)."""
-"""The longest pause in edits a check waits for, unless the settings fix one (debounceMs)."""
 FIX_ALL_KIND = "source.fixAll.wave"
 KEPT_STATES = 8
 
