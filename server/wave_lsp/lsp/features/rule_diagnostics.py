@@ -131,6 +131,7 @@ class RuleDiagnostics(Feature):
         """The last check of the most recently checked documents, to re-check only what an edit
         changed (a few only: each holds its version's text)."""
         self._settled: dict[str, asyncio.Event] = {}
+        self._lines_kept: set[str] = set()
         server.workspace_configs.listeners.append(self._config_changed)
 
     # -- events ----------------------------------------------------------------------------
@@ -178,6 +179,7 @@ class RuleDiagnostics(Feature):
         self.states.pop(uri, None)
         self.durations.pop(uri, None)
         self._settled.pop(uri, None)
+        self._lines_kept.discard(uri)
         self.server.diagnostics.clear(SOURCE, uri)
 
     def settings_changed(self) -> None:
@@ -255,8 +257,21 @@ class RuleDiagnostics(Feature):
         self.stored[uri] = StoredFindings(version, [f for f in findings if f.fix is not None])
         self.server.diagnostics.set_encoded(SOURCE, uri, diagnostics, version)
         self._mark_settled(uri)
-        if isinstance(current, LineArrayDocument):
-            current.release_lines()
+        for checked_uri in self._released(uri):
+            document = self.server.workspace.text_documents.get(checked_uri)
+            if isinstance(document, LineArrayDocument):
+                document.release_lines()
+
+    def _released(self, uri: str) -> list[str]:
+        """The documents whose line lists to drop after a check of ``uri``: it, unless it is
+        among the recently checked (``states``: likely edited next, whose first edit would
+        split the whole text again), and any that has left that group."""
+        if uri in self.states:
+            self._lines_kept.add(uri)
+            stale = [kept for kept in self._lines_kept if kept not in self.states]
+            self._lines_kept.difference_update(stale)
+            return stale
+        return [uri]
 
     def _mark_settled(self, uri: str) -> None:
         event = self._settled.get(uri)
