@@ -1,7 +1,9 @@
-"""Validation-rule findings on open documents: checked on a worker thread at once, with edits
-that arrive during a check folded into one more check after it (a burst of edits costs at most
-two runs), versioned so that a stale result is never published, served by push or by pull.
-Quick fixes and "fix all" read the stored findings; they never run the engine."""
+"""Validation-rule findings on open documents: checked on a worker thread of their own after a
+short pause in edits (half the document's last check time; a burst sent at once costs one
+check), with edits that arrive during a check folded into one more check after it; after an
+edit only what it touched is re-checked; versioned so that a stale result is never published;
+served by push or by pull. Quick fixes and "fix all" read the stored findings; they never run
+the engine."""
 
 from __future__ import annotations
 
