@@ -14,18 +14,12 @@ import re
 from typing import Any
 
 _NEWLINE = ord("\n")
-try:
-    _parser: Any = importlib.import_module("re._parser")
-    _c: Any = importlib.import_module("re._constants")
-except ImportError:  # pragma: no cover - Pythons before 3.11 name them sre_parse, sre_constants
-    _parser = None
-    _c = None
+_parser: Any = importlib.import_module("re._parser")  # Python >= 3.11, as the project requires
+_c: Any = importlib.import_module("re._constants")
 
 
 @functools.lru_cache(maxsize=4096)  # patterns are remade when rules reload
 def stays_on_one_line(pattern: re.Pattern[str]) -> bool:
-    if _parser is None:  # pragma: no cover
-        return False
     try:
         parsed = _parser.parse(pattern.pattern, pattern.flags)
         return not _may_cross(list(parsed), pattern.flags)
