@@ -42,7 +42,7 @@ async def stream_answer(
     from wave_lsp.errors import WaveError
     from wave_lsp.providers.errors import ProviderError
     from wave_lsp.providers.registry import ProviderRegistry
-    from wave_lsp.providers.types import ChatMessage, Completion, Restart, TextDelta
+    from wave_lsp.providers.types import Completion, Restart, TextDelta
 
     workspace = load_workspace(root, display_root=Path.cwd().resolve())
     if not workspace.ok:
@@ -63,10 +63,8 @@ async def stream_answer(
             provider=provider,
             model=model_name,
             max_tokens=max_tokens,
+            system=system,
         )
-        if system is not None:  # --system replaces the persona's system prompt
-            others = [m for m in request.messages if m.role != "system"]
-            request = replace(request, messages=(ChatMessage("system", system), *others))
         if temperature is not None:
             request = replace(request, temperature=temperature)
         for entry in report.entries:
@@ -129,6 +127,7 @@ def _request(
     provider: Provider,
     model: str,
     max_tokens: int,
+    system: str | None = None,
 ) -> tuple[CompletionRequest, ContextReport]:
     """The request as every Wave request is made: the persona's guard on each file, secrets
     redacted, the context packed into what the model's window leaves."""
@@ -171,7 +170,9 @@ def _request(
         redactor=redactor,
         count_tokens=counter or estimate_tokens,
     )
-    request = compose(prompt, built, redactor, persona, model=model, max_tokens=max_tokens)
+    request = compose(
+        prompt, built, redactor, persona, model=model, max_tokens=max_tokens, system=system
+    )
     return request, built.report
 
 

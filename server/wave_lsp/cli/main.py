@@ -110,6 +110,16 @@ def build_parser() -> argparse.ArgumentParser:
     apply.add_argument("--root", type=Path, default=Path(), help="workspace root (default: .)")
     apply.add_argument("--dry-run", action="store_true", help="report, write nothing")
     apply.add_argument("--json", action="store_true", help="print the per-file, per-hunk report")
+    apply.add_argument(
+        "--confirm",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="allow a write to this protected path (under .wave/, or under .git/ and other "
+        "version-control directories when the persona has vcs:write); repeatable",
+    )
+    apply.add_argument("--persona", help="the persona whose permissions apply (default: the "
+                       "configuration's default persona)")  # fmt: skip
 
     run = commands.add_parser(
         "run",
@@ -293,10 +303,21 @@ def _lsp(arguments: argparse.Namespace) -> int:
     return serve(tcp=arguments.tcp, log_level=arguments.log_level)
 
 
+def _recover(root: Path) -> None:
+    """Roll back a write that a killed ``wave`` left half done on this workspace, and say so."""
+    from wave_lsp.edits.journal import recover
+
+    for message in recover(root):
+        print(f"wave: {message}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     arguments = parser.parse_args(argv)
     try:
+        root = getattr(arguments, "root", None)
+        if isinstance(root, Path) and root.is_dir():
+            _recover(root)
         if arguments.command == "lsp":
             return _lsp(arguments)
         if arguments.command == "check":
@@ -324,7 +345,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             from wave_lsp.cli import apply
 
             return apply.run(
-                arguments.root, arguments.patch, dry_run=arguments.dry_run, as_json=arguments.json
+                arguments.root,
+                arguments.patch,
+                dry_run=arguments.dry_run,
+                as_json=arguments.json,
+                confirm=arguments.confirm,
+                persona=arguments.persona,
             )
         if arguments.command == "config":
             if arguments.config_command == "check":

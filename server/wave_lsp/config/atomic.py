@@ -1,5 +1,7 @@
 """Atomic writes: a temporary file in the same directory, flushed to disk, then renamed over the
-target, so a reader sees the old file or the new one and never half of either."""
+target, so a reader sees the old file or the new one and never half of either. The rename also
+breaks a hard link instead of writing through it: a file hard-linked to one outside the project
+gets a new inode here, and the outside file is left as it was."""
 
 from __future__ import annotations
 
@@ -8,15 +10,30 @@ import os
 import tempfile
 from pathlib import Path
 
+TEMP_SUFFIX = ".tmp"
+"""Temp files are ``.<name>.<random>.tmp`` beside their target (what recovery looks for)."""
+
 
 def atomic_write_text(path: Path, text: str, encoding: str = "utf-8") -> None:
-    atomic_write_bytes(path, text.encode(encoding))
+    """``text`` written atomically; code points that stand for undecodable bytes (surrogate
+    escapes, as :mod:`wave_lsp.fileread` reads them) are written back as those bytes."""
+    atomic_write_bytes(path, text.encode(encoding, errors="surrogateescape"))
+
+
+def fsync_directory(directory: Path) -> None:
+    """Make a rename or removal in ``directory`` durable (best effort where unsupported)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     mode = path.stat().st_mode & 0o7777 if path.exists() else None
-    fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -29,3 +46,4 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         with contextlib.suppress(FileNotFoundError):
             Path(temp_name).unlink()
         raise
+    fsync_directory(path.parent)

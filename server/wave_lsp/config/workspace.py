@@ -9,6 +9,7 @@ are used in place of the files on disk, so unsaved edits are what gets checked.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,12 +113,22 @@ class WorkspaceLoader:
         text = self.overlay.get(path.resolve())
         if text is not None:
             return text
+        from wave_lsp import fileread
+
         try:
-            return path.read_text(encoding="utf-8")
+            return fileread.read_bytes(path, MAX_CONFIG_BYTES).decode("utf-8")
         except UnicodeDecodeError as error:
             self.problems.append(
-                Problem(shown, FILE_START, f"not UTF-8 text: {error.reason}", "unreadable-file")
+                Problem(
+                    shown,
+                    FILE_START,
+                    f"not UTF-8 text: {error.reason} at byte {error.start}",
+                    "unreadable-file",
+                    fix="save the file as UTF-8",
+                )
             )
+        except fileread.FileRefused as error:
+            self.problems.append(Problem(shown, FILE_START, error.reason, "unreadable-file"))
         except OSError as error:
             self.problems.append(
                 Problem(shown, FILE_START, f"cannot read file: {error.strerror}", "unreadable-file")
@@ -313,6 +324,9 @@ class WorkspaceLoader:
                         )
                     )
                     continue
+                except (ValueError, RecursionError) as error:  # 4,300+ digits, deep nesting
+                    self.problems.append(_json_limit_problem(shown, text, error))
+                    continue
                 if not isinstance(schema, dict):
                     self.problems.append(
                         Problem(shown, FILE_START, "a JSON Schema must be an object", "bad-schema")
@@ -429,3 +443,26 @@ def problem_source(layers: list[Layer]) -> str:
 def load_workspace(root: Path | None, **options: Any) -> WaveWorkspace:
     """Load and check the workspace at ``root`` (see :class:`WorkspaceLoader` for options)."""
     return WorkspaceLoader(root, **options).load()
+
+
+MAX_CONFIG_BYTES = 5_000_000
+"""A configuration file larger than this is refused unread."""
+_LONG_NUMBER = re.compile(r"-?\d{1000,}")
+
+
+def _json_limit_problem(shown: str, text: str, error: Exception) -> Problem:
+    """A JSON file Python's parser refuses for its size rather than its syntax, located."""
+    found = _LONG_NUMBER.search(text)
+    if found is not None and not isinstance(error, RecursionError):
+        line = text.count("\n", 0, found.start())
+        column = found.start() - (text.rfind("\n", 0, found.start()) + 1)
+        digits = len(found.group().lstrip("-"))
+        return Problem(
+            shown,
+            Span(line, column, line, column + len(found.group())),
+            f"invalid JSON Schema: a number with {digits} digits (at most 4300 are read)",
+            "json-syntax",
+            fix="write a smaller number",
+        )
+    what = "nested too deeply" if isinstance(error, RecursionError) else str(error)
+    return Problem(shown, FILE_START, f"invalid JSON: {what}", "json-syntax")

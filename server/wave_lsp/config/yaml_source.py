@@ -3,6 +3,11 @@
 PyYAML's composer gives each node its start and end mark; we keep those by path (the tuple of
 keys and indices that leads to a value) so that an error found later, by pydantic or by a
 cross-reference check, can be reported at the exact line and column of the offending key.
+
+Before anything is composed, the event stream is checked against two bounds, with a located
+error: nesting deeper than :data:`MAX_DEPTH` (the composer recurses; 10k levels would overflow
+the stack) and aliases that expand past :data:`MAX_NODES` nodes (a kilobyte of nested anchors,
+"billion laughs", stands for 10^9 values that every later walk would visit).
 """
 
 from __future__ import annotations
@@ -20,6 +25,11 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
 Path_ = tuple[str | int, ...]
+
+MAX_DEPTH = 100
+"""Mappings and lists nested at most this deep."""
+MAX_NODES = 100_000
+"""Values a document may stand for once its aliases are expanded."""
 
 
 @dataclass
@@ -143,9 +153,67 @@ def _walk(node: yaml.Node, path: Path_, doc: YamlDocument) -> None:
             _walk(item, child, doc)
 
 
+def _bounded(text: str, path: str) -> None:
+    """Refuse a document nested too deep or whose aliases expand too far (before composing)."""
+    sizes: dict[str, int] = {}  # anchor -> values it stands for
+    frames: list[list[Any]] = []  # [anchor, values so far] of each open collection
+    total = 0
+    loader = _Loader(text)
+    try:
+        while (event := loader.get_event()) is not None:
+            if isinstance(event, yaml.CollectionStartEvent):
+                if len(frames) >= MAX_DEPTH:
+                    raise _bound_error(
+                        path,
+                        event.start_mark,
+                        f"nested more than {MAX_DEPTH} levels deep",
+                        "flatten the structure",
+                    )
+                frames.append([event.anchor, 1])
+                total += 1
+                continue
+            if isinstance(event, yaml.CollectionEndEvent):
+                anchor, count = frames.pop()
+                if anchor:
+                    sizes[anchor] = count
+                if frames:
+                    frames[-1][1] += count
+                continue
+            if isinstance(event, yaml.AliasEvent):
+                count = sizes.get(event.anchor or "", 1)
+            elif isinstance(event, yaml.ScalarEvent):
+                count = 1
+                if event.anchor:
+                    sizes[event.anchor] = 1
+            else:
+                continue
+            total += count
+            if frames:
+                frames[-1][1] += count
+            if total > MAX_NODES:
+                raise _bound_error(
+                    path,
+                    event.start_mark,
+                    f"its aliases expand to more than {MAX_NODES} values",
+                    "write the values out instead of nesting anchors (&name) and aliases (*name)",
+                )
+    except yaml.YAMLError:
+        return  # composing reports the syntax error, with its position
+    finally:
+        loader.dispose()
+
+
+def _bound_error(path: str, mark: Any, what: str, fix: str) -> YamlSyntaxError:
+    span = Span.point(mark.line, mark.column) if mark is not None else FILE_START
+    return YamlSyntaxError(
+        Problem(path, span, f"refused YAML: {what}", "yaml-too-large", ProblemSeverity.ERROR, fix)
+    )
+
+
 def parse_yaml(text: str, path: str) -> YamlDocument:
     """Parse one YAML document; raise :class:`YamlSyntaxError` with its position when the text
-    is not YAML or holds more than one document."""
+    is not YAML, holds more than one document, or is nested or aliased beyond the bounds."""
+    _bounded(text, path)
     loader = _Loader(text)
     try:
         try:

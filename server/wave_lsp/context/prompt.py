@@ -20,7 +20,9 @@ def compose(
     *,
     model: str | None = None,
     max_tokens: int | None = None,
+    system: str | None = None,
 ) -> CompletionRequest:
+    """The request; ``system`` replaces the persona's system prompt (``wave ask --system``)."""
     parts: list[str] = []
     for file in context.files:
         parts.append(f"File {file.path}:\n{FENCE}\n{file.content}\n{FENCE}")
@@ -33,7 +35,7 @@ def compose(
         parts.append("In the focused file: " + "; ".join(notes))
     parts.append(redactor.redact(prompt, "prompt"))
     messages = []
-    system = persona.ai_context.system_prompt.strip()
+    system = (persona.ai_context.system_prompt if system is None else system).strip()
     if system:
         messages.append(ChatMessage("system", redactor.redact(system, "system")))
     messages.append(ChatMessage("user", "\n\n".join(parts)))

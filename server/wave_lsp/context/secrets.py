@@ -18,6 +18,20 @@ PLACEHOLDER = re.compile(r"<<secret:([a-z0-9-]+):(\d+)>>")
 PEM_BEGIN = re.compile(r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----")
 PEM_END = re.compile(r"-----END[A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----")
 PEM_BODY_LINE = re.compile(r"[ \t]*[A-Za-z0-9+/=:\-, ]*[ \t]*(\r?\n|$)")
+TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-+/=.~%")
+"""What a token is made of: a finding's span grows over these on both sides, so that a rule
+pointing at a prefix (``ghp``), a fixed-length head (long Stripe keys) or a JWT without its
+signature still redacts the whole secret."""
+
+
+def _whole_token(text: str, start: int, end: int) -> tuple[int, int]:
+    while start > 0 and text[start - 1] in TOKEN_CHARS and text[start - 1] != "=":
+        start -= 1  # not over '=': that is an assignment's (base64 pads only at the end)
+    while end < len(text) and text[end] in TOKEN_CHARS:
+        end += 1
+    while end > start and text[end - 1] == ".":
+        end -= 1  # a sentence's full stop
+    return start, end
 
 
 def _whole_key(text: str, start: int, end: int) -> tuple[int, int]:
@@ -98,6 +112,8 @@ class Redactor:
             kind = finding.rule_id.removeprefix("security.secret.").removeprefix("security.")
             if kind == "private-key":
                 start, end = _whole_key(text, start, end)
+            else:
+                start, end = _whole_token(text, start, end)
             spans.append((start, end, kind, finding.span.line + 1))
         spans.sort()
         pieces: list[str] = []

@@ -6,13 +6,21 @@ similarity threshold. Two equally good places, or none, are never guessed: the h
 message naming the lines not found and the nearest candidate, and the file is not changed at all
 when any of its hunks fails. Context lines keep the file's own text (the model's whitespace drift
 is not written back); added lines take the file's line ending.
+
+A hunk whose new lines are already where it would put them is refused as already applied (GNU
+patch's "reversed or previously applied"): applying an addition twice would duplicate it.
+
+The fuzzy search is bounded: it compares only windows that an index of the text's lines puts
+forward (windows holding the lines the hunk removes, else the windows sharing most lines with
+it), at most :data:`MAX_CANDIDATES` of them, and polls ``cancel`` as it goes.
 """
 
 from __future__ import annotations
 
 import bisect
 import difflib
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -22,11 +30,24 @@ FUZZY_THRESHOLD = 0.85
 """The least similarity of a fuzzy match (difflib ratio over the located lines)."""
 AMBIGUITY_MARGIN = 0.02
 """A runner-up this close to the best fuzzy match makes the match ambiguous."""
+MAX_CANDIDATES = 64
+"""Windows compared character by character, at most, per hunk."""
+MAX_CHARS_COMPARED = 12_000
+"""Windows longer than this are compared line by line (character similarity is quadratic)."""
+
+Cancel = Callable[[], bool]
+"""Polled during a search: true once the caller gave up (an LSP ``$/cancelRequest``)."""
+
+
+class Cancelled(Exception):
+    """The search was cancelled: nothing was planned."""
 
 
 class Method(StrEnum):
     EXACT = "exact"
     """At the line the header names."""
+    ALREADY = "already-applied"
+    """Its new lines are already there: refused, it would apply twice."""
     MOVED = "moved"
     """Exactly, elsewhere than the header says (or the header named no line)."""
     WHITESPACE = "whitespace"
@@ -104,6 +125,15 @@ class HunkError(Exception):
     pass
 
 
+class AlreadyApplied(HunkError):
+    def __init__(self, line: int) -> None:
+        super().__init__(
+            f"already applied: its new lines are already at line {line + 1} (reversed or "
+            "previously applied); nothing to do for it"
+        )
+        self.line = line
+
+
 class _Taken:
     """Line ranges already claimed by earlier hunks (sorted, not overlapping)."""
 
@@ -160,7 +190,9 @@ def _index(lines: list[str]) -> dict[str, list[int]]:
     return where
 
 
-def apply_hunks(text: str, hunks: Sequence[Hunk], path: str = "the file") -> TextResult:
+def apply_hunks(
+    text: str, hunks: Sequence[Hunk], path: str = "the file", cancel: Cancel | None = None
+) -> TextResult:
     """``text`` with every hunk applied, or no text and the reasons when any hunk fails."""
     source = Lines.of(text)
     lines = source.lines
@@ -178,8 +210,15 @@ def apply_hunks(text: str, hunks: Sequence[Hunk], path: str = "the file") -> Tex
             if not before:
                 match = _insertion(hunk, lines)
             else:
-                match = _locate(before, hunk.removed(), hint=hunk.old_start, text=indexed,
-                                taken=taken)  # fmt: skip
+                match = _locate(before, hunk.after(), hunk.removed(), hint=hunk.old_start,
+                                text=indexed, taken=taken, cancel=cancel)  # fmt: skip
+        except AlreadyApplied as error:
+            failed = True
+            result.hunks.append(
+                HunkResult(number, hunk.header, False, Method.ALREADY, error.line + 1,
+                           f"hunk {number} ({hunk.header}) of {path}: {error}")
+            )  # fmt: skip
+            continue
         except HunkError as error:
             failed = True
             result.hunks.append(
@@ -231,27 +270,43 @@ def _insertion(hunk: Hunk, lines: list[str]) -> _Match:
 
 
 def _find_all(needle: list[str], text: _Text, squashed: bool, taken: _Taken) -> list[int]:
+    """Where ``needle`` occurs, looked up by its rarest line (a text of repeated lines does not
+    make every position a candidate)."""
     haystack = text.squashed if squashed else text.lines
     size = len(needle)
+    pivot, positions = 0, text.where(needle[0], squashed)
+    for index in range(1, min(size, 64)):
+        if len(positions) <= 1:
+            break
+        found = text.where(needle[index], squashed)
+        if len(found) < len(positions):
+            pivot, positions = index, found
     return [
         start
-        for start in text.where(needle[0], squashed)
-        if haystack[start : start + size] == needle and taken.free(start, size)
+        for position in positions
+        if (start := position - pivot) >= 0
+        and haystack[start : start + size] == needle
+        and taken.free(start, size)
     ]
 
 
 def _locate(
     before: list[str],
+    after: list[str],
     removed: list[int],
     *,
     hint: int | None,
     text: _Text,
     taken: _Taken,
+    cancel: Cancel | None = None,
 ) -> _Match:
     size = len(before)
     lines = text.lines
     at = hint - 1 if hint is not None else None
+    additions_only = after != before and not removed  # only these can be found applied
+    changes = after != before
     if at is not None and lines[at : at + size] == before and taken.free(at, size):
+        _not_applied(after, at, text, additions_only)
         return _Match(at, size, Method.EXACT)
     for method, needle, squashed in (
         (Method.MOVED, before, False),
@@ -259,8 +314,10 @@ def _locate(
     ):
         found = _find_all(needle, text, squashed, taken)
         if at is not None and at in found:
+            _not_applied(after, at, text, additions_only)
             return _Match(at, size, method)
         if len(found) == 1:
+            _not_applied(after, found[0], text, additions_only)
             return _Match(found[0], size, method)
         if len(found) > 1:
             places = ", ".join(str(f + 1) for f in found[:6])
@@ -268,39 +325,99 @@ def _locate(
                 f"its {size} old line(s) appear at lines {places}: ambiguous. "
                 "Add context lines that occur only at the intended place"
             )
-    return _fuzzy(before, removed, lines=lines, squashed=text.squashed, taken=taken)
+    if changes and after:  # the old lines are gone: are the new ones there instead?
+        for needle, squashed in ((after, False), ([_squash(a) for a in after], True)):
+            found = _find_all(needle, text, squashed, _Taken())
+            if len(found) == 1:
+                raise AlreadyApplied(found[0])
+    return _fuzzy(before, removed, text=text, taken=taken, cancel=cancel)
+
+
+def _not_applied(after: list[str], start: int, text: _Text, additions_only: bool) -> None:
+    """Refuse a hunk that only adds lines, found at ``start``, whose new lines are already
+    there: its context is still found, and it would add them again."""
+    if additions_only and text.lines[start : start + len(after)] == after:
+        raise AlreadyApplied(start)
+
+
+def _candidates(
+    before: list[str], removed: list[int], text: _Text, taken: _Taken
+) -> tuple[list[int], list[int]]:
+    """Windows worth comparing: ``(with the removed lines in place, most alike)``. From the
+    index of the text's (whitespace-free) lines: a window is put forward by each of its lines
+    that is one of the hunk's, at that line's offset."""
+    size = len(before)
+    squashed = text.squashed
+    limit = len(text.lines) - size
+    votes: Counter[int] = Counter()
+    for offset, line in enumerate(before):
+        key = _squash(line)
+        if not key:
+            continue
+        positions = text.where(key, True)
+        if len(positions) > 4 * MAX_CANDIDATES:  # a line found everywhere says nothing
+            continue
+        for position in positions:
+            start = position - offset
+            if 0 <= start <= limit:
+                votes[start] += 1
+    ranked = [start for start, _ in votes.most_common() if taken.free(start, size)]
+    alike = ranked[:MAX_CANDIDATES]
+    if not removed:
+        return alike, alike
+    wanted = [_squash(before[i]) for i in removed]
+    first = removed[0]
+    exact = [
+        start
+        for p in text.where(wanted[0], True)
+        if 0 <= (start := p - first) <= limit
+        and taken.free(start, size)
+        and all(squashed[start + i] == w for i, w in zip(removed, wanted, strict=True))
+    ]
+    if len(exact) > MAX_CANDIDATES:
+        exact.sort(key=lambda start: -votes[start])
+        exact = exact[:MAX_CANDIDATES]
+    return exact, alike
 
 
 def _fuzzy(
     before: list[str],
     removed: list[int],
     *,
-    lines: list[str],
-    squashed: list[str],
+    text: _Text,
     taken: _Taken,
+    cancel: Cancel | None = None,
 ) -> _Match:
     """A window of the text like the hunk's old lines, whose lines to remove are the ones the
     hunk names (whitespace aside): context may be approximate, what is deleted may not."""
+    lines = text.lines
     size = len(before)
-    wanted_removed = [_squash(before[i]) for i in removed]
     wanted = "\n".join(before)
-    scores: list[tuple[float, int]] = []  # windows whose removed lines are the hunk's
-    nearest: tuple[float, int] | None = None  # the most alike window, for the message
-    matcher = difflib.SequenceMatcher(autojunk=False)
-    matcher.set_seq2(wanted)
-    for start in range(max(0, len(lines) - size + 1)):
-        if not taken.free(start, size):
-            continue
-        matcher.set_seq1("\n".join(lines[start : start + size]))
-        if matcher.real_quick_ratio() < FUZZY_THRESHOLD - 0.3:
-            continue
-        if matcher.quick_ratio() < FUZZY_THRESHOLD - 0.3:
-            continue
-        score = (matcher.ratio(), start)
-        nearest = max(nearest, score) if nearest else score
-        if all(squashed[start + i] == w for i, w in zip(removed, wanted_removed, strict=True)):
-            scores.append(score)
-    scores.sort(reverse=True)
+    by_lines = len(wanted) > MAX_CHARS_COMPARED
+    matcher: difflib.SequenceMatcher[str] = difflib.SequenceMatcher(autojunk=False)
+    line_matcher: difflib.SequenceMatcher[str] = difflib.SequenceMatcher(autojunk=False)
+    if by_lines:
+        line_matcher.set_seq2([_squash(b) for b in before])
+    else:
+        matcher.set_seq2(wanted)
+    exact, alike = _candidates(before, removed, text, taken)
+    ratios: dict[int, float] = {}
+
+    def ratio(start: int) -> float:
+        if start not in ratios:
+            if cancel is not None and cancel():
+                raise Cancelled
+            if by_lines:
+                line_matcher.set_seq1(text.squashed[start : start + size])
+                ratios[start] = line_matcher.ratio()
+            else:
+                matcher.set_seq1("\n".join(lines[start : start + size]))
+                quick = matcher.real_quick_ratio() >= FUZZY_THRESHOLD - 0.3
+                ratios[start] = matcher.ratio() if quick and matcher.quick_ratio() >= (
+                    FUZZY_THRESHOLD - 0.3) else 0.0  # fmt: skip
+        return ratios[start]
+
+    scores = sorted(((ratio(start), start) for start in exact), reverse=True)
     best = scores[0] if scores else None
     if best is not None and best[0] >= FUZZY_THRESHOLD:
         rivals = [s for s in scores[1:] if abs(s[1] - best[1]) >= size]
@@ -310,10 +427,12 @@ def _fuzzy(
                 f"({best[0]:.0%}, {rivals[0][0]:.0%}): ambiguous. Copy the lines exactly"
             )
         return _Match(best[1], size, Method.FUZZY)
-    missing = [b for b in before if b not in set(lines)][:3] or before[:3]
+    nearest = max(((ratio(start), start) for start in alike[:8]), default=None)
+    present = set(lines)
+    missing = [b for b in before if b not in present][:3] or before[:3]
     shown = "\n".join(f"    {line!r}" for line in missing)
     message = f"these old lines were not found:\n{shown}"
-    if nearest is not None:
+    if nearest is not None and nearest[0] > 0:
         at = nearest[1]
         near = "\n".join(f"    {line!r}" for line in lines[at : at + min(size, 3)])
         message += f"\n  nearest candidate, line {at + 1} ({nearest[0]:.0%} alike):\n{near}"

@@ -1,9 +1,11 @@
 """Patches planned against a workspace's files: per file, the old text (what the editor has, or
 the disk), the new text, how each hunk applied, or why the file cannot change. Paths that escape
-the workspace (``..``, absolute paths, symlinks out) and binary patches are refused.
+the workspace (``..``, absolute paths, symlinks out, NUL bytes), protected paths (version control,
+``.wave/``: see :mod:`wave_lsp.edits.protected`) and binary patches are refused.
 
-:func:`write_changes` applies a plan to disk for the CLI: backups first, every file written
-atomically, and every file restored if any write fails.
+:func:`write_changes` applies a plan to disk for the CLI: a journal and backups first, every
+file written atomically, and every file restored if any write fails or the process is killed
+(the next start rolls the journal back, :mod:`wave_lsp.edits.journal`).
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from wave_lsp.config.atomic import atomic_write_bytes, atomic_write_text
-from wave_lsp.edits.apply import HunkResult, Lines, apply_hunks
+from wave_lsp.edits.apply import Cancel, HunkResult, Lines, apply_hunks
+from wave_lsp.edits.journal import Entry, Journal
 from wave_lsp.edits.models import ChangeType
 from wave_lsp.edits.patch import FilePatch
+from wave_lsp.edits.protected import Protection, WritePolicy, refusal
 from wave_lsp.edits.textdiff import unified_diff
 
 ReadText = Callable[[Path], str | None]
@@ -35,6 +39,8 @@ class FileChange:
     """Set when the file is renamed."""
     hunks: list[HunkResult] = field(default_factory=list)
     error: str = ""
+    protection: Protection | None = None
+    """Set when the file may be written only once the user confirms it by name."""
 
     @property
     def ok(self) -> bool:
@@ -62,6 +68,16 @@ class ChangeSet:
     def errors(self) -> list[str]:
         return [change.error for change in self.files if change.error]
 
+    def needing_confirmation(self) -> list[str]:
+        """The paths the user must confirm by name before the plan is written."""
+        return [
+            p
+            for change in self.files
+            if change.protection
+            for p in (change.path, change.new_path)
+            if p is not None
+        ]
+
     def report(self) -> dict[str, Any]:
         """Per file, per hunk: how each applied, or why not (``wave apply --json`` and
         ``wave.proposal.fromDiff`` answer with this)."""
@@ -74,6 +90,7 @@ class ChangeSet:
                     "changeType": change.change_type.value,
                     "ok": change.ok,
                     "error": change.error or None,
+                    "needsConfirmation": change.protection.value if change.protection else None,
                     "hunks": [
                         {
                             "index": hunk.index,
@@ -99,14 +116,40 @@ def inside(root: Path, relative: str) -> Path:
     """``root / relative`` resolved (``..`` and symlinks), refused unless inside ``root``."""
     if not relative or relative.startswith(("/", "\\")) or Path(relative).is_absolute():
         raise PathError(f"{relative!r}: paths must be relative to the workspace")
+    if "\0" in relative or any(ord(c) < 32 for c in relative):
+        raise PathError(f"{relative!r}: a path with a NUL or control character")
     base = root.resolve()
-    target = (base / relative).resolve()
+    try:
+        target = (base / relative).resolve()
+    except (OSError, RuntimeError) as error:  # a symlink loop, a name too long
+        raise PathError(f"{relative!r}: {error}") from error
     if not target.is_relative_to(base):
         raise PathError(f"{relative!r} is outside the workspace")
     return target
 
 
-def plan_changes(root: Path, patches: Sequence[FilePatch], read: ReadText) -> ChangeSet:
+def check_protected(root: Path, relatives: Sequence[str], policy: WritePolicy) -> Protection | None:
+    """Raise :class:`PathError` when a path (as written or as resolved) may not be written under
+    ``policy``; returns the protection still to confirm (with a deferring policy)."""
+    base = root.resolve()
+    paths = [p for r in relatives for p in (r, inside(root, r).relative_to(base).as_posix())]
+    message, protection = refusal(paths, policy)
+    if message:
+        raise PathError(message)
+    return protection
+
+
+def plan_changes(
+    root: Path,
+    patches: Sequence[FilePatch],
+    read: ReadText,
+    policy: WritePolicy | None = None,
+    cancel: Cancel | None = None,
+) -> ChangeSet:
+    """Every patch planned against the current texts; protected paths are refused unless
+    ``policy`` allows them (by default nothing protected is). ``cancel`` is polled by the hunk
+    search, which raises :class:`~wave_lsp.edits.apply.Cancelled` once it returns true."""
+    policy = policy or WritePolicy()
     planned: dict[str, str | None] = {}  # texts after earlier patches of the same answer
     changes: list[FileChange] = []
 
@@ -116,7 +159,7 @@ def plan_changes(root: Path, patches: Sequence[FilePatch], read: ReadText) -> Ch
         return read(inside(root, relative))
 
     for patch in patches:
-        change = _plan_one(root, patch, current)
+        change = _plan_one(root, patch, current, policy, cancel)
         if change.ok:
             if change.change_type is ChangeType.DELETE or change.new_path:
                 planned[change.path] = None
@@ -126,7 +169,13 @@ def plan_changes(root: Path, patches: Sequence[FilePatch], read: ReadText) -> Ch
     return ChangeSet(changes)
 
 
-def _plan_one(root: Path, patch: FilePatch, current: Callable[[str], str | None]) -> FileChange:
+def _plan_one(
+    root: Path,
+    patch: FilePatch,
+    current: Callable[[str], str | None],
+    policy: WritePolicy,
+    cancel: Cancel | None,
+) -> FileChange:
     path = (patch.old_path or patch.new_path or "").replace("\\", "/")
     kind = (
         ChangeType.ADD
@@ -141,13 +190,21 @@ def _plan_one(root: Path, patch: FilePatch, current: Callable[[str], str | None]
         if patch.is_rename and patch.new_path:
             change.new_path = patch.new_path.replace("\\", "/")
             inside(root, change.new_path)
+        change.protection = check_protected(root, [p for p in (path, change.new_path) if p], policy)
     except PathError as error:
-        change.error = f"{error}: refused"
+        change.error = str(error) if "refused" in str(error) else f"{error}: refused"
         return change
     if patch.binary:
         change.error = f"{path}: binary patches are not supported; apply them with git"
         return change
-    existing = current(path)
+    try:
+        existing = current(path)
+        if change.new_path and current(change.new_path) is not None:
+            change.error = f"{path}: cannot rename to {change.new_path}: it already exists"
+            return change
+    except OSError as error:  # FileRefused: a FIFO, a device, too large, unreadable
+        change.error = f"{error}: refused"
+        return change
     if patch.whole_text is not None:
         change.change_type = ChangeType.MODIFY if existing is not None else ChangeType.ADD
         change.old_text = existing
@@ -161,11 +218,8 @@ def _plan_one(root: Path, patch: FilePatch, current: Callable[[str], str | None]
     elif existing is None:
         change.error = f"{path}: no such file"
         return change
-    if change.new_path and current(change.new_path) is not None:
-        change.error = f"{path}: cannot rename to {change.new_path}: it already exists"
-        return change
     change.old_text = None if kind is ChangeType.ADD else existing
-    result = apply_hunks(existing, patch.hunks, path)
+    result = apply_hunks(existing, patch.hunks, path, cancel=cancel)
     change.hunks = result.hunks
     if result.text is None:
         change.error = "\n".join(result.errors())
@@ -185,26 +239,54 @@ def _with_file_newlines(text: str, existing: str | None) -> str:
     return Lines(lines.lines, style.newline, True).text()
 
 
-def write_changes(root: Path, changes: ChangeSet, backup_dir: Path) -> list[Path]:
-    """Write a plan whose every file is ok: back up what exists, write each file atomically,
-    and on any failure restore everything written so far. Returns the backups made."""
+def state_directory(root: Path, relative: str) -> Path:
+    """A directory Wave writes its own state to under ``root`` (backups, journals), resolved and
+    refused unless it stays inside ``root``: ``.wave`` or ``.wave/backups`` as a symlink out of
+    the project would put the project's files somewhere else."""
+    base = root.resolve()
+    target = (base / relative).resolve()
+    if not target.is_relative_to(base):
+        raise PathError(
+            f"{relative} resolves to {target}, outside the workspace (a symlink?): Wave "
+            "writes its backups and journals only inside the workspace; remove the link"
+        )
+    return target
+
+
+def write_changes(
+    root: Path, changes: ChangeSet, backup_dir: Path, policy: WritePolicy | None = None
+) -> list[Path]:
+    """Write a plan whose every file is ok: journal and back up what exists, write each file
+    atomically, and on any failure restore everything written so far (a kill is rolled back by
+    :func:`wave_lsp.edits.journal.recover` at the next start). Returns the backups made."""
+    from wave_lsp import fileread
+    from wave_lsp.edits.journal import JOURNAL_DIRECTORY
+
     if not changes.ok:
         raise ValueError("refusing to write a plan with failed files")
-    backup_dir.mkdir(parents=True, exist_ok=True)
-    backups: list[tuple[Path, Path | None]] = []  # (target, backup or None: did not exist)
-    made: list[Path] = []
-    kept: Path | None
+    policy = policy or WritePolicy()
+    base = root.resolve()
+    backup_dir = state_directory(root, backup_dir.resolve().relative_to(base).as_posix())
+    journal_dir = state_directory(root, JOURNAL_DIRECTORY.as_posix())
+    entries: list[Entry] = []
     for change in changes.files:
-        for relative in filter(None, (change.path, change.new_path)):
+        relatives = [p for p in (change.path, change.new_path) if p]
+        if check_protected(root, relatives, policy) is not None:
+            raise PathError(f"{change.path}: needs a confirmation by name")
+        for relative in relatives:
             target = inside(root, relative)
-            if any(target == t for t, _ in backups):
+            if any(target == e.path for e in entries):
                 continue
-            kept = None
-            if target.exists():
-                kept = backup_dir / relative
-                atomic_write_bytes(kept, target.read_bytes())
-                made.append(kept)
-            backups.append((target, kept))
+            exists = target.exists()
+            entries.append(Entry(target, backup_dir / relative if exists else None))
+    journal = Journal(journal_dir, entries, backup_dir)
+    journal.begin()
+    made: list[Path] = []
+    for entry in entries:
+        if entry.backup is not None:
+            atomic_write_bytes(entry.backup, fileread.read_bytes(entry.path, None))
+            made.append(entry.backup)
+    journal.writing()
     try:
         for change in changes.files:
             source = inside(root, change.path)
@@ -217,10 +299,12 @@ def write_changes(root: Path, changes: ChangeSet, backup_dir: Path) -> list[Path
             if change.new_path and source.exists():
                 source.unlink()
     except BaseException:
-        for target, saved in backups:
-            if saved is None:
-                target.unlink(missing_ok=True)
+        for entry in entries:
+            if entry.backup is None:
+                entry.path.unlink(missing_ok=True)
             else:
-                atomic_write_bytes(target, saved.read_bytes())
+                atomic_write_bytes(entry.path, entry.backup.read_bytes())
+        journal.done()
         raise
+    journal.done()
     return made

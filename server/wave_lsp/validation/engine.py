@@ -198,9 +198,17 @@ def _substitute_parameters(pattern: str, parameters: Mapping[str, Any], key: str
     return PLACEHOLDER.sub(replace, pattern)
 
 
-def _compile(pattern: str, parameters: Mapping[str, Any], key: str) -> re.Pattern[str]:
+def _compile(
+    pattern: str, parameters: Mapping[str, Any], key: str, trusted: bool = True
+) -> re.Pattern[str]:
+    """``trusted``: a pattern of Wave's own packs (``re``); else the workspace's, matched with a
+    time bound (:mod:`wave_lsp.validation.bounded_regex`)."""
     source = _substitute_parameters(pattern, parameters, key)
     try:
+        if not trusted:
+            from wave_lsp.validation.bounded_regex import compile_bounded
+
+            return compile_bounded(source, re.MULTILINE)
         return re.compile(source, re.MULTILINE)
     except re.error as error:
         raise RuleError(key, f"invalid regular expression: {error}") from error
@@ -241,25 +249,30 @@ class _Template:
 class CompiledRule:
     """A rule ready to run: regexes compiled, condition compiled, placeholders checked."""
 
-    def __init__(self, rule: ValidationRule) -> None:
+    def __init__(self, rule: ValidationRule, trusted: bool = True) -> None:
+        """``trusted``: the rule's patterns are Wave's own (else they are matched with a time
+        bound: a workspace's regex may backtrack forever)."""
         self.rule = rule
+        self.trusted = trusted
         parameters = rule.parameters
         self.patterns: list[re.Pattern[str]] = []
         if rule.pattern_regex is not None:
-            self.patterns.append(_compile(rule.pattern_regex, parameters, "pattern-regex"))
-        self.patterns += [_compile(p, parameters, "pattern-either") for p in rule.pattern_either]
+            self.patterns.append(_compile(rule.pattern_regex, parameters, "pattern-regex", trusted))
+        self.patterns += [
+            _compile(p, parameters, "pattern-either", trusted) for p in rule.pattern_either
+        ]
         if rule.detector is not None:
             try:
                 self.patterns += detectors.patterns(rule.detector)
             except KeyError as error:
                 raise RuleError("detector", str(error.args[0])) from error
         self.block = (
-            _compile(rule.pattern_block, parameters, "pattern-block")
+            _compile(rule.pattern_block, parameters, "pattern-block", trusted)
             if rule.pattern_block
             else None
         )
         self.not_patterns = [
-            _compile(p, parameters, "pattern-not-regex") for p in rule.pattern_not_regex
+            _compile(p, parameters, "pattern-not-regex", trusted) for p in rule.pattern_not_regex
         ]
         self.file_level = not self.patterns and self.block is None
         self._window = 0 if all(stays_on_one_line(p) for p in self.patterns) else KEYWORD_WINDOW

@@ -76,7 +76,8 @@ def _variant(compiled: CompiledRule, example: str | RuleExample) -> tuple[Compil
         return compiled, example.text
     rule = compiled.rule
     parameters = {**rule.parameters, **example.parameters}
-    return CompiledRule(rule.model_copy(update={"parameters": parameters})), example.text
+    variant = rule.model_copy(update={"parameters": parameters})
+    return CompiledRule(variant, compiled.trusted), example.text
 
 
 def _example_failures(compiled: CompiledRule) -> list[tuple[tuple[str | int, ...], str]]:
@@ -137,7 +138,7 @@ _compiled_cache: dict[str, CompiledRule | list[tuple[tuple[str | int, ...], str]
 
 
 def _compile_checked(
-    rule: ValidationRule, check_examples: bool = True
+    rule: ValidationRule, check_examples: bool = True, trusted: bool = True
 ) -> CompiledRule | list[tuple[tuple[str | int, ...], str]]:
     """The compiled rule, or why it is refused (keyed paths inside the rule). Cached by the
     rule's content: re-loading a workspace does not recompile unchanged rules. Built-in rules
@@ -145,12 +146,13 @@ def _compile_checked(
     (tests/unit/test_rules.py), and running ~100 examples costs ~80 ms at every start."""
     key = json.dumps(rule.model_dump(mode="json", by_alias=True), sort_keys=True)
     key += "|examples" if check_examples else ""
+    key += "|trusted" if trusted else ""
     cached = _compiled_cache.get(key)
     if cached is not None:
         return cached
     result: CompiledRule | list[tuple[tuple[str | int, ...], str]]
     try:
-        compiled = CompiledRule(rule)
+        compiled = CompiledRule(rule, trusted)
     except RuleError as error:
         result = [((error.key,), str(error))]
     except ConditionError as error:
@@ -235,6 +237,7 @@ def build_rules(
         result = _compile_checked(
             rule,
             check_examples=check_builtin_examples or rule_id in overridden or not source.builtin,
+            trusted=source.builtin,
         )
         if isinstance(result, CompiledRule):
             rules[rule_id] = result

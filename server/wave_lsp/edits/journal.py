@@ -1,0 +1,146 @@
+"""The journal of a multi-file write: what will change and where its backups are, kept on disk
+while the files are written, so that a write interrupted by anything (``kill -9``, a power cut)
+is rolled back by the next ``wave`` start on that workspace: every file as it was, no temp file
+left behind.
+
+A write goes: journal (phase ``backup``) → backups, each atomic → journal (phase ``write``) →
+the files, each atomic → journal removed. Recovery of a ``backup``-phase journal only removes
+temp files (no file was touched yet); of a ``write``-phase one, it restores every journaled file
+from its backup (or removes it when it did not exist before), then removes temp files. Each step
+is an atomic rename, fsynced with its directory, so the journal says no more than what is true.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import secrets
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from wave_lsp.config.atomic import TEMP_SUFFIX, atomic_write_bytes, fsync_directory
+
+logger = logging.getLogger(__name__)
+
+JOURNAL_DIRECTORY = Path(".wave") / "journal"
+"""Under the workspace root."""
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    path: Path
+    """The file that changes (absolute)."""
+    backup: Path | None
+    """Its copy from before the change; ``None``: it did not exist."""
+
+
+class Journal:
+    """One write's journal file."""
+
+    def __init__(self, directory: Path, entries: Iterable[Entry], backups: Path) -> None:
+        self.directory = directory
+        self.entries = list(entries)
+        self.backups = backups
+        stamp = time.strftime("%Y%m%dT%H%M%S")
+        self.path = directory / f"write-{stamp}-{secrets.token_hex(3)}.json"
+
+    def _record(self, phase: str) -> None:
+        body = {
+            "phase": phase,
+            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "backups": str(self.backups),
+            "files": [
+                {"path": str(e.path), "backup": str(e.backup) if e.backup else None}
+                for e in self.entries
+            ],
+        }
+        atomic_write_bytes(self.path, json.dumps(body, indent=1).encode())
+
+    def begin(self) -> None:
+        self._record("backup")
+
+    def writing(self) -> None:
+        self._record("write")
+
+    def done(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+        fsync_directory(self.directory)
+
+
+def _remove_temps(directory: Path, name: str | None = None) -> int:
+    """Temp files of atomic writes in ``directory`` (of the file ``name``, or all)."""
+    removed = 0
+    try:
+        listing = [item.name for item in directory.iterdir()]
+    except OSError:
+        return 0
+    prefix = f".{name}." if name is not None else "."
+    for item in listing:
+        if item.startswith(prefix) and item.endswith(TEMP_SUFFIX):
+            with contextlib.suppress(OSError):
+                (directory / item).unlink()
+                removed += 1
+    return removed
+
+
+def _restore(entry: Entry) -> None:
+    if entry.backup is None:
+        with contextlib.suppress(FileNotFoundError):
+            entry.path.unlink()
+        return
+    data = entry.backup.read_bytes()
+    with contextlib.suppress(FileNotFoundError):
+        if entry.path.is_file() and entry.path.read_bytes() == data:
+            return
+    atomic_write_bytes(entry.path, data)
+
+
+def recover(root: Path) -> list[str]:
+    """Roll back every interrupted write under ``root``; one message per write rolled back
+    (empty when there was none). A journal that cannot be carried out is kept, and said."""
+    directory = root / JOURNAL_DIRECTORY
+    if not directory.is_dir():
+        return []
+    messages: list[str] = []
+    _remove_temps(directory)
+    for journal in sorted(directory.glob("write-*.json")):
+        try:
+            body: dict[str, Any] = json.loads(journal.read_text(encoding="utf-8"))
+            entries = [
+                Entry(Path(f["path"]), Path(f["backup"]) if f["backup"] else None)
+                for f in body["files"]
+            ]
+            phase = body["phase"]
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            messages.append(f"{journal}: an unreadable journal of an interrupted write ({error})")
+            continue
+        try:
+            for entry in entries:
+                if phase == "write":
+                    _restore(entry)
+                _remove_temps(entry.path.parent, entry.path.name)
+                if entry.backup is not None:
+                    _remove_temps(entry.backup.parent, entry.backup.name)
+        except OSError as error:
+            messages.append(
+                f"an interrupted write (started {body.get('started')}) could not be rolled "
+                f"back: {error}; its journal is kept at {journal} and its backups at "
+                f"{body.get('backups')}"
+            )
+            continue
+        journal.unlink()
+        fsync_directory(directory)
+        what = (
+            f"{len(entries)} file(s) restored from {body.get('backups')}"
+            if phase == "write"
+            else "no file had been changed yet"
+        )
+        messages.append(
+            f"an interrupted write (started {body.get('started')}) was rolled back: {what}"
+        )
+    return messages
