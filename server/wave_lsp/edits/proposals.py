@@ -21,9 +21,10 @@ from pydantic import Field
 from wave_lsp.config.atomic import atomic_write_text
 from wave_lsp.config.base import CamelModel
 from wave_lsp.edits.apply import apply_hunks
-from wave_lsp.edits.changes import ChangeSet, FileChange, inside
+from wave_lsp.edits.changes import ChangeSet, FileChange, PathError, check_protected, inside
 from wave_lsp.edits.models import ChangeType, CodeChangeProposal, LineNumbers
 from wave_lsp.edits.patch import parse_patch
+from wave_lsp.edits.protected import WritePolicy
 from wave_lsp.edits.textdiff import LineEdit, line_edits
 
 RETENTION = 50
@@ -43,6 +44,9 @@ class ProposedFile(CodeChangeProposal):
 
     new_path: str | None = None
     document_version: int | None = None
+    needs_confirmation: str | None = None
+    """A protected path (``vcs``, ``governance``): applied only once the user confirms it by
+    name (see :mod:`wave_lsp.edits.protected`)."""
 
 
 class Proposal(CamelModel):
@@ -58,6 +62,16 @@ class Proposal(CamelModel):
     def summary(self) -> str:
         names = ", ".join(f.new_path or f.file_path for f in self.files)
         return f"{len(self.files)} file{'s' * (len(self.files) != 1)}: {names}"
+
+    def protected_paths(self) -> list[str]:
+        """The paths the user must confirm by name before the proposal is applied."""
+        return [
+            p
+            for f in self.files
+            if f.needs_confirmation
+            for p in (f.file_path, f.new_path)
+            if p is not None
+        ]
 
 
 # -- operations: what applying (or undoing) a proposal does to files ------------------------
@@ -114,6 +128,7 @@ def make_proposal(
             unified_diff=change.unified_diff(),
             line_numbers=_line_numbers(change),
             document_version=versions(change.path),
+            needs_confirmation=change.protection.value if change.protection else None,
         )
         for change in changes.files
     ]
@@ -241,8 +256,24 @@ class ProposalStore:
                 folder.rmdir()
 
 
-def write_operations(root: Path, operations: list[Operation]) -> None:
-    """Carry out operations on disk (for files the editor cannot change itself): atomic writes."""
+def check_operations(root: Path, operations: list[Operation], policy: WritePolicy) -> None:
+    """Raise :class:`PathError` unless ``policy`` allows every path the operations touch."""
+    for operation in operations:
+        paths = (
+            [operation.old_path, operation.new_path]
+            if isinstance(operation, RenameFile)
+            else [operation.path]
+        )
+        if check_protected(root, paths, policy) is not None:
+            raise PathError(f"{', '.join(paths)}: needs a confirmation by name")
+
+
+def write_operations(
+    root: Path, operations: list[Operation], policy: WritePolicy | None = None
+) -> None:
+    """Carry out operations on disk (for files the editor cannot change itself): atomic writes.
+    Protected paths are checked again here, at the point of use."""
+    check_operations(root, operations, policy or WritePolicy())
     for operation in operations:
         if isinstance(operation, CreateFile):
             atomic_write_text(inside(root, operation.path), operation.text)

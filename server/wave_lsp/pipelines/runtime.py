@@ -6,6 +6,7 @@ workspace — never written behind the user's back."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from wave_lsp.context.secrets import Redactor
 from wave_lsp.edits.changes import plan_changes
 from wave_lsp.edits.patch import FilePatch
 from wave_lsp.edits.proposals import Proposal, ProposalStore, make_proposal
+from wave_lsp.edits.protected import WritePolicy
 from wave_lsp.personas.guard import AuditLog, PersonaGuard
 from wave_lsp.pipelines.engine import Event, PipelineRun, RunState
 from wave_lsp.pipelines.models import OnFailure, Pipeline, Task, TaskType
@@ -25,6 +27,8 @@ from wave_lsp.providers.registry import ProviderRegistry
 from wave_lsp.workspaces.manager import WorkspaceError, WorkspaceManager
 from wave_lsp.workspaces.models import Workspace
 from wave_lsp.workspaces.snapshot import Snapshot
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -170,9 +174,14 @@ def changes_as_proposal(prepared: PreparedRun, root: Path, store: ProposalStore)
         if (prepared.workdir / path).is_file()
     ]
     plan = plan_changes(
-        root, patches, lambda p: p.read_text(encoding="utf-8") if p.is_file() else None
+        root,
+        patches,
+        lambda p: p.read_text(encoding="utf-8") if p.is_file() else None,
+        WritePolicy(defer_confirmation=True),  # .wave/ changes wait for a confirmation
     )
     if not plan.ok:
+        for error in plan.errors():
+            logger.warning("run %s: its changes are not proposed: %s", prepared.run.id, error)
         return None
     proposal = make_proposal(
         plan, f"pipeline:{prepared.run.pipeline.id}:{prepared.run.id}", lambda _: None

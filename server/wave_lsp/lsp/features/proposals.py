@@ -28,6 +28,8 @@ if TYPE_CHECKING:
         Proposal,
         ProposalStore,
     )
+    from wave_lsp.edits.protected import WritePolicy
+    from wave_lsp.personas.guard import PersonaGuard
 
 EDIT_MODULES = ("wave_lsp.edits.changes", "wave_lsp.edits.extract", "wave_lsp.edits.proposals")
 """What the commands need: imported on a worker thread by the first one, not at start."""
@@ -108,16 +110,19 @@ class Proposals(Feature):
         except (FileNotFoundError, IsADirectoryError):
             return None
 
+    async def _guard(self, root: Path) -> PersonaGuard:
+        loaded = await asyncio.to_thread(self.server.workspace_configs.get_blocking, root)
+        try:
+            return loaded.guard(self.server.persona_name(), self.server.session_id)
+        except KeyError as error:
+            raise CommandError(f"no persona named {error}") from error
+
     async def _check_writes(self, root: Path, paths: list[str]) -> None:
         """The active persona may write every file the proposal touches (refusals audited)."""
         from wave_lsp.errors import WaveError
         from wave_lsp.personas.guard import Access
 
-        loaded = await asyncio.to_thread(self.server.workspace_configs.get_blocking, root)
-        try:
-            guard = loaded.guard(self.server.persona_name(), self.server.session_id)
-        except KeyError as error:
-            raise CommandError(f"no persona named {error}") from error
+        guard = await self._guard(root)
         try:
             guard.check_time()
         except WaveError as refusal:
@@ -176,8 +181,13 @@ class Proposals(Feature):
         except PatchSyntaxError as error:
             raise CommandError(str(error)) from error
 
+        from wave_lsp.edits.protected import VCS_PERMISSION, WritePolicy
+
+        guard = await self._guard(root)
+        policy = WritePolicy(vcs_allowed=guard.has(VCS_PERMISSION), defer_confirmation=True)
+
         def plan() -> ChangeSet:
-            return plan_changes(root, patches, self._text_at)
+            return plan_changes(root, patches, self._text_at, policy)
 
         try:
             changes = await asyncio.to_thread(plan)
@@ -203,6 +213,7 @@ class Proposals(Feature):
             "id": proposal.id,
             "summary": proposal.summary(),
             "diff": proposal.unified_diff(),
+            "needsConfirmation": proposal.protected_paths(),
         }
         return report
 
@@ -245,12 +256,28 @@ class Proposals(Feature):
         await asyncio.to_thread(store.save, proposal)
         return {"id": proposal.id, "status": proposal.status.value}
 
+    async def _confirmed(self, proposal: Proposal, arguments: tuple[Any, ...]) -> WritePolicy:
+        from wave_lsp.edits.protected import VCS_PERMISSION
+        from wave_lsp.lsp.features.confirmation import confirm_protected
+
+        guard = await self._guard(self._root_of(proposal))
+        return await confirm_protected(
+            self.server, proposal, arguments, vcs_allowed=guard.has(VCS_PERMISSION)
+        )
+
+    def _root_of(self, proposal: Proposal) -> Path:
+        for folder in self._folders():
+            if self._store(folder).get(proposal.id) is not None:
+                return folder
+        return self._root()
+
     async def apply(self, *arguments: Any) -> dict[str, Any]:
         from wave_lsp.edits.proposals import ProposalStatus
 
         async with self._lock:
             proposal, store = await asyncio.to_thread(self._find, arguments)
             root = store.root
+            policy = await self._confirmed(proposal, arguments)
             before = {
                 f.file_path: await asyncio.to_thread(self._current, root, f.file_path)
                 for f in proposal.files
@@ -262,7 +289,7 @@ class Proposals(Feature):
                 if before[f.file_path] is not None and before[f.file_path] != f.old_content
             ]
             await self._carry_out(
-                root, operations, f"Wave: apply {proposal.id} ({proposal.summary()})"
+                root, operations, f"Wave: apply {proposal.id} ({proposal.summary()})", policy
             )
             proposal.status = ProposalStatus.APPLIED
             await asyncio.to_thread(store.save, proposal)
@@ -290,7 +317,11 @@ class Proposals(Feature):
                         f"proposal {proposal.id}: the backup of {file.file_path} is missing"
                     )
                 operations += rollback_operations(file, current, backup)
-            await self._carry_out(root, operations, f"Wave: roll back {proposal.id}")
+            from wave_lsp.edits.protected import WritePolicy
+
+            # putting back what the user had: the paths they confirmed when it was applied
+            policy = WritePolicy(vcs_allowed=True, confirmed=frozenset(proposal.protected_paths()))
+            await self._carry_out(root, operations, f"Wave: roll back {proposal.id}", policy)
             proposal.status = ProposalStatus.ROLLED_BACK
             await asyncio.to_thread(store.save, proposal)
             return {"id": proposal.id, "status": proposal.status.value}
@@ -347,10 +378,28 @@ class Proposals(Feature):
             codec=self.server.workspace.position_codec,
         )
 
-    async def _carry_out(self, root: Path, operations: list[Operation], label: str) -> None:
+    async def _carry_out(
+        self,
+        root: Path,
+        operations: list[Operation],
+        label: str,
+        policy: WritePolicy | None = None,
+    ) -> None:
         """Operations on open documents (and resource operations the client supports) go to the
         editor in one ``workspace/applyEdit``; the rest are written to disk once it accepted."""
-        from wave_lsp.edits.proposals import RenameFile, TextChange, write_operations
+        from wave_lsp.edits.changes import PathError
+        from wave_lsp.edits.proposals import (
+            RenameFile,
+            TextChange,
+            check_operations,
+            write_operations,
+        )
+        from wave_lsp.edits.protected import WritePolicy
+
+        try:  # the editor's edits too: no protected path without its confirmation
+            await asyncio.to_thread(check_operations, root, operations, policy or WritePolicy())
+        except PathError as error:
+            raise CommandError(f"{label}: refused: {error}") from error
 
         capabilities = self.server.client_capabilities.workspace
         edit_caps = capabilities.workspace_edit if capabilities else None
@@ -399,4 +448,7 @@ class Proposals(Feature):
                 reason = result.failure_reason or "the editor declined the edit"
                 raise CommandError(f"{label}: not applied: {reason}")
         if direct:
-            await asyncio.to_thread(write_operations, root, direct)
+            try:
+                await asyncio.to_thread(write_operations, root, direct, policy)
+            except (OSError, ValueError) as error:
+                raise CommandError(f"{label}: not written: {error}") from error
