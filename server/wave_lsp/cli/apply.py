@@ -63,7 +63,7 @@ def _policy(root: Path, persona: str | None, confirm: list[str]) -> object:
     from wave_lsp.personas.guard import PersonaGuard
 
     vcs = False
-    if confirm:
+    if confirm or persona:  # (the workspace is loaded only when it can matter)
         workspace = load_workspace(root)
         name = persona or workspace.config.security.personas.default_persona
         if name not in workspace.personas:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -186,13 +187,18 @@ class Proposals(Feature):
         guard = await self._guard(root)
         policy = WritePolicy(vcs_allowed=guard.has(VCS_PERMISSION), defer_confirmation=True)
 
+        cancelled = threading.Event()
+
         def plan() -> ChangeSet:
-            return plan_changes(root, patches, self._text_at, policy)
+            return plan_changes(root, patches, self._text_at, policy, cancel=cancelled.is_set)
 
         try:
             changes = await asyncio.to_thread(plan)
         except PathError as error:
             raise CommandError(f"{error}: refused") from error
+        except asyncio.CancelledError:  # $/cancelRequest: the search on the worker stops too
+            cancelled.set()
+            raise
         report = changes.report()
         if not changes.ok:
             report["error"] = "\n".join(changes.errors())

@@ -1,0 +1,309 @@
+"""`wave apply` tried as an attacker and as a careless user would: writes into version control
+and Wave's own configuration, state directories linked out of the project, hard links, patches
+applied twice, FIFOs, devices, undecodable and unreadable files. Every case goes through the
+real command line, and the test looks at what ended up on disk."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+NOBODY = 65534
+
+
+def wave(
+    root: Path, *arguments: str, patch: str | bytes = "", as_nobody: bool = False
+) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "wave_lsp", *arguments]
+    if as_nobody:  # root reads and writes anything: drop to nobody to meet a permission
+        command = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", *command]
+    data = patch.encode() if isinstance(patch, str) else patch
+    result = subprocess.run(
+        command, input=data, capture_output=True, timeout=60, check=False, cwd=root,
+        env={**os.environ, "HOME": str(root), "XDG_STATE_HOME": str(root / ".state")},
+    )  # fmt: skip
+    return subprocess.CompletedProcess(
+        result.args, result.returncode, result.stdout.decode(), result.stderr.decode()
+    )
+
+
+def apply(root: Path, patch: str | bytes, *arguments: str) -> subprocess.CompletedProcess[str]:
+    return wave(root, "apply", "--root", str(root), *arguments, patch=patch)
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "app.py").write_text("import os\n\n\ndef main():\n    return 1\n")
+    (tmp_path / ".git" / "hooks").mkdir(parents=True)
+    (tmp_path / ".git" / "config").write_text("[core]\n\tbare = false\n")
+    return tmp_path
+
+
+GIT_CONFIG = """--- a/.git/config
++++ b/.git/config
+@@ -1,2 +1,3 @@
+ [core]
+ \tbare = false
++\tfsmonitor = "touch /tmp/pwned"
+"""
+HOOK = """--- /dev/null
++++ b/.git/hooks/pre-commit
+@@ -0,0 +1,2 @@
++#!/bin/sh
++touch /tmp/pwned
+"""
+
+
+def test_a_diff_into_git_is_refused_naming_the_rule(root: Path) -> None:
+    for patch in (GIT_CONFIG, HOOK, GIT_CONFIG.replace(".git/", ".GIT/")):
+        result = apply(root, patch)
+        assert result.returncode == 1, result.stderr
+        assert "protected-paths" in result.stderr and "version-control" in result.stderr
+        assert "internal error" not in result.stderr
+    assert "fsmonitor" not in (root / ".git" / "config").read_text()
+    assert not (root / ".git" / "hooks" / "pre-commit").exists()
+
+
+def test_a_symlink_into_git_is_git(root: Path) -> None:
+    (root / "innocent").symlink_to(".git")
+    result = apply(root, GIT_CONFIG.replace(".git/config", "innocent/config"))
+    assert result.returncode == 1 and "protected-paths" in result.stderr
+    assert "fsmonitor" not in (root / ".git" / "config").read_text()
+
+
+def _persona(root: Path, permissions: list[str]) -> None:
+    folder = root / ".wave" / "personas"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "maintainer.yaml").write_text(
+        "persona:\n  name: maintainer\n  description: may change version control\n"
+        f"  security_context:\n    permissions: [{', '.join(permissions)}]\n"
+    )
+
+
+def test_git_needs_the_permission_and_a_confirmation(root: Path) -> None:
+    _persona(root, ["code:read", "code:write"])
+    confirm = ("--persona", "maintainer", "--confirm", ".git/config")
+    result = apply(root, GIT_CONFIG, *confirm)
+    assert result.returncode == 1 and "vcs:write" in result.stderr  # confirmed, not permitted
+    _persona(root, ["code:read", "code:write", "vcs:write"])
+    result = apply(root, GIT_CONFIG, "--persona", "maintainer")
+    assert result.returncode == 1 and "--confirm .git/config" in result.stderr  # not confirmed
+    result = apply(root, GIT_CONFIG, *confirm)
+    assert result.returncode == 0, result.stderr
+    assert "fsmonitor" in (root / ".git" / "config").read_text()
+
+
+def test_wave_configuration_needs_a_confirmation_by_name(root: Path) -> None:
+    _persona(root, ["code:read", "code:write"])
+    patch = """--- a/.wave/personas/maintainer.yaml
++++ b/.wave/personas/maintainer.yaml
+@@ -4 +4 @@
+-    permissions: [code:read, code:write]
++    permissions: ["*:*"]
+"""
+    result = apply(root, patch)
+    assert result.returncode == 1
+    assert "governance" in result.stderr and "--confirm .wave/personas/maintainer.yaml" in (
+        result.stderr
+    )
+    assert "*:*" not in (root / ".wave" / "personas" / "maintainer.yaml").read_text()
+    result = apply(root, patch, "--confirm", ".wave/personas/maintainer.yaml")
+    assert result.returncode == 0, result.stderr
+    assert "*:*" in (root / ".wave" / "personas" / "maintainer.yaml").read_text()
+
+
+CHANGE = """--- a/src/app.py
++++ b/src/app.py
+@@ -4,2 +4,2 @@
+ def main():
+-    return 1
++    return 2
+"""
+
+
+@pytest.mark.parametrize("link", [".wave", ".wave/backups"])
+def test_state_directories_linked_out_of_the_project_are_refused(
+    root: Path, tmp_path_factory: pytest.TempPathFactory, link: str
+) -> None:
+    outside = tmp_path_factory.mktemp("outside")
+    (root / link).parent.mkdir(parents=True, exist_ok=True)
+    (root / link).symlink_to(outside, target_is_directory=True)
+    result = apply(root, CHANGE)
+    assert result.returncode == 1, result.stderr
+    assert "outside the workspace" in result.stderr and "nothing was written" in result.stderr
+    assert list(outside.rglob("*")) == []  # no backup, no journal out there
+    assert (root / "src" / "app.py").read_text().endswith("return 1\n")
+
+
+def test_a_hard_link_to_an_outside_file_is_broken_not_written_through(
+    root: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    outside = tmp_path_factory.mktemp("outside") / "shared.py"
+    outside.write_text((root / "src" / "app.py").read_text())
+    (root / "src" / "app.py").unlink()
+    os.link(outside, root / "src" / "app.py")
+    result = apply(root, CHANGE)
+    assert result.returncode == 0, result.stderr
+    assert (root / "src" / "app.py").read_text().endswith("return 2\n")
+    assert outside.read_text().endswith("return 1\n")  # the outside file is as it was
+    assert (root / "src" / "app.py").stat().st_nlink == 1
+
+
+def test_an_addition_applied_twice_is_detected(root: Path) -> None:
+    patch = """--- a/src/app.py
++++ b/src/app.py
+@@ -1,3 +1,4 @@
+ import os
++import sys
+ 
+ 
+"""
+    assert apply(root, patch).returncode == 0
+    again = apply(root, patch)
+    assert again.returncode == 1
+    assert "already applied" in again.stderr
+    assert (root / "src" / "app.py").read_text().count("import sys") == 1
+    modified = apply(root, CHANGE)
+    assert modified.returncode == 0
+    assert apply(root, CHANGE).returncode == 1  # its old line is gone, its new one is there
+    assert "already applied" in apply(root, CHANGE).stderr
+
+
+@pytest.fixture
+def fifo(root: Path) -> Iterator[Path]:
+    path = root / "src" / "pipe.py"
+    os.mkfifo(path)
+    yield path
+
+
+def test_a_fifo_is_refused_not_waited_on(root: Path, fifo: Path) -> None:
+    result = apply(root, CHANGE.replace("src/app.py", "src/pipe.py"))
+    assert result.returncode == 1 and "FIFO" in result.stderr
+    as_patch = wave(root, "apply", "--root", str(root), str(fifo))
+    assert as_patch.returncode == 2 and "FIFO" in as_patch.stderr
+
+
+def test_a_device_and_a_directory_are_refused(root: Path) -> None:
+    os.symlink("/dev/zero", root / "src" / "zero.py")  # a symlink out is refused anyway
+    result = apply(root, CHANGE.replace("src/app.py", "src/zero.py"))
+    assert result.returncode == 1 and "outside the workspace" in result.stderr
+    result = apply(root, CHANGE.replace("src/app.py", "src"))
+    assert result.returncode == 1 and "a directory" in result.stderr
+    assert "internal error" not in result.stderr
+
+
+def test_a_char_device_inside_the_workspace_is_refused(root: Path) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("making a device node needs root")
+    os.mknod(root / "src" / "dev.py", 0o666 | 0o020000, os.makedev(1, 5))  # like /dev/zero
+    result = apply(root, CHANGE.replace("src/app.py", "src/dev.py"))
+    assert result.returncode == 1 and "character device" in result.stderr
+
+
+def test_a_sparse_huge_file_is_refused_unread(root: Path) -> None:
+    huge = root / "src" / "huge.py"
+    with huge.open("wb") as handle:
+        handle.truncate(2 * 1024**3)  # 2 GB that the disk does not hold
+    result = apply(root, CHANGE.replace("src/app.py", "src/huge.py"))
+    assert result.returncode == 1 and "over the limit" in result.stderr
+
+
+def test_bad_input_is_a_user_error_never_internal(root: Path) -> None:
+    noise = bytes(range(256)) * 40
+    result = apply(root, noise)
+    assert result.returncode == 2 and "not UTF-8" in result.stderr
+    (root / "noise.diff").write_bytes(noise)
+    result = wave(root, "apply", "--root", str(root), str(root / "noise.diff"))
+    assert result.returncode == 2 and "not UTF-8" in result.stderr
+    result = apply(root, CHANGE.replace("src/app.py", "src/a\x00b.py"))
+    assert result.returncode in (1, 2) and "NUL" in result.stderr
+    for outcome in (result,):
+        assert "internal error" not in outcome.stderr
+
+
+def test_a_latin1_file_keeps_its_bytes(root: Path) -> None:
+    data = "# caf\xe9 cr\xe8me\ndef main():\n    return 1\n".encode("latin-1")
+    (root / "src" / "legacy.py").write_bytes(data)
+    result = apply(root, CHANGE.replace("src/app.py", "src/legacy.py").replace("-4,2 +4,2", ""))
+    assert result.returncode == 0, result.stderr
+    assert (root / "src" / "legacy.py").read_bytes() == data.replace(b"return 1", b"return 2")
+
+
+@pytest.fixture
+def shared_root() -> Iterator[Path]:
+    """A workspace that the user nobody can reach (pytest's own temp folders are private)."""
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        pytest.skip("needs root and setpriv to meet a permission as another user")
+    base = Path(tempfile.mkdtemp(prefix="wave-perm-"))
+    base.chmod(0o777)
+    (base / "src").mkdir()
+    (base / "src" / "app.py").write_text("import os\n\n\ndef main():\n    return 1\n")
+    for path in [base, *base.rglob("*")]:
+        os.chown(path, NOBODY, NOBODY)
+    yield base
+    shutil.rmtree(base)
+
+
+def test_an_unreadable_file_is_a_user_error(shared_root: Path) -> None:
+    (shared_root / "src" / "app.py").chmod(0)
+    result = wave(shared_root, "apply", "--root", str(shared_root), patch=CHANGE, as_nobody=True)
+    (shared_root / "src" / "app.py").chmod(0o644)
+    assert result.returncode == 1, result.stderr
+    assert "permission denied" in result.stderr and "internal error" not in result.stderr
+
+
+def test_a_read_only_directory_is_a_user_error(shared_root: Path) -> None:
+    (shared_root / "src").chmod(0o555)
+    try:
+        result = wave(
+            shared_root, "apply", "--root", str(shared_root), patch=CHANGE, as_nobody=True
+        )
+    finally:
+        (shared_root / "src").chmod(0o755)
+    assert result.returncode == 1, result.stderr
+    assert "cannot write" in result.stderr and "nothing was changed" in result.stderr
+    assert "internal error" not in result.stderr
+    assert (shared_root / "src" / "app.py").read_text().endswith("return 1\n")
+    assert not [p for p in (shared_root / "src").iterdir() if p.name.endswith(".tmp")]
+
+
+def _big(lines: int) -> str:
+    return "".join(f"value_{n} = compute({n}, {n * 7 % 13})\n" for n in range(lines))
+
+
+def test_a_400_line_hunk_that_matches_nowhere_is_refused_quickly(root: Path) -> None:
+    (root / "src" / "big.py").write_text(_big(20_000))
+    hunk = "".join(f"-other_{n} = something({n})\n" for n in range(400))
+    patch = f"--- a/src/big.py\n+++ b/src/big.py\n@@ -1,400 +1 @@\n{hunk}+gone = True\n"
+    result = apply(root, patch)  # a hang guard only: the figure is in bench/hardening_bench.py
+    assert result.returncode == 1 and "were not found" in result.stderr
+
+
+def test_the_fuzzy_search_stops_when_cancelled() -> None:
+    from wave_lsp.edits.apply import Cancelled, apply_hunks
+    from wave_lsp.edits.patch import parse_patch
+
+    text = _big(10_000)
+    lines = text.splitlines()[5000:5040]
+    drifted = [line.replace("compute", "computed") for line in lines]
+    body = "".join(f" {line}\n" for line in drifted[:20]) + f"-{lines[20]}\n+changed = 1\n"
+    body += "".join(f" {line}\n" for line in drifted[21:])
+    [patch] = parse_patch(f"@@ @@\n{body}", "big.py")
+    assert apply_hunks(text, patch.hunks).text is not None  # found, fuzzily
+    polls = []
+
+    def cancel() -> bool:
+        polls.append(1)
+        return True
+
+    with pytest.raises(Cancelled):
+        apply_hunks(text, patch.hunks, cancel=cancel)
+    assert polls == [1]
