@@ -18,13 +18,31 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from lsprotocol import types
-from pygls.io_ import StdoutWriter, run_async
+from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol, lsp_method
 
 from wave_lsp import __version__
 from wave_lsp.lsp.diagnostics import DiagnosticStore
+from wave_lsp.lsp.envelope import (
+    INTERNAL_ERROR,
+    INVALID_PARAMS,
+    INVALID_REQUEST,
+    PARSE_ERROR,
+    error_response,
+    invalid,
+    params_problem,
+    request_id,
+)
 from wave_lsp.lsp.features.base import Feature
+from wave_lsp.lsp.framing import (
+    MAX_HEADER_BYTES,
+    MAX_MESSAGE_BYTES,
+    Frame,
+    Framer,
+    Skipped,
+    Unparsable,
+)
 from wave_lsp.lsp.log import ClientLogHandler, configure_logging
 from wave_lsp.lsp.workspaces import WorkspaceConfigs
 
@@ -49,13 +67,14 @@ class WaveProtocol(LanguageServerProtocol):
     def handle_message(self, message: Any) -> None:
         """pygls' dispatch, without its ``isinstance`` checks against runtime-checkable
         protocols (a fifth of the cost of each edit notification): a message with a method is a
-        request when it has an id, else a notification; responses take pygls' own path."""
+        request when it has an id, else a notification; responses take pygls' own path. A
+        request after ``shutdown`` is answered with an error (pygls drops it unanswered)."""
         method = getattr(message, "method", None)
-        if (
-            method is None
-            or message.jsonrpc != self.VERSION
-            or (self._shutdown and method != types.EXIT)
-        ):
+        if method is not None and self._shutdown and method != types.EXIT:
+            if hasattr(message, "id"):
+                self.send_error(message.id, INVALID_REQUEST, "the server is shutting down")
+            return
+        if method is None or message.jsonrpc != self.VERSION:
             super().handle_message(message)
             return
         context = contextvars.copy_context()
@@ -63,6 +82,44 @@ class WaveProtocol(LanguageServerProtocol):
             context.run(self._handle_request, message.id, method, message.params)
         else:
             context.run(self._handle_notification, method, message.params)
+
+    def send_error(self, message_id: Any, code: int, text: str) -> None:
+        server = self._server
+        assert isinstance(server, WaveLanguageServer)
+        server.send_raw(error_response(message_id, code, text))
+
+    def receive(self, frame: Frame) -> None:
+        """One frame from the framer: checked, structured, dispatched, and every request
+        answered (by pygls, or here when pygls cannot take it)."""
+        if isinstance(frame, Skipped):
+            logger.error("skipped %d bytes of input: %s", frame.size, frame.reason)
+            return
+        if isinstance(frame, Unparsable):
+            logger.error("unparsable message: %s", frame.reason)
+            self.send_error(None, PARSE_ERROR, f"parse error: {frame.reason}")
+            return
+        data = frame.message
+        is_request, message_id = request_id(data)
+        problem = invalid(data)
+        if problem is not None:
+            logger.error("invalid message: %s", problem)
+            if is_request or not isinstance(data, dict) or "method" not in data:
+                self.send_error(message_id, INVALID_REQUEST, f"invalid request: {problem}")
+            return
+        try:
+            message = self.structure_message(data)
+        except Exception as error:
+            text = params_problem(error)
+            logger.error("%s: %s", data.get("method", "a response"), text)
+            if is_request:
+                self.send_error(message_id, INVALID_PARAMS, text)
+            return
+        try:
+            self.handle_message(message)
+        except Exception as error:
+            logger.exception("cannot handle %s", data.get("method", "a response"))
+            if is_request:
+                self.send_error(message_id, INTERNAL_ERROR, f"internal error: {error}")
 
     @lsp_method(types.WORKSPACE_EXECUTE_COMMAND)
     def lsp_workspace__execute_command(
@@ -91,6 +148,8 @@ class WaveLanguageServer(LanguageServer):
         self.log_handler: ClientLogHandler | None = None
         self._background: set[asyncio.Task[None]] = set()
         self.workspace_configs = WorkspaceConfigs(self.folder_paths, self.settings_layers)
+        self.max_header_bytes = MAX_HEADER_BYTES
+        self.max_message_bytes = MAX_MESSAGE_BYTES
 
     def send_raw(self, message: str) -> None:
         """Send one JSON-RPC message given as JSON text (framed as pygls frames its own).
@@ -220,17 +279,22 @@ class WaveLanguageServer(LanguageServer):
             self.shutdown()  # type: ignore[no-untyped-call]
 
     async def _serve_pipe(self, source: BinaryIO) -> None:
+        """Read the pipe in chunks, frame them (:mod:`wave_lsp.lsp.framing`: malformed input is
+        skipped to the next message, never waited on), hand each message to the protocol."""
         loop = asyncio.get_running_loop()
         reader = asyncio.StreamReader(limit=2**20)
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), source)
         assert self._stop_event is not None
-        await run_async(
-            stop_event=self._stop_event,
-            reader=reader,
-            protocol=self.protocol,
-            logger=logger,
-            error_handler=self.report_server_error,
-        )
+        framer = Framer(self.max_header_bytes, self.max_message_bytes)
+        protocol = self.protocol
+        assert isinstance(protocol, WaveProtocol)
+        while not self._stop_event.is_set():
+            data = await reader.read(1 << 18)
+            if not data:
+                logger.info("the client closed the input")
+                break
+            for frame in framer.feed(data):
+                protocol.receive(frame)
 
     def client_supports(self, dotted: str) -> bool:
         """Whether a capability such as ``workspace.configuration`` is declared by the client."""
