@@ -158,14 +158,7 @@ def test_a_hard_link_to_an_outside_file_is_broken_not_written_through(
 
 
 def test_an_addition_applied_twice_is_detected(root: Path) -> None:
-    patch = """--- a/src/app.py
-+++ b/src/app.py
-@@ -1,3 +1,4 @@
- import os
-+import sys
- 
- 
-"""
+    patch = "--- a/src/app.py\n+++ b/src/app.py\n@@ -1,3 +1,4 @@\n import os\n+import sys\n \n \n"
     assert apply(root, patch).returncode == 0
     again = apply(root, patch)
     assert again.returncode == 1
@@ -192,7 +185,7 @@ def test_a_fifo_is_refused_not_waited_on(root: Path, fifo: Path) -> None:
 
 
 def test_a_device_and_a_directory_are_refused(root: Path) -> None:
-    os.symlink("/dev/zero", root / "src" / "zero.py")  # a symlink out is refused anyway
+    (root / "src" / "zero.py").symlink_to("/dev/zero")  # a symlink out is refused anyway
     result = apply(root, CHANGE.replace("src/app.py", "src/zero.py"))
     assert result.returncode == 1 and "outside the workspace" in result.stderr
     result = apply(root, CHANGE.replace("src/app.py", "src"))
