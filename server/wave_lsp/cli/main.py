@@ -40,6 +40,20 @@ def _add_lsp_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="log verbosity (default: the configuration's server.log_level)",
     )
+    parser.add_argument(
+        "--max-message-bytes",
+        type=int,
+        default=None,
+        metavar="N",
+        help="refuse a message whose body is longer than N bytes (default: 64 MiB)",
+    )
+    parser.add_argument(
+        "--max-header-bytes",
+        type=int,
+        default=None,
+        metavar="N",
+        help="refuse a header line longer than N bytes (default: 8192)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -300,7 +314,12 @@ def _schema(name: str | None, write: bool, check: bool, directory: Path) -> int:
 def _lsp(arguments: argparse.Namespace) -> int:
     from wave_lsp.lsp.server import serve
 
-    return serve(tcp=arguments.tcp, log_level=arguments.log_level)
+    return serve(
+        tcp=arguments.tcp,
+        log_level=arguments.log_level,
+        max_message_bytes=arguments.max_message_bytes,
+        max_header_bytes=arguments.max_header_bytes,
+    )
 
 
 def _recover(root: Path) -> None:

@@ -69,6 +69,7 @@ class Framer:
         self._garbage = 0  # bytes dropped in the current resynchronisation
         self._pending_reason: str | None = None  # why they are dropped
         self._hunting = False  # dropping bytes until the next Content-Length
+        self._hunt_from = 1
 
     def feed(self, data: bytes) -> list[Frame]:
         self._buffer += data
@@ -103,6 +104,9 @@ class Framer:
                 return True
             self._garbage += end + 1  # a blank line between messages
             return True
+        if (inner := _HEADER.search(line, 1)) is not None and not _LENGTH.fullmatch(line):
+            self._report(frames, "bytes before a message header", inner.start())
+            return True
         if (found := _LENGTH.fullmatch(line)) is not None:
             del buffer[: end + 1]
             self._flush(frames)
@@ -125,7 +129,7 @@ class Framer:
         if length > self.max_message:  # refused: look for the next message instead of
             self._length = None  # reading (or trusting) a length that large
             self._resync(
-                frames, f"a message of {length} bytes, over the limit of {self.max_message}"
+                frames, f"a message of {length} bytes, over the limit of {self.max_message}", 0
             )
             return True
         if len(self._buffer) < length:
@@ -153,15 +157,22 @@ class Framer:
             )
         )
         del self._buffer[:cut]
+        if cut == length:  # what follows may be the rest of this body: find the next header
+            self._resync(
+                frames, "the rest of a message longer than its Content-Length said", start=0
+            )
         return True
 
-    def _resync(self, frames: list[Frame], reason: str) -> None:
-        """Drop bytes up to the next ``Content-Length``; what is dropped is reported once."""
+    def _resync(self, frames: list[Frame], reason: str, start: int = 1) -> None:
+        """Drop bytes up to the next ``Content-Length`` found from ``start`` (1: what is at the
+        start of the buffer is known to be wrong); what is dropped is reported once."""
         self._pending_reason = self._pending_reason or reason
         self._hunting = True
+        self._hunt_from = start
 
     def _hunt(self, frames: list[Frame]) -> bool:
-        found = _HEADER.search(self._buffer, 1)
+        found = _HEADER.search(self._buffer, self._hunt_from)
+        self._hunt_from = 0  # what is left of the buffer after a drop may start with a header
         if found is not None:
             self._hunting = False
             reason = self._pending_reason or "bytes that are not a message"

@@ -326,9 +326,19 @@ def create_server() -> WaveLanguageServer:
     return server
 
 
-def serve(tcp: tuple[str, int] | None = None, log_level: str | None = None) -> int:
+def serve(
+    tcp: tuple[str, int] | None = None,
+    log_level: str | None = None,
+    *,
+    max_message_bytes: int | None = None,
+    max_header_bytes: int | None = None,
+) -> int:
     server = create_server()
     server.log_handler = configure_logging(server, log_level)
+    if max_message_bytes is not None:
+        server.max_message_bytes = max_message_bytes
+    if max_header_bytes is not None:
+        server.max_header_bytes = max_header_bytes
     if tcp is not None:
         server.start_tcp(*tcp)
     else:
