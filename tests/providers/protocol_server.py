@@ -41,6 +41,12 @@ class Fault:
     """Send a body (or a stream piece) that is not JSON."""
     stream_error: bool = False
     """Send an error object inside the stream after the first piece."""
+    html: bool = False
+    """Answer 200 with an HTML page (a proxy's or a login page), not the protocol."""
+    plain: bool = False
+    """Answer a stream request with the non-streamed JSON body."""
+    trickle: float = 0.0
+    """Send a piece every this many seconds, without end (until the client goes, or 60 s)."""
 
 
 @dataclass
@@ -218,6 +224,9 @@ class _Handler(BaseHTTPRequestHandler):
                 },
             )
             return
+        if fault.html:
+            self._send_raw(200, b"<html><body><h1>Sign in</h1></body></html>", "text/html")
+            return
         prompt_tokens = sum(len(str(m.get("content", "")).split()) for m in body["messages"])
         pieces = self._pieces(fault)
         usage = {
@@ -226,7 +235,7 @@ class _Handler(BaseHTTPRequestHandler):
             "total_tokens": prompt_tokens + len(pieces),
         }
         base = {"id": "chatcmpl-1", "created": int(time.time()), "model": model}
-        if not body.get("stream"):
+        if not body.get("stream") or fault.plain:
             if fault.malformed:
                 self._send_raw(200, b'{"id": "chatcmpl-1", "choices": [', "application/json")
                 return
@@ -264,6 +273,14 @@ class _Handler(BaseHTTPRequestHandler):
                 ],
             }
         )
+        if fault.trickle:
+            began = time.monotonic()
+            while time.monotonic() - began < 60:
+                event({**chunk, "choices": [{"index": 0, "delta": {"content": "drip "},
+                                             "finish_reason": None}]})  # fmt: skip
+                time.sleep(fault.trickle)
+            self._end_stream()
+            return
         for number, piece in enumerate(pieces):
             if fault.reset_after is not None and number == fault.reset_after:
                 self._reset()
@@ -321,6 +338,14 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return
         self._start_stream("application/x-ndjson")
+        if fault.trickle:
+            began = time.monotonic()
+            while time.monotonic() - began < 60:
+                event({**chunk, "choices": [{"index": 0, "delta": {"content": "drip "},
+                                             "finish_reason": None}]})  # fmt: skip
+                time.sleep(fault.trickle)
+            self._end_stream()
+            return
         for number, piece in enumerate(pieces):
             if fault.reset_after is not None and number == fault.reset_after:
                 self._reset()
@@ -398,6 +423,14 @@ class _Handler(BaseHTTPRequestHandler):
             self._google_error(400, "streaming needs alt=sse here", "INVALID_ARGUMENT")
             return
         self._start_stream("text/event-stream")
+        if fault.trickle:
+            began = time.monotonic()
+            while time.monotonic() - began < 60:
+                event({**chunk, "choices": [{"index": 0, "delta": {"content": "drip "},
+                                             "finish_reason": None}]})  # fmt: skip
+                time.sleep(fault.trickle)
+            self._end_stream()
+            return
         for number, piece in enumerate(pieces):
             if fault.reset_after is not None and number == fault.reset_after:
                 self._reset()

@@ -43,6 +43,10 @@ class StreamState:
     parts: list[str] = field(default_factory=list)
 
 
+MAX_ANSWER_CHARS = 2_000_000
+ANSWER_DEADLINE = 600.0
+
+
 def default_timeout_seconds(config: ProviderConfiguration, fallback: float = 120.0) -> float:
     return config.timeout / 1000 if config.timeout else fallback
 
@@ -104,19 +108,38 @@ class Provider(abc.ABC):
         """The answer as :class:`TextDelta` events and a final :class:`Completion`, retried as
         the policy allows. Cancellation closes the SDK's stream (and its HTTP request)."""
         model = request.model or self.get_model()
+        specific = self.config.provider_specific
+        cap = specific.max_answer_chars or MAX_ANSWER_CHARS
+        deadline = specific.answer_deadline or ANSWER_DEADLINE
+        clock = asyncio.get_running_loop().time
         retries = 0
         while True:
             state = StreamState(model)
+            began, size, seen = clock(), 0, 0
             try:
                 chunks = await self.open(request, model)
                 try:
                     async for chunk in chunks:
+                        seen += 1
                         text = self.absorb(chunk, state)
                         if text:
+                            size += len(text)
+                            if size > cap:
+                                raise self._too_long(cap)
                             state.parts.append(text)
                             yield TextDelta(text)
+                        if clock() - began > deadline:
+                            raise self._too_slow(deadline)
                 finally:
                     await _close(chunks)
+                if not seen:
+                    raise ProviderError.bad_response(
+                        self.name,
+                        "it answered without a single stream event (an HTML page or a plain "
+                        "JSON body where a stream belongs?)",
+                    )
+                if not state.parts and state.finish_reason not in ("length", "tool_calls"):
+                    raise ProviderError.bad_response(self.name, "the answer is empty")
             except asyncio.CancelledError:
                 raise
             except Exception as failure:
@@ -138,6 +161,23 @@ class Provider(abc.ABC):
                 continue
             yield Completion("".join(state.parts), state.finish_reason, state.model, state.usage)
             return
+
+    def _too_long(self, cap: int) -> ProviderError:
+        error = ProviderError.bad_response(self.name, f"the answer passed {cap} characters")
+        error.error.message = f"{self.name}: the answer passed {cap} characters: stopped"
+        error.error.suggestions = [
+            f"ask for less, or raise providers.{self.name}.providerSpecific.maxAnswerChars"
+        ]
+        return error
+
+    def _too_slow(self, deadline: float) -> ProviderError:
+        error = ProviderError.timeout(self.name, deadline)
+        error.error.message = f"{self.name}: the answer took over {deadline:g} s: stopped"
+        error.error.retryable = False
+        error.error.suggestions = [
+            f"raise providers.{self.name}.providerSpecific.answerDeadline (seconds)"
+        ]
+        return error
 
     async def complete(self, request: CompletionRequest) -> Completion:
         completion: Completion | None = None

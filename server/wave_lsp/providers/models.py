@@ -58,6 +58,11 @@ class ProviderSpecific(CamelModel):
     context_window: int | None = Field(default=None, gt=0)
     """The model's context window in tokens. Ollama's ``num_ctx`` is sized to each request up to
     this (default 32768); the local model is loaded with it (default 8192)."""
+    max_answer_chars: int | None = Field(default=None, gt=0)
+    """An answer longer than this many characters is stopped, as an error (default 2,000,000)."""
+    answer_deadline: float | None = Field(default=None, gt=0)
+    """Seconds a whole answer may take, streamed or not (default 600): a server that trickles
+    forever is stopped, as an error."""
 
 
 class ProviderConfiguration(CamelModel):
