@@ -338,14 +338,6 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return
         self._start_stream("application/x-ndjson")
-        if fault.trickle:
-            began = time.monotonic()
-            while time.monotonic() - began < 60:
-                event({**chunk, "choices": [{"index": 0, "delta": {"content": "drip "},
-                                             "finish_reason": None}]})  # fmt: skip
-                time.sleep(fault.trickle)
-            self._end_stream()
-            return
         for number, piece in enumerate(pieces):
             if fault.reset_after is not None and number == fault.reset_after:
                 self._reset()
@@ -423,14 +415,6 @@ class _Handler(BaseHTTPRequestHandler):
             self._google_error(400, "streaming needs alt=sse here", "INVALID_ARGUMENT")
             return
         self._start_stream("text/event-stream")
-        if fault.trickle:
-            began = time.monotonic()
-            while time.monotonic() - began < 60:
-                event({**chunk, "choices": [{"index": 0, "delta": {"content": "drip "},
-                                             "finish_reason": None}]})  # fmt: skip
-                time.sleep(fault.trickle)
-            self._end_stream()
-            return
         for number, piece in enumerate(pieces):
             if fault.reset_after is not None and number == fault.reset_after:
                 self._reset()
