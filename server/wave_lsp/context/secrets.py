@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from wave_lsp.validation.engine import CompiledRule, Engine, LineIndex, Snapshot
 
@@ -24,7 +25,14 @@ pointing at a prefix (``ghp``), a fixed-length head (long Stripe keys) or a JWT 
 signature still redacts the whole secret."""
 
 
+_SPACE = re.compile(r"\s")
+
+
 def _whole_token(text: str, start: int, end: int) -> tuple[int, int]:
+    """The secret around a finding's span: cut at the first whitespace (a pattern ending in
+    ``.*`` takes the rest of the line), then grown over token characters on both sides."""
+    if (space := _SPACE.search(text, start, end)) is not None:
+        end = space.start()
     while start > 0 and text[start - 1] in TOKEN_CHARS and text[start - 1] != "=":
         start -= 1  # not over '=': that is an assignment's (base64 pads only at the end)
     while end < len(text) and text[end] in TOKEN_CHARS:
@@ -100,10 +108,16 @@ class Redactor:
         """``text`` (of the file ``path``, or a prompt) with every secret replaced."""
         assert self._engine is not None
         result = self._engine.check(Snapshot.of(path, text))
-        if not result.findings:
+        if not result.findings and not self._by_secret:
             return text
         index = LineIndex(text)
         spans: list[tuple[int, int, str, int]] = []
+        for secret, placeholder in self._by_secret.items():  # found earlier in this request:
+            kind = PLACEHOLDER.fullmatch(placeholder).group(1)  # type: ignore[union-attr]
+            at = text.find(secret)  # the same placeholder wherever it stands, named or not
+            while at >= 0:
+                spans.append((at, at + len(secret), kind, index.position(at)[0] + 1))
+                at = text.find(secret, at + len(secret))
         for finding in result.findings:
             start = index.starts[finding.span.line] + finding.span.column
             end = index.starts[finding.span.end_line] + finding.span.end_column
@@ -115,12 +129,18 @@ class Redactor:
             else:
                 start, end = _whole_token(text, start, end)
             spans.append((start, end, kind, finding.span.line + 1))
-        spans.sort()
+        if not spans:
+            return text
+        spans.sort(key=lambda span: (span[0], -span[1]))
+        merged: list[list[Any]] = []  # overlapping findings become one secret, never a tail
+        for start, end, kind, line in spans:
+            if merged and start < merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end, kind, line])
         pieces: list[str] = []
         cursor = 0
-        for start, end, kind, line in spans:
-            if start < cursor:  # overlapping findings: the first one already covers it
-                continue
+        for start, end, kind, line in merged:
             secret = text[start:end]
             placeholder = self._placeholder(secret, kind, path)
             self.redactions.append(Redaction(path, kind, placeholder, line))
