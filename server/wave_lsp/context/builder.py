@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 
+from wave_lsp import fileread
 from wave_lsp.context.models import MAX_FILE_CONTEXT_BYTES, FileContext
 from wave_lsp.context.secrets import Redaction, Redactor
 from wave_lsp.context.tokens import TokenCounter, estimate_tokens
@@ -148,7 +149,7 @@ def build_context(
     budget: Budget,
     redactor: Redactor,
     count_tokens: TokenCounter = estimate_tokens,
-    read: Callable[[Path], bytes] = Path.read_bytes,
+    read: Callable[[Path, int], bytes] | None = None,
 ) -> BuiltContext:
     report = ContextReport(budget.tokens)
     files: list[FileContext] = []
@@ -174,7 +175,13 @@ def build_context(
         relative = path.relative_to(guard.root).as_posix()
         if text is None:
             try:
-                data = read(path)
+                data = (read or fileread.read_bytes)(path, budget.max_file_bytes)
+            except fileread.FileRefused as error:  # a FIFO, a device, a huge or sparse file
+                status = "larger than" if "over the limit" in error.reason else "refused"
+                report.entries.append(
+                    Entry(relative, Status.DROPPED, 0, 0, f"{status}: {error.reason}")
+                )
+                continue
             except OSError as error:
                 report.entries.append(
                     Entry(relative, Status.DROPPED, 0, 0, f"unreadable: {error.strerror or error}")

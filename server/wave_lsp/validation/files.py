@@ -38,11 +38,12 @@ def _ignore_spec(root: Path) -> pathspec.GitIgnoreSpec:
 
 
 def read_text_file(path: Path) -> str | None:
-    """The file's text, or None for a binary, undecodable or huge file."""
+    """The file's text, or None for a binary, undecodable or huge file, or one that is not a
+    regular file (a FIFO would block, a device never end)."""
+    from wave_lsp import fileread
+
     try:
-        if path.stat().st_size > MAX_BYTES:
-            return None
-        data = path.read_bytes()
+        data = fileread.read_bytes(path, MAX_BYTES)
     except OSError:
         return None
     if b"\0" in data[:BINARY_PROBE]:
