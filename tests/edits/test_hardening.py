@@ -300,3 +300,17 @@ def test_the_fuzzy_search_stops_when_cancelled() -> None:
     with pytest.raises(Cancelled):
         apply_hunks(text, patch.hunks, cancel=cancel)
     assert polls == [1]
+
+
+def test_a_live_write_is_left_alone_by_another_start(root: Path) -> None:
+    """Recovery rolls back only writes whose process is gone (it holds a lock while alive)."""
+    from wave_lsp.edits.journal import Entry, Journal, recover
+
+    target = root / "src" / "app.py"
+    journal = Journal(root / ".wave" / "journal", [Entry(target, None)], root / ".wave" / "b")
+    journal.begin()
+    journal.writing()
+    assert recover(root) == []  # alive: not touched
+    assert target.exists()
+    journal.done()
+    assert not list((root / ".wave" / "journal").iterdir())

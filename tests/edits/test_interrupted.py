@@ -49,6 +49,15 @@ def _apply(root: Path, patch: Path) -> subprocess.Popen[bytes]:
     )  # fmt: skip
 
 
+def _journal_appears(root: Path, process: subprocess.Popen[bytes]) -> float:
+    """Seconds until the apply's journal appears (or the process ended)."""
+    began = time.perf_counter()
+    journal = root / ".wave" / "journal"
+    while process.poll() is None and not (journal.is_dir() and any(journal.iterdir())):
+        time.sleep(0.002)
+    return time.perf_counter() - began
+
+
 def test_kill_9_midway_is_rolled_back_at_the_next_start(tmp_path: Path) -> None:
     original = tmp_path / "original"
     old = _tree(original)
@@ -60,8 +69,10 @@ def test_kill_9_midway_is_rolled_back_at_the_next_start(tmp_path: Path) -> None:
     shutil.copytree(original, calibration)
     began = time.perf_counter()
     process = _apply(calibration, patch)
+    journaled = _journal_appears(calibration, process)
     assert process.wait(timeout=120) == 0, process.stderr.read() if process.stderr else ""
     duration = time.perf_counter() - began
+    writing = max(0.05, duration - journaled)
 
     rng = random.Random(20261202)
     midway = 0
@@ -69,7 +80,11 @@ def test_kill_9_midway_is_rolled_back_at_the_next_start(tmp_path: Path) -> None:
         root = tmp_path / f"run{attempt}"
         shutil.copytree(original, root)
         process = _apply(root, patch)
-        time.sleep(rng.uniform(0.4 * duration, 1.05 * duration))  # mostly while it writes
+        if attempt % 3 == 0:  # anywhere from the start to past the end
+            time.sleep(rng.uniform(0.0, 1.1 * duration))
+        else:  # while it backs up and writes (start-up is most of a short run)
+            _journal_appears(root, process)
+            time.sleep(rng.uniform(0.0, writing))
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=60)
         journals = list((root / ".wave" / "journal").glob("*.json"))
@@ -89,5 +104,6 @@ def test_kill_9_midway_is_rolled_back_at_the_next_start(tmp_path: Path) -> None:
         for backup in (root / ".wave" / "backups").glob("apply-*/**/*.py"):
             relative = "/".join(backup.parts[-2:])
             assert backup.read_text() == old[relative], f"run {attempt}: a bad backup"
-    print(f"\n{RUNS} kills over a {duration:.2f} s apply: {midway} midway (journal found)")
+    print(f"\n{RUNS} kills over a {duration:.2f} s apply ({writing:.2f} s writing): "
+          f"{midway} midway (journal found)")  # fmt: skip
     assert midway >= 10  # the kills did land while files were being written

@@ -13,8 +13,10 @@ is an atomic rename, fsynced with its directory, so the journal says no more tha
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import logging
+import os
 import secrets
 import time
 from collections.abc import Iterable
@@ -47,6 +49,7 @@ class Journal:
         self.backups = backups
         stamp = time.strftime("%Y%m%dT%H%M%S")
         self.path = directory / f"write-{stamp}-{secrets.token_hex(3)}.json"
+        self._lock: int | None = None
 
     def _record(self, phase: str) -> None:
         body = {
@@ -61,6 +64,11 @@ class Journal:
         atomic_write_bytes(self.path, json.dumps(body, indent=1).encode())
 
     def begin(self) -> None:
+        """Record the write, holding a lock that says it is alive: another ``wave`` starting
+        meanwhile leaves a live write alone (the OS drops the lock when the process dies)."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._lock = os.open(self.path.with_suffix(".lock"), os.O_CREAT | os.O_RDWR, 0o600)
+        fcntl.flock(self._lock, fcntl.LOCK_EX)
         self._record("backup")
 
     def writing(self) -> None:
@@ -70,6 +78,26 @@ class Journal:
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()
         fsync_directory(self.directory)
+        if self._lock is not None:
+            with contextlib.suppress(FileNotFoundError):
+                self.path.with_suffix(".lock").unlink()
+            os.close(self._lock)
+            self._lock = None
+
+
+def _alive(journal: Path) -> bool:
+    """Whether the write of ``journal`` is still going on (its process holds the lock)."""
+    try:
+        fd = os.open(journal.with_suffix(".lock"), os.O_RDWR)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
 
 
 def _remove_temps(directory: Path, name: str | None = None) -> int:
@@ -107,8 +135,10 @@ def recover(root: Path) -> list[str]:
     if not directory.is_dir():
         return []
     messages: list[str] = []
-    _remove_temps(directory)
-    for journal in sorted(directory.glob("write-*.json")):
+    journals = [j for j in sorted(directory.glob("write-*.json")) if not _alive(j)]
+    if not any(_alive(lock.with_suffix(".json")) for lock in directory.glob("write-*.lock")):
+        _remove_temps(directory)  # (a live write's journal may be being written)
+    for journal in journals:
         try:
             body: dict[str, Any] = json.loads(journal.read_text(encoding="utf-8"))
             entries = [
@@ -134,6 +164,8 @@ def recover(root: Path) -> list[str]:
             )
             continue
         journal.unlink()
+        with contextlib.suppress(FileNotFoundError):
+            journal.with_suffix(".lock").unlink()
         fsync_directory(directory)
         what = (
             f"{len(entries)} file(s) restored from {body.get('backups')}"

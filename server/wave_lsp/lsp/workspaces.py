@@ -3,6 +3,7 @@ reads files, so it happens on worker threads; features on the event loop only re
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -49,6 +50,8 @@ class Loaded:
         )
 
 
+logger = logging.getLogger(__name__)
+
 Listener = Callable[[Path], None]
 
 
@@ -64,6 +67,7 @@ class WorkspaceConfigs:
         self._lock = threading.Lock()
         self._root_locks: dict[Path, threading.Lock] = {}
         self.listeners: list[Listener] = []
+        self._recovered: set[Path] = set()
 
     def root_for(self, path: Path) -> Path:
         """On a worker thread: the nearest directory above ``path`` holding ``.wave/``, else the
@@ -89,6 +93,12 @@ class WorkspaceConfigs:
                 return cached
             from wave_lsp.config.workspace import load_workspace
 
+            if root not in self._recovered:  # a write a killed `wave` left half done
+                self._recovered.add(root)
+                from wave_lsp.edits.journal import recover
+
+                for message in recover(root):
+                    logger.warning("%s: %s", root, message)
             workspace = load_workspace(root, settings_layers=self._layers())
             return self._store(root, workspace)
 
