@@ -384,3 +384,20 @@ async def test_actions_can_be_switched_off(project: Path) -> None:
         assert not {"Explain this code", "Review this file"} & titles
     finally:
         await stop(client)
+
+
+async def test_a_model_edit_into_git_is_refused(
+    client: RecordingClient, project: Path, llm: ProtocolServer
+) -> None:
+    document_uri = open_app(client, project)
+    (project / ".git" / "hooks").mkdir(parents=True)
+    hook = "--- /dev/null\n+++ b/.git/hooks/pre-commit\n@@ -0,0 +1,2 @@\n+#!/bin/sh\n+touch /tmp/pwned\n"
+    llm.state.answers = [f"```diff\n{hook}```\n", f"```diff\n{hook}```\n"]
+    with pytest.raises(Exception, match="protected-paths"):
+        await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(
+                command="wave.ask", arguments=[{"prompt": "Add a hook", "uri": document_uri}]
+            )
+        )
+    assert not (project / ".git" / "hooks" / "pre-commit").exists()
+    assert client.applied_edits == []

@@ -24,6 +24,7 @@ from wave_lsp.context.secrets import Redactor
 from wave_lsp.edits.changes import ChangeSet, ReadText, plan_changes
 from wave_lsp.edits.extract import extract_patches
 from wave_lsp.edits.patch import PatchSyntaxError
+from wave_lsp.edits.protected import RULE
 from wave_lsp.personas.guard import Access, PersonaGuard
 from wave_lsp.providers.answers import json_in, schema_error, stream_text
 from wave_lsp.providers.base import Provider
@@ -227,6 +228,9 @@ def _plan(result: ActionResult, root: Path, relative: str, read: ReadText) -> st
     except PatchSyntaxError as error:
         return str(error)
     changes = plan_changes(root, patches, read)
+    refused = [e for e in changes.errors() if RULE in e]
+    if refused:  # a write into version control or .wave/: refused, not retried nor ignored
+        raise ActionError("the model's edit was refused: " + "\n".join(refused))
     if not changes.ok:
         return "\n".join(changes.errors())
     result.changes = changes
