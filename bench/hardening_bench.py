@@ -127,6 +127,7 @@ def main() -> None:
     row("framer: a 2 MB header line", ours, base, "json.loads")
 
     from tests.unit.test_config_bombs import LAUGHS
+
     from wave_lsp.config.yaml_source import YamlSyntaxError, parse_yaml
 
     def laughs() -> None:
