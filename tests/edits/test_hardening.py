@@ -314,3 +314,14 @@ def test_a_live_write_is_left_alone_by_another_start(root: Path) -> None:
     assert target.exists()
     journal.done()
     assert not list((root / ".wave" / "journal").iterdir())
+
+
+def test_the_audit_log_is_not_written_through_a_linked_wave_directory(
+    root: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    from wave_lsp.personas.guard import AuditLog
+
+    outside = tmp_path_factory.mktemp("outside")
+    (root / ".wave").symlink_to(outside, target_is_directory=True)
+    AuditLog(root / ".wave" / "audit.log").record({"action": "x"})
+    assert list(outside.iterdir()) == []

@@ -56,6 +56,15 @@ class AuditLog:
 
     def record(self, entry: Mapping[str, object]) -> None:
         line = json.dumps({"time": datetime.now(UTC).isoformat(), **entry}, default=str)
+        project = self.path.parent.parent  # <root>/.wave/audit.log
+        if not self.path.parent.resolve().is_relative_to(project.resolve()):
+            logger.error(  # .wave linked out of the project: nothing is written out there
+                "not writing the audit log: %s resolves outside the workspace %s (a symlink?): %s",
+                self.path.parent,
+                project,
+                line,
+            )
+            return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self.path.open("a", encoding="utf-8") as handle:
