@@ -10,6 +10,8 @@ alike; it knows nothing of the protocol.
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -21,6 +23,7 @@ from wave_lsp.actions.kinds import CUSTOM_DIR, EDITING, TITLES, ActionKind
 from wave_lsp.context.builder import Budget, OpenDocument, build_context
 from wave_lsp.context.prompt import compose
 from wave_lsp.context.secrets import Redactor
+from wave_lsp.edits.apply import Cancelled
 from wave_lsp.edits.changes import ChangeSet, ReadText, plan_changes
 from wave_lsp.edits.extract import extract_patches
 from wave_lsp.edits.patch import PatchSyntaxError
@@ -191,7 +194,7 @@ async def run_action(
         return result
     for attempt in (1, 2):
         result.attempts = attempt
-        failure = _plan(result, root, relative, read)
+        failure = await _plan_off_loop(result, root, relative, read)
         if failure is None:
             return result
         if request.kind is ActionKind.ASK:  # an answer that only quoted code is still an answer
@@ -221,13 +224,34 @@ async def run_action(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _plan(result: ActionResult, root: Path, relative: str, read: ReadText) -> str | None:
+async def _plan_off_loop(
+    result: ActionResult, root: Path, relative: str, read: ReadText
+) -> str | None:
+    """:func:`_plan` on a worker thread (it reads files and searches hunks); a cancelled action
+    stops the search there too."""
+    cancelled = threading.Event()
+    try:
+        return await asyncio.to_thread(_plan, result, root, relative, read, cancelled.is_set)
+    except asyncio.CancelledError:
+        cancelled.set()
+        raise
+    except Cancelled as error:
+        raise asyncio.CancelledError from error
+
+
+def _plan(
+    result: ActionResult,
+    root: Path,
+    relative: str,
+    read: ReadText,
+    cancel: Callable[[], bool] | None = None,
+) -> str | None:
     """Plan the answer's edits into ``result.changes``; the error for the model, if any."""
     try:
         patches = extract_patches(result.text, default_path=relative)
     except PatchSyntaxError as error:
         return str(error)
-    changes = plan_changes(root, patches, read)
+    changes = plan_changes(root, patches, read, cancel=cancel)
     refused = [e for e in changes.errors() if RULE in e]
     if refused:  # a write into version control or .wave/: refused, not retried nor ignored
         raise ActionError("the model's edit was refused: " + "\n".join(refused))

@@ -177,10 +177,14 @@ def build_context(
             try:
                 data = (read or fileread.read_bytes)(path, budget.max_file_bytes)
             except fileread.FileRefused as error:  # a FIFO, a device, a huge or sparse file
-                status = "larger than" if "over the limit" in error.reason else "refused"
-                report.entries.append(
-                    Entry(relative, Status.DROPPED, 0, 0, f"{status}: {error.reason}")
-                )
+                if "over the limit" in error.reason:  # (never read: its size is what it says)
+                    size = path.stat().st_size
+                    reason = f"larger than {budget.max_file_bytes} bytes"
+                    report.entries.append(Entry(relative, Status.DROPPED, 0, size, reason))
+                else:
+                    report.entries.append(
+                        Entry(relative, Status.DROPPED, 0, 0, f"refused: {error.reason}")
+                    )
                 continue
             except OSError as error:
                 report.entries.append(
