@@ -325,3 +325,25 @@ def test_the_audit_log_is_not_written_through_a_linked_wave_directory(
     (root / ".wave").symlink_to(outside, target_is_directory=True)
     AuditLog(root / ".wave" / "audit.log").record({"action": "x"})
     assert list(outside.iterdir()) == []
+
+
+def test_a_proposal_written_to_disk_is_all_or_none(root: Path) -> None:
+    """The server's disk writes (files the editor does not have open) are journaled too: a
+    failure midway puts every file back, and nothing of the journal is left in the project."""
+    from wave_lsp.edits.proposals import CreateFile, DeleteFile, write_operations
+
+    (root / "src" / "other.py").write_text("keep me\n")
+    (root / "src" / "blocked").mkdir()
+    operations = [
+        DeleteFile("src/other.py"),
+        CreateFile("src/new.py", "new\n"),
+        CreateFile("src/blocked", "a directory is in the way\n"),
+    ]
+    with pytest.raises(OSError):
+        write_operations(root, operations)  # type: ignore[arg-type]
+    assert (root / "src" / "other.py").read_text() == "keep me\n"
+    assert not (root / "src" / "new.py").exists()
+    assert not (root / ".wave").exists()  # no journal left, not even its folders
+    write_operations(root, operations[:2])  # type: ignore[arg-type]
+    assert (root / "src" / "new.py").read_text() == "new\n"
+    assert not (root / "src" / "other.py").exists()

@@ -282,10 +282,14 @@ def write_changes(
     journal = Journal(journal_dir, entries, backup_dir)
     journal.begin()
     made: list[Path] = []
-    for entry in entries:
-        if entry.backup is not None:
-            atomic_write_bytes(entry.backup, fileread.read_bytes(entry.path, None))
-            made.append(entry.backup)
+    try:
+        for entry in entries:
+            if entry.backup is not None:
+                atomic_write_bytes(entry.backup, fileread.read_bytes(entry.path, None))
+                made.append(entry.backup)
+    except BaseException:  # nothing was changed yet
+        journal.done()
+        raise
     journal.writing()
     try:
         for change in changes.files:

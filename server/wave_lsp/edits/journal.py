@@ -18,8 +18,9 @@ import json
 import logging
 import os
 import secrets
+import shutil
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -100,6 +101,44 @@ def _alive(journal: Path) -> bool:
     return False
 
 
+@contextlib.contextmanager
+def journaled(root: Path, paths: Iterable[Path]) -> Iterator[None]:
+    """Files written as one, for writers with no backups of their own (a proposal's files the
+    editor does not have open): each is copied into the journal's folder first; an exception
+    puts every file back, a kill is rolled back by :func:`recover`; the copies go once all is
+    written."""
+    base = root.resolve()
+    directory = (base / JOURNAL_DIRECTORY).resolve()
+    if not directory.is_relative_to(base):
+        raise OSError(f"{JOURNAL_DIRECTORY} resolves outside the workspace (a symlink?)")
+    made = [d for d in (directory.parent, directory) if not d.exists()]  # left as found
+    copies = directory / f"copies-{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
+    entries = [
+        Entry(path, copies / str(n) if path.exists() else None)
+        for n, path in enumerate(dict.fromkeys(paths))
+    ]
+    journal = Journal(directory, entries, copies)
+    journal.begin()
+    writing = False
+    try:
+        for entry in entries:
+            if entry.backup is not None:
+                atomic_write_bytes(entry.backup, entry.path.read_bytes())
+        journal.writing()
+        writing = True
+        yield
+    except BaseException:
+        for entry in entries if writing else ():
+            _restore(entry)
+        raise
+    finally:
+        journal.done()
+        shutil.rmtree(copies, ignore_errors=True)
+        for folder in reversed(made):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+
+
 def _remove_temps(directory: Path, name: str | None = None) -> int:
     """Temp files of atomic writes in ``directory`` (of the file ``name``, or all)."""
     removed = 0
@@ -166,6 +205,9 @@ def recover(root: Path) -> list[str]:
         journal.unlink()
         with contextlib.suppress(FileNotFoundError):
             journal.with_suffix(".lock").unlink()
+        copies = Path(str(body.get("backups", "")))
+        if copies.name.startswith("copies-") and copies.parent == directory:
+            shutil.rmtree(copies, ignore_errors=True)  # a journaled write's own copies
         fsync_directory(directory)
         what = (
             f"{len(entries)} file(s) restored from {body.get('backups')}"

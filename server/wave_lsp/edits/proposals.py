@@ -271,9 +271,25 @@ def check_operations(root: Path, operations: list[Operation], policy: WritePolic
 def write_operations(
     root: Path, operations: list[Operation], policy: WritePolicy | None = None
 ) -> None:
-    """Carry out operations on disk (for files the editor cannot change itself): atomic writes.
-    Protected paths are checked again here, at the point of use."""
+    """Carry out operations on disk (for files the editor cannot change itself): atomic writes,
+    journaled. Protected paths are checked again here, at the point of use."""
+    from wave_lsp.edits.journal import journaled
+
     check_operations(root, operations, policy or WritePolicy())
+    targets = [
+        inside(root, path)
+        for operation in operations
+        for path in (
+            (operation.old_path, operation.new_path)
+            if isinstance(operation, RenameFile)
+            else (operation.path,)
+        )
+    ]
+    with journaled(root, targets):  # all or none, a kill included
+        _write(root, operations)
+
+
+def _write(root: Path, operations: list[Operation]) -> None:
     for operation in operations:
         if isinstance(operation, CreateFile):
             atomic_write_text(inside(root, operation.path), operation.text)
