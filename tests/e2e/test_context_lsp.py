@@ -3,6 +3,8 @@ refused), the report of what a request would carry, and a persona's limits on ed
 
 from __future__ import annotations
 
+import asyncio
+import os
 from pathlib import Path
 from typing import Any
 
@@ -131,3 +133,27 @@ async def test_a_denied_path_is_refused_as_an_edit_target(
     )  # fmt: skip
     assert not escaping["ok"] and "outside the workspace" in escaping["error"]
     assert (files.parent / "project_evil" / "x.txt").read_text() == "evil\n"
+
+
+async def test_a_fifo_a_device_and_a_sparse_file_as_context(
+    client: RecordingClient, files: Path
+) -> None:
+    """Named as context in the editor, each is dropped unread with the reason; the server keeps
+    answering (a FIFO once hung the reader, a device exhausted the memory)."""
+    os.mkfifo(files / "src" / "pipe.py")
+    with (files / "src" / "huge.py").open("wb") as handle:
+        handle.truncate(2 * 1024**3)
+    names = ["src/pipe.py", "src/huge.py"]
+    if os.geteuid() == 0:
+        os.mknod(files / "src" / "zero.py", 0o666 | 0o020000, os.makedev(1, 5))
+        names.append("src/zero.py")
+    with pytest.raises(Exception, match=r"src/pipe.py: a FIFO"):
+        await command(client, "wave.context.add", {"path": "src/pipe.py"})
+    if "src/zero.py" in names:
+        with pytest.raises(Exception, match=r"src/zero.py: a character device"):
+            await command(client, "wave.context.add", {"path": "src/zero.py"})
+    await command(client, "wave.context.add", {"path": "src/huge.py"})
+    report = await asyncio.wait_for(command(client, "wave.context.show", {}), 30)
+    by_path = {f["path"]: f for f in report["files"]}
+    assert by_path["src/huge.py"]["status"] == "dropped"
+    assert by_path["src/huge.py"]["reason"].startswith("larger than")

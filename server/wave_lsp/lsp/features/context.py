@@ -120,8 +120,14 @@ class SessionContext(Feature):
             path = await asyncio.to_thread(guard.check_path, target, Access.READ)
         except WaveError as refusal:
             raise CommandError(refusal.error.message) from refusal
-        if not path.is_file():
-            raise CommandError(f"{target}: no such file")
+        from wave_lsp import fileread
+
+        try:  # a FIFO would block the reader, a device never end: refused by name now
+            await asyncio.to_thread(fileread.check_regular, path, None)
+        except FileNotFoundError as error:
+            raise CommandError(f"{target}: no such file") from error
+        except fileread.FileRefused as error:
+            raise CommandError(f"{target}: {error.reason}") from error
         self.added[path] = None
         return {"files": [p.relative_to(root).as_posix() for p in self.added]}
 
