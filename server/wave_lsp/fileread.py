@@ -52,12 +52,16 @@ def check_regular(path: Path, limit: int | None = DEFAULT_LIMIT) -> os.stat_resu
         info = Path(path).stat()
     except FileNotFoundError:
         raise
-    except PermissionError as error:
-        raise FileRefused(path, "permission denied: it cannot be read") from error
     except (OSError, ValueError) as error:
-        raise FileRefused(path, f"cannot be read ({_reason(error)})") from error
+        raise _refused(path, error) from error
     _check(path, info, limit)
     return info
+
+
+def _refused(path: Path, error: BaseException) -> FileRefused:
+    if isinstance(error, PermissionError):
+        return FileRefused(path, "permission denied: it cannot be read")
+    return FileRefused(path, f"cannot be read ({_reason(error)})")
 
 
 def _check(path: Path, info: os.stat_result, limit: int | None) -> None:
@@ -77,10 +81,8 @@ def read_bytes(path: Path, limit: int | None = DEFAULT_LIMIT) -> bytes:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise
-    except PermissionError as error:
-        raise FileRefused(path, "permission denied: it cannot be read") from error
     except (OSError, ValueError) as error:
-        raise FileRefused(path, f"cannot be read ({_reason(error)})") from error
+        raise _refused(path, error) from error
     try:
         _check(path, os.fstat(fd), limit)  # what was opened, not what was looked at
         chunks: list[bytes] = []
@@ -98,7 +100,7 @@ def read_bytes(path: Path, limit: int | None = DEFAULT_LIMIT) -> bytes:
     except FileRefused:
         raise
     except OSError as error:
-        raise FileRefused(path, f"cannot be read ({_reason(error)})") from error
+        raise _refused(path, error) from error
     finally:
         os.close(fd)
 

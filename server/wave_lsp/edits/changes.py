@@ -68,16 +68,6 @@ class ChangeSet:
     def errors(self) -> list[str]:
         return [change.error for change in self.files if change.error]
 
-    def needing_confirmation(self) -> list[str]:
-        """The paths the user must confirm by name before the plan is written."""
-        return [
-            p
-            for change in self.files
-            if change.protection
-            for p in (change.path, change.new_path)
-            if p is not None
-        ]
-
     def report(self) -> dict[str, Any]:
         """Per file, per hunk: how each applied, or why not (``wave apply --json`` and
         ``wave.proposal.fromDiff`` answer with this)."""

@@ -53,32 +53,27 @@ class BoundedPattern:
         )
         return self._fail()
 
-    def finditer(self, text: str, pos: int = 0, endpos: int | None = None) -> Iterator[Any]:
+    def _run(self, method: str, text: str, pos: int, endpos: int | None, **extra: Any) -> Any:
         if self._spent:
             raise self._fail()
         end = len(text) if endpos is None else endpos
         try:
-            yield from self._compiled.finditer(text, pos, end, timeout=self.timeout)
+            return getattr(self._compiled, method)(text, pos, end, timeout=self.timeout, **extra)
+        except TimeoutError:
+            raise self._timed_out() from None
+
+    def finditer(self, text: str, pos: int = 0, endpos: int | None = None) -> Iterator[Any]:
+        matches = self._run("finditer", text, pos, endpos)
+        try:
+            yield from matches  # the search goes on as it is iterated: the bound too
         except TimeoutError:
             raise self._timed_out() from None
 
     def search(self, text: str, pos: int = 0, endpos: int | None = None) -> Any:
-        if self._spent:
-            raise self._fail()
-        end = len(text) if endpos is None else endpos
-        try:
-            return self._compiled.search(text, pos, end, timeout=self.timeout)
-        except TimeoutError:
-            raise self._timed_out() from None
+        return self._run("search", text, pos, endpos)
 
     def match(self, text: str, pos: int = 0, endpos: int | None = None) -> Any:
-        if self._spent:
-            raise self._fail()
-        end = len(text) if endpos is None else endpos
-        try:
-            return self._compiled.match(text, pos, end, timeout=self.timeout)
-        except TimeoutError:
-            raise self._timed_out() from None
+        return self._run("match", text, pos, endpos)
 
 
 def compile_bounded(source: str, flags: int) -> re.Pattern[str]:
