@@ -12,7 +12,7 @@ import stat
 import sys
 import threading
 import uuid
-from collections.abc import Awaitable, Generator
+from collections.abc import Awaitable, Callable, Generator
 from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -264,13 +264,13 @@ class WaveLanguageServer(LanguageServer):
         a worker thread, three thread hops per message, and a burst of edits would then reach
         the handlers one loop turn at a time instead of all at once."""
         source = stdin or sys.stdin.buffer
-        if stdin is not None or stdout is not None or not _own_pipe(source):
+        if stdin is not None or stdout is not None:
             super().start_io(stdin, stdout)
             return
         self._stop_event = threading.Event()
         self.protocol.set_writer(StdoutWriter(sys.stdout.buffer))
         try:
-            asyncio.run(self._serve_pipe(source))
+            asyncio.run(self._serve_pipe(source, own=_own_pipe(source)))
         except BrokenPipeError:
             logger.error("the connection to the client is lost: shutting down")
         except (KeyboardInterrupt, SystemExit):
@@ -278,18 +278,31 @@ class WaveLanguageServer(LanguageServer):
         finally:
             self.shutdown()  # type: ignore[no-untyped-call]
 
-    async def _serve_pipe(self, source: BinaryIO) -> None:
-        """Read the pipe in chunks, frame them (:mod:`wave_lsp.lsp.framing`: malformed input is
-        skipped to the next message, never waited on), hand each message to the protocol."""
+    async def _serve_pipe(self, source: BinaryIO, own: bool = True) -> None:
+        """Read stdin in chunks, frame them (:mod:`wave_lsp.lsp.framing`: malformed input is
+        skipped to the next message, never waited on), hand each message to the protocol. A
+        pipe of its own is read by the event loop; anything else (a file, a socket shared with
+        stdout, a terminal) by blocking reads on a worker thread."""
         loop = asyncio.get_running_loop()
-        reader = asyncio.StreamReader(limit=2**20)
-        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), source)
+        read: Callable[[], Awaitable[bytes]]
+        if own:
+            reader = asyncio.StreamReader(limit=2**20)
+            await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), source)
+
+            def read() -> Awaitable[bytes]:
+                return reader.read(1 << 18)
+        else:
+            fd = source.fileno()
+
+            def read() -> Awaitable[bytes]:
+                return loop.run_in_executor(None, os.read, fd, 1 << 18)
+
         assert self._stop_event is not None
         framer = Framer(self.max_header_bytes, self.max_message_bytes)
         protocol = self.protocol
         assert isinstance(protocol, WaveProtocol)
         while not self._stop_event.is_set():
-            data = await reader.read(1 << 18)
+            data = await read()
             if not data:
                 logger.info("the client closed the input")
                 break
