@@ -370,3 +370,13 @@ def test_a_planted_journal_is_never_carried_out(
     assert result.stderr.count("not carried out: it is not signed") == 2
     assert victim.read_text() == "mine\n"
     assert "curl" not in (root / ".git" / "config").read_text()
+
+
+def test_too_many_candidate_places_is_a_clear_refusal() -> None:
+    from wave_lsp.edits.apply import MAX_CANDIDATES, apply_hunks
+    from wave_lsp.edits.patch import parse_patch
+
+    text = "".join(f"start {n}\nend()\n" for n in range(MAX_CANDIDATES * 2))
+    [patch] = parse_patch("@@ @@\n begin 7\n-end()\n+finish()\n", "f.py")
+    [error] = apply_hunks(text, patch.hunks).errors()
+    assert "too many to compare" in error and "Copy its context lines" in error

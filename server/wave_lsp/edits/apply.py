@@ -375,8 +375,11 @@ def _candidates(
         and all(squashed[start + i] == w for i, w in zip(removed, wanted, strict=True))
     ]
     if len(exact) > MAX_CANDIDATES:
-        exact.sort(key=lambda start: -votes[start])
-        exact = exact[:MAX_CANDIDATES]
+        raise HunkError(
+            f"the lines it removes occur at {len(exact)} places, too many to compare (at most "
+            f"{MAX_CANDIDATES}): it cannot be placed safely. Copy its context lines exactly, or "
+            "add a few that occur only at the intended place"
+        )
     return exact, alike
 
 
