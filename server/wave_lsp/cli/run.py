@@ -24,7 +24,14 @@ def parse_inputs(pairs: list[str]) -> dict[str, Any]:
         if not equals or not name:
             raise ValueError(f"--input {pair!r}: write NAME=VALUE")
         if value.startswith("@"):
-            value = Path(value[1:]).read_text(encoding="utf-8")
+            from wave_lsp import fileread
+
+            try:  # (a FIFO or a device is refused, not waited on)
+                value = fileread.read_bytes(Path(value[1:])).decode("utf-8")
+            except FileNotFoundError as error:
+                raise ValueError(f"--input {name}=@{value[1:]}: no such file") from error
+            except (OSError, UnicodeDecodeError) as error:
+                raise ValueError(f"--input {name}=@{value[1:]}: {error}") from error
         inputs[name] = value
     return inputs
 
