@@ -61,9 +61,9 @@ def project(write: WriteFile, workspace: Path, llm: ProtocolServer, tmp_path: Pa
           base_dir: "{tmp_path / "runs"}"
         """,
     )
-    write(
+    write(  # this Python by its path: an editor's shell may not have `python` on its PATH
         ".wave/pipelines/hello.yaml",
-        """
+        f"""
         pipeline:
           id: hello
           name: Hello
@@ -71,7 +71,7 @@ def project(write: WriteFile, workspace: Path, llm: ProtocolServer, tmp_path: Pa
           tasks:
             - id: greet
               type: shell
-              command: ["python", "-c", "print('hello from the task')"]
+              command: ["{sys.executable}", "-c", "print('hello from the task')"]
         """,
     )
     (workspace / "app.py").write_text(APP)
