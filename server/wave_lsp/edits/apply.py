@@ -207,10 +207,13 @@ def apply_hunks(
                 result.hunks.append(HunkResult(number, hunk.header, True, Method.EXACT))
                 continue
             before = hunk.before()
+            hint = hunk.old_start
+            if hint is None and hunk.anchor is not None:
+                hint = _after_anchor(hunk.anchor, indexed)
             if not before:
                 match = _insertion(hunk, lines)
             else:
-                match = _locate(before, hunk.after(), hunk.removed(), hint=hunk.old_start,
+                match = _locate(before, hunk.after(), hunk.removed(), hint=hint,
                                 text=indexed, taken=taken, cancel=cancel)  # fmt: skip
         except AlreadyApplied as error:
             failed = True
@@ -254,6 +257,12 @@ def apply_hunks(
         final_newline = not any(h.new_no_newline for _, h in placed)
     result.text = source.text(output, final_newline)
     return result
+
+
+def _after_anchor(anchor: str, text: _Text) -> int | None:
+    """The 1-based line after the anchor line's only occurrence (none when it is not unique)."""
+    found = text.where(anchor, False) or text.where(_squash(anchor), True)
+    return found[0] + 2 if len(found) == 1 else None
 
 
 def _insertion(hunk: Hunk, lines: list[str]) -> _Match:

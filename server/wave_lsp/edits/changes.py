@@ -209,6 +209,8 @@ def _plan_one(
         change.error = f"{path}: no such file"
         return change
     change.old_text = None if kind is ChangeType.ADD else existing
+    if kind is ChangeType.DELETE and not patch.hunks:  # apply_patch's "*** Delete File:"
+        return change
     result = apply_hunks(existing, patch.hunks, path, cancel=cancel)
     change.hunks = result.hunks
     if result.text is None:

@@ -33,6 +33,8 @@ class Hunk:
     old_no_newline: bool = False
     """The old side's last line had no newline (a ``\\ No newline`` marker after it)."""
     new_no_newline: bool = False
+    anchor: str | None = None
+    """A line the hunk comes after (apply_patch's ``@@ def f():``): a hint, never a requirement."""
 
     def before(self) -> list[str]:
         return [text for tag, text in self.lines if tag != "+"]

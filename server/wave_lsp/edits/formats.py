@@ -1,0 +1,199 @@
+"""The edit formats models write besides unified diffs, read into the same :class:`FilePatch` /
+:class:`Hunk` as diffs, so that every format is placed by the same safe search
+(:mod:`wave_lsp.edits.apply`: exact, whitespace, unique fuzzy; never a guess).
+
+- **SEARCH/REPLACE** (Aider's): a path line, then blocks ``<<<<<<< SEARCH`` / ``=======`` /
+  ``>>>>>>> REPLACE`` (fenced or not, several per file). Each block is a hunk: lines the two
+  sides share are context, the others are removed or added. An empty SEARCH creates the file.
+- **apply_patch** (OpenAI's envelope, what GPT-4.1 and later and Codex write): ``*** Begin
+  Patch``, ``*** Update File: P`` / ``*** Add File: P`` / ``*** Delete File: P``, ``*** Move to:
+  Q``, ``@@`` sections (an optional anchor line after ``@@``), lines prefixed by space, ``-`` or
+  ``+``, ``*** End of File``, ``*** End Patch``. The anchor is kept as the hunk's hint: where
+  the hunk's old lines occur right after it, that place is taken.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+from wave_lsp.edits.patch import FilePatch, Hunk, PatchSyntaxError
+
+SEARCH = re.compile(r"^[ \t]*<{5,9} ?SEARCH[ \t]*$", re.MULTILINE)
+DIVIDER = re.compile(r"^[ \t]*={5,9}[ \t]*$")
+REPLACE = re.compile(r"^[ \t]*>{5,9} ?REPLACE[ \t]*$")
+BEGIN_PATCH = re.compile(r"^\*\*\* Begin Patch[ \t]*$", re.MULTILINE)
+FENCE_LINE = re.compile(r"^[ \t]*(`{3,}|~{3,})")
+PATH_ONLY = re.compile(r"^[ \t]*(?:#+\s*)?(?:\*\*)?`?(?P<path>[\w.\-/]+\.\w+|[\w.\-]*/[\w.\-/]+)`?"
+                       r"(?:\*\*)?:?[ \t]*$")  # fmt: skip
+
+
+def has_search_replace(text: str) -> bool:
+    """Whether ``text`` holds a SEARCH marker (a malformed block is an error, never a file)."""
+    return bool(SEARCH.search(text))
+
+
+def has_apply_patch(text: str) -> bool:
+    return bool(BEGIN_PATCH.search(text))
+
+
+def between(old: list[str], new: list[str], header: str = "@@") -> Hunk:
+    """The hunk that turns ``old`` lines into ``new`` ones (shared lines become context)."""
+    lines: list[tuple[str, str]] = []
+    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
+    for tag, a1, a2, b1, b2 in matcher.get_opcodes():
+        if tag == "equal":
+            lines += [(" ", line) for line in old[a1:a2]]
+        else:
+            lines += [("-", line) for line in old[a1:a2]]
+            lines += [("+", line) for line in new[b1:b2]]
+    return Hunk(lines, None, None, header)
+
+
+# -- SEARCH/REPLACE ------------------------------------------------------------------------------
+
+
+def parse_search_replace(text: str, default_path: str | None = None) -> list[FilePatch]:
+    """Every SEARCH/REPLACE block in ``text``, grouped per file (in the order written)."""
+    lines = text.replace("\r\n", "\n").split("\n")
+    patches: dict[str, FilePatch] = {}
+    path = default_path
+    index = 0
+    number = 0
+    while index < len(lines):
+        line = lines[index]
+        if not SEARCH.match(line):
+            fence = FENCE_LINE.match(line)
+            info = line[fence.end() :].split() if fence else []
+            named = [t for t in info if "/" in t or re.fullmatch(r"[\w.\-]+\.\w+", t)]
+            if named:  # ```python src/app.py
+                path = named[-1]
+            elif not fence and (found := PATH_ONLY.match(line)) is not None:
+                path = found.group("path")
+            index += 1
+            continue
+        number += 1
+        search, replace, index = _block(lines, index + 1, number)
+        if path is None:
+            raise PatchSyntaxError(
+                f"SEARCH/REPLACE block {number} names no file: put the file's path on the line "
+                "before its fence"
+            )
+        patch = patches.setdefault(path, FilePatch(path, path, headers=True))
+        header = f"SEARCH/REPLACE block {number}"
+        if not search:
+            if patch.hunks:
+                raise PatchSyntaxError(f"{header} of {path}: an empty SEARCH after other blocks")
+            patch.old_path = None  # an empty SEARCH creates the file
+            patch.hunks.append(Hunk([("+", r) for r in replace], None, None, header))
+            continue
+        patch.hunks.append(between(search, replace, header))
+    if not patches:
+        raise PatchSyntaxError("no SEARCH/REPLACE block found")
+    return list(patches.values())
+
+
+def _block(lines: list[str], start: int, number: int) -> tuple[list[str], list[str], int]:
+    """The SEARCH and REPLACE lines of the block whose body starts at ``start``; the index after
+    its ``>>>>>>> REPLACE`` line."""
+    search: list[str] = []
+    index = start
+    while index < len(lines) and not DIVIDER.match(lines[index]):
+        if SEARCH.match(lines[index]) or REPLACE.match(lines[index]):
+            raise PatchSyntaxError(f"SEARCH/REPLACE block {number}: no '=======' divider")
+        search.append(lines[index])
+        index += 1
+    if index == len(lines):
+        raise PatchSyntaxError(f"SEARCH/REPLACE block {number}: no '=======' divider")
+    replace: list[str] = []
+    index += 1
+    while index < len(lines) and not REPLACE.match(lines[index]):
+        if SEARCH.match(lines[index]) or DIVIDER.match(lines[index]):
+            raise PatchSyntaxError(f"SEARCH/REPLACE block {number}: no '>>>>>>> REPLACE' line")
+        replace.append(lines[index])
+        index += 1
+    if index == len(lines):
+        raise PatchSyntaxError(f"SEARCH/REPLACE block {number}: no '>>>>>>> REPLACE' line")
+    return search, replace, index + 1
+
+
+# -- apply_patch ---------------------------------------------------------------------------------
+
+_ACTION = re.compile(r"^\*\*\* (Update|Add|Delete) File: (.+?)[ \t]*$")
+_MOVE = re.compile(r"^\*\*\* Move to: (.+?)[ \t]*$")
+
+
+def parse_apply_patch(text: str) -> list[FilePatch]:
+    """The files of every ``*** Begin Patch`` … ``*** End Patch`` envelope in ``text``."""
+    lines = text.replace("\r\n", "\n").split("\n")
+    patches: list[FilePatch] = []
+    inside = False
+    current: FilePatch | None = None
+    hunk: Hunk | None = None
+    for number, line in enumerate(lines, start=1):
+        if not inside:
+            inside = line.strip() == "*** Begin Patch"
+            continue
+        if line.strip() == "*** End Patch":
+            inside, current, hunk = False, None, None
+            continue
+        if (action := _ACTION.match(line)) is not None:
+            kind, path = action.group(1), action.group(2).strip()
+            current = FilePatch(
+                None if kind == "Add" else path, None if kind == "Delete" else path, headers=True
+            )
+            patches.append(current)
+            hunk = Hunk([], None, None, "@@") if kind == "Add" else None
+            if hunk is not None:
+                current.hunks.append(hunk)
+            continue
+        if current is None:
+            if line.strip():
+                raise PatchSyntaxError(
+                    f"apply_patch line {number}: {line.strip()[:60]!r} before any "
+                    "'*** Update File:', '*** Add File:' or '*** Delete File:'"
+                )
+            continue
+        if (move := _MOVE.match(line)) is not None:
+            current.new_path = move.group(1).strip()
+            continue
+        if line.strip() == "*** End of File":
+            continue
+        if line.startswith("@@"):
+            anchor = line[2:].strip()
+            hunk = Hunk([], None, None, line.strip() or "@@")
+            hunk.anchor = anchor or None
+            current.hunks.append(hunk)
+            continue
+        if current.is_new and hunk is not None:
+            if not line.startswith("+") and line:
+                raise PatchSyntaxError(
+                    f"apply_patch line {number}: a new file's lines start with '+'"
+                )
+            hunk.lines.append(("+", line[1:]))  # (a bare empty line: a blank one)
+            continue
+        if hunk is None:
+            if line.strip():
+                hunk = Hunk([], None, None, "@@")
+                current.hunks.append(hunk)
+            else:
+                continue
+        tag = line[:1]
+        if tag in (" ", "-", "+"):
+            hunk.lines.append((tag, line[1:]))
+        elif not line:
+            hunk.lines.append((" ", ""))  # a blank context line whose space was trimmed
+        else:
+            raise PatchSyntaxError(
+                f"apply_patch line {number}: {line[:60]!r} starts with neither ' ', '-' nor '+'"
+            )
+    if inside and not patches:
+        raise PatchSyntaxError("apply_patch: '*** Begin Patch' without any file")
+    for patch in patches:
+        for hunk in patch.hunks:
+            blank = ("+", "") if patch.is_new else (" ", "")
+            while hunk.lines and hunk.lines[-1] == blank:
+                hunk.lines.pop()  # the blank line before the next '***'
+    if not patches:
+        raise PatchSyntaxError("no '*** Begin Patch' envelope found")
+    return patches
