@@ -166,7 +166,7 @@ def _apply(root: Path, answer: str) -> str | None:
     if changes.ok:
         return changes.files[0].new_text
     for error in changes.errors():
-        assert "ambiguous" in error or "already applied" in error, error
+        assert any(w in error for w in ("ambiguous", "already applied", "cannot tell where")), error
     return None
 
 
@@ -207,3 +207,38 @@ def test_apply_patch_round_trip(
         body += "".join(f"{tag}{text}\n" for tag, text in between(search, replace).lines)
     result = _apply(root, f"*** Begin Patch\n*** Update File: f.py\n{body}*** End Patch\n")
     assert result is None or result == new
+
+
+MODULE = "".join(f"def f{n}():\n    return {n}\n\n" for n in range(40))
+
+
+def test_elided_context_applies_exactly_in_every_format(root: Path) -> None:
+    (root / "src" / "mod.py").write_text(MODULE)
+    expected = MODULE.replace("    return 3\n", "    return 33\n").replace(
+        "    return 30\n", "    return 300\n"
+    )
+    diff = (
+        "--- a/src/mod.py\n+++ b/src/mod.py\n@@ -7,3 +7,3 @@\n def f3():\n-    return 3\n"
+        "+    return 33\n # ... existing code ...\n def f30():\n-    return 30\n+    return 300\n"
+    )
+    search_replace = (
+        "src/mod.py\n```python\n<<<<<<< SEARCH\ndef f3():\n    return 3\n"
+        "    # ... existing code ...\ndef f30():\n    return 30\n=======\ndef f3():\n"
+        "    return 33\n    # ... existing code ...\ndef f30():\n    return 300\n"
+        ">>>>>>> REPLACE\n```\n"
+    )
+    envelope = ("*** Begin Patch\n*** Update File: src/mod.py\n@@\n def f3():\n-    return 3\n"
+                "+    return 33\n // ...\n def f30():\n-    return 30\n+    return 300\n"
+                "*** End Patch\n")  # fmt: skip
+    for answer in (diff, search_replace, envelope):
+        changes = plan_changes(root, extract_patches(answer), read_from(root))
+        assert changes.ok, changes.errors()
+        assert changes.files[0].new_text == expected
+
+
+def test_an_added_elision_is_refused(root: Path) -> None:
+    answer = ("src/app.py\n```\n<<<<<<< SEARCH\ndef main():\n    return 1\n=======\n"
+              "def main():\n    # ... existing code ...\n>>>>>>> REPLACE\n```\n")  # fmt: skip
+    changes = plan_changes(root, extract_patches(answer), read_from(root))
+    [error] = changes.errors()
+    assert "stands for code left out" in error and "full text" in error

@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from wave_lsp.edits.patch import Hunk
+from wave_lsp.edits.patch import Hunk, is_elision_comment
 
 FUZZY_THRESHOLD = 0.85
 """The least similarity of a fuzzy match (difflib ratio over the located lines)."""
@@ -206,6 +206,15 @@ def apply_hunks(
             if not hunk.changes():
                 result.hunks.append(HunkResult(number, hunk.header, True, Method.EXACT))
                 continue
+            elided = next(
+                (t for tag, t in hunk.lines if tag == "+" and is_elision_comment(t)), None
+            )
+            if elided is not None:
+                raise HunkError(
+                    f"it adds the line {elided.strip()!r}, which stands for code left out: "
+                    "applied, it would delete that code. Answer with the full text of the "
+                    "lines instead (elisions are understood only as unchanged context)"
+                )
             before = hunk.before()
             hint = hunk.old_start
             if hint is None and hunk.anchor is not None:

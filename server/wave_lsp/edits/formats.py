@@ -17,7 +17,7 @@ from __future__ import annotations
 import difflib
 import re
 
-from wave_lsp.edits.patch import FilePatch, Hunk, PatchSyntaxError
+from wave_lsp.edits.patch import FilePatch, Hunk, PatchSyntaxError, split_elisions
 
 SEARCH = re.compile(r"^[ \t]*<{5,9} ?SEARCH[ \t]*$", re.MULTILINE)
 DIVIDER = re.compile(r"^[ \t]*={5,9}[ \t]*$")
@@ -87,7 +87,7 @@ def parse_search_replace(text: str, default_path: str | None = None) -> list[Fil
             patch.old_path = None  # an empty SEARCH creates the file
             patch.hunks.append(Hunk([("+", r) for r in replace], None, None, header))
             continue
-        patch.hunks.append(between(search, replace, header))
+        patch.hunks.extend(split_elisions(between(search, replace, header)))
     if not patches:
         raise PatchSyntaxError("no SEARCH/REPLACE block found")
     return list(patches.values())
@@ -130,7 +130,10 @@ def parse_apply_patch(text: str) -> list[FilePatch]:
     inside = False
     current: FilePatch | None = None
     hunk: Hunk | None = None
+    blanks = 0
     for number, line in enumerate(lines, start=1):
+        if line.startswith(("***", "@@")):
+            blanks = 0
         if not inside:
             inside = line.strip() == "*** Begin Patch"
             continue
@@ -180,9 +183,11 @@ def parse_apply_patch(text: str) -> list[FilePatch]:
                 continue
         tag = line[:1]
         if tag in (" ", "-", "+"):
+            hunk.lines += [(" ", "")] * blanks  # bare empty lines inside a hunk: blank context
+            blanks = 0
             hunk.lines.append((tag, line[1:]))
         elif not line:
-            hunk.lines.append((" ", ""))  # a blank context line whose space was trimmed
+            blanks += 1  # (its space trimmed; dropped if nothing of the hunk follows)
         else:
             raise PatchSyntaxError(
                 f"apply_patch line {number}: {line[:60]!r} starts with neither ' ', '-' nor '+'"
@@ -191,9 +196,10 @@ def parse_apply_patch(text: str) -> list[FilePatch]:
         raise PatchSyntaxError("apply_patch: '*** Begin Patch' without any file")
     for patch in patches:
         for hunk in patch.hunks:
-            blank = ("+", "") if patch.is_new else (" ", "")
-            while hunk.lines and hunk.lines[-1] == blank:
-                hunk.lines.pop()  # the blank line before the next '***'
+            while patch.is_new and hunk.lines and hunk.lines[-1] == ("+", ""):
+                hunk.lines.pop()  # the bare empty line before the next '***'
     if not patches:
         raise PatchSyntaxError("no '*** Begin Patch' envelope found")
+    for patch in patches:
+        patch.hunks = [part for hunk in patch.hunks for part in split_elisions(hunk)]
     return patches

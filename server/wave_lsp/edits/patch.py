@@ -14,7 +14,24 @@ import re
 from dataclasses import dataclass, field
 
 HUNK_HEADER = re.compile(r"^@@+\s*(?:-(\d+)(?:,(\d+))?)?\s*(?:\+(\d+)(?:,(\d+))?)?\s*@@+(.*)$")
-ELISIONS = frozenset({"...", "…", "// ...", "# ...", "/* ... */"})
+ELISION = re.compile(
+    r"^\s*(?:#|//|--|;+|/\*|<!--|\*)?\s*(?:\.{3}|…)\s*(?:[A-Za-z][\w\s,'()-]{0,60}?)?"
+    r"\s*(?:\.{3}|…)?\s*(?:\*/|-->)?\s*$"
+)
+"""A line that is only an elision: ``...``, ``# ...``, ``// ... existing code ...``,
+``/* ... rest of the function ... */``, ``<!-- ... -->``."""
+
+
+def is_elision(text: str) -> bool:
+    return ("..." in text or "…" in text) and ELISION.match(text) is not None
+
+
+def is_elision_comment(text: str) -> bool:
+    """An elision that is a comment or has words (``# ...``, ``// ... existing code ...``): as
+    an added line it would replace code with a note. A bare ``...`` is Python's Ellipsis."""
+    return is_elision(text) and text.strip() not in ("...", "…")
+
+
 DEV_NULL = "/dev/null"
 
 
@@ -130,6 +147,7 @@ def _parse_strict(text: str) -> list[FilePatch] | None:
     if not len(patch_set):
         return None
     patches: list[FilePatch] = []
+    parsed = 0  # hunk lines unidiff read, to compare with the text's
     for patched in patch_set:
         # new and deleted files are the ones with /dev/null on a side (unidiff also calls an
         # edit of an empty file "added", which would make it a creation)
@@ -152,8 +170,16 @@ def _parse_strict(text: str) -> list[FilePatch] | None:
                     continue
                 previous = line.line_type
                 hunk.lines.append((line.line_type, line.value.rstrip("\n")))
-            patch.hunks.extend(_split_elisions(hunk))
+            parsed += len(hunk.lines)
+            patch.hunks.extend(split_elisions(hunk))
         patches.append(patch)
+    body_lines = sum(
+        1
+        for line in text.split("\n")
+        if line[:1] in (" ", "-", "+") and not line.startswith(("--- ", "+++ "))
+    )
+    if parsed < body_lines:  # counts too small: unidiff would drop the lines past them
+        return None
     if any(p.binary for p in patches) or all(p.hunks or p.is_delete or p.is_new for p in patches):
         return patches
     return None
@@ -171,7 +197,7 @@ def _parse_lenient(text: str, default_path: str | None) -> list[FilePatch]:
         if hunk is not None and current is not None:
             while hunk.lines and hunk.lines[-1] == (" ", ""):  # blank lines after the diff
                 hunk.lines.pop()
-            current.hunks.extend(_split_elisions(hunk))
+            current.hunks.extend(split_elisions(hunk))
         hunk = None
 
     index = 0
@@ -229,18 +255,15 @@ def _parse_lenient(text: str, default_path: str | None) -> list[FilePatch]:
     return [p for p in patches if p.hunks or p.binary or p.is_new or p.is_delete or p.is_rename]
 
 
-def _split_elisions(hunk: Hunk) -> list[Hunk]:
+def split_elisions(hunk: Hunk) -> list[Hunk]:
     """A hunk with ``...`` lines (the model skipped unchanged lines) as separate hunks; the parts
     after the first have no line number of their own."""
-    if not any(
-        tag == " " and ("..." in text or "…" in text) and text.strip() in ELISIONS
-        for tag, text in hunk.lines
-    ):
+    if not any(tag == " " and is_elision(text) for tag, text in hunk.lines):
         return [hunk]
     parts: list[Hunk] = []
     current = Hunk([], hunk.old_start, hunk.old_count, hunk.header)
     for tag, text in hunk.lines:
-        if tag == " " and text.strip() in ELISIONS:
+        if tag == " " and is_elision(text):
             if current.lines:
                 parts.append(current)
             current = Hunk([], None, None, hunk.header + " (after '...')")
