@@ -242,3 +242,24 @@ def test_an_added_elision_is_refused(root: Path) -> None:
     changes = plan_changes(root, extract_patches(answer), read_from(root))
     [error] = changes.errors()
     assert "stands for code left out" in error and "full text" in error
+
+
+def test_hunks_are_placed_in_order_when_their_context_repeats(root: Path) -> None:
+    """Two hunks of one file without line numbers; the second's context occurs twice, once
+    before the first hunk and once after: in order, only one place is meant (GNU patch's rule).
+    """
+    block = "    if ready:\n        go()\n"
+    text = "def a():\n" + block + "\ndef marker():\n    pass\n\ndef b():\n" + block
+    (root / "src" / "two.py").write_text(text)
+    answer = ("--- a/src/two.py\n+++ b/src/two.py\n@@ @@\n def marker():\n-    pass\n"
+              "+    return 1\n@@ @@\n     if ready:\n-        go()\n+        go(now=True)\n")  # fmt: skip
+    changes = plan_changes(root, extract_patches(answer), read_from(root))
+    assert changes.ok, changes.errors()
+    expected = text.replace("    pass", "    return 1")
+    head, tail = expected.rsplit("go()", 1)
+    assert changes.files[0].new_text == head + "go(now=True)" + tail
+    alone = (
+        "--- a/src/two.py\n+++ b/src/two.py\n@@ @@\n     if ready:\n-        go()\n+        go(1)\n"
+    )
+    refused = plan_changes(root, extract_patches(alone), read_from(root))
+    assert not refused.ok and "ambiguous" in refused.errors()[0]  # out of order: still refused

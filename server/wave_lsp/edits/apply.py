@@ -201,6 +201,8 @@ def apply_hunks(
     placed: list[tuple[_Match, Hunk]] = []
     result = TextResult(None)
     failed = False
+    floor = 0  # where the previous hunk ended: the next is looked for after it first
+    offset = 0  # how far the previous hunk was from its line number (GNU patch's prediction)
     for number, hunk in enumerate(hunks, start=1):
         try:
             if not hunk.changes():
@@ -216,14 +218,15 @@ def apply_hunks(
                     "lines instead (elisions are understood only as unchanged context)"
                 )
             before = hunk.before()
-            hint = hunk.old_start
+            hint = hunk.old_start + offset if hunk.old_start is not None else None
             if hint is None and hunk.anchor is not None:
                 hint = _after_anchor(hunk.anchor, indexed)
             if not before:
                 match = _insertion(hunk, lines)
             else:
                 match = _locate(before, hunk.after(), hunk.removed(), hint=hint,
-                                text=indexed, taken=taken, cancel=cancel)  # fmt: skip
+                                text=indexed, taken=taken, cancel=cancel,
+                                floor=floor)  # fmt: skip
         except AlreadyApplied as error:
             failed = True
             result.hunks.append(
@@ -240,6 +243,10 @@ def apply_hunks(
             continue
         taken.add(match.start, match.length)
         placed.append((match, hunk))
+        if match.start >= floor:
+            floor = match.start + match.length
+            if hunk.old_start is not None and before:
+                offset = match.start + 1 - hunk.old_start
         result.hunks.append(HunkResult(number, hunk.header, True, match.method, match.start + 1))
     if failed:
         return result
@@ -317,7 +324,11 @@ def _locate(
     text: _Text,
     taken: _Taken,
     cancel: Cancel | None = None,
+    floor: int = 0,
 ) -> _Match:
+    """Where ``before`` is: at the hint, else the only place (or the only place after the
+    previous hunk: hunks are placed in order, as GNU patch does), else fuzzily; never a guess
+    among equals."""
     size = len(before)
     lines = text.lines
     at = hint - 1 if hint is not None else None
@@ -334,6 +345,9 @@ def _locate(
         if at is not None and at in found:
             _not_applied(after, at, text, additions_only)
             return _Match(at, size, method)
+        later = [f for f in found if f >= floor] if floor else found
+        if len(found) > 1 and len(later) == 1:
+            found = later  # the only place after the previous hunk
         if len(found) == 1:
             _not_applied(after, found[0], text, additions_only)
             return _Match(found[0], size, method)
