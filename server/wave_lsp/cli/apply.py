@@ -14,6 +14,10 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from wave_lsp.edits.protected import WritePolicy
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -56,11 +60,11 @@ def _read_patch(patch: str | None) -> str:
         ) from error
 
 
-def _policy(root: Path, persona: str | None, confirm: list[str]) -> object:
+def _policy(root: Path, persona: str | None, confirm: list[str]) -> WritePolicy:
     """Which protected paths may be written: the persona's ``vcs:write``, the confirmed paths."""
     from wave_lsp.config.workspace import load_workspace
     from wave_lsp.edits.protected import VCS_PERMISSION, WritePolicy
-    from wave_lsp.personas.guard import PersonaGuard
+    from wave_lsp.personas.guard import PersonaGuard  # (imported when used: start stays light)
 
     vcs = False
     if confirm or persona:  # (the workspace is loaded only when it can matter)
@@ -84,7 +88,6 @@ def run(
     from wave_lsp.edits.changes import PathError, plan_changes, state_directory, write_changes
     from wave_lsp.edits.extract import extract_patches
     from wave_lsp.edits.patch import PatchSyntaxError
-    from wave_lsp.edits.protected import WritePolicy
 
     if not root.is_dir():
         print(f"wave apply: --root {root}: not a directory", file=sys.stderr)
@@ -92,7 +95,6 @@ def run(
     try:
         text = _read_patch(patch)
         policy = _policy(root, persona, confirm or [])
-        assert isinstance(policy, WritePolicy)
         patches = extract_patches(text)
         changes = plan_changes(root, patches, _read, policy)
     except (PatchSyntaxError, PathError, ValueError) as error:

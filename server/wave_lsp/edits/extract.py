@@ -11,10 +11,12 @@ from __future__ import annotations
 import re
 
 from wave_lsp.edits.formats import (
+    PATH_LINE,
     has_apply_patch,
     has_search_replace,
     parse_apply_patch,
     parse_search_replace,
+    path_in_info,
 )
 from wave_lsp.edits.patch import FilePatch, PatchSyntaxError, parse_patch
 
@@ -27,10 +29,6 @@ FORMATS = (
 FENCE = re.compile(r"^(?P<fence>`{3,}|~{3,})(?P<info>[^\n`]*)\n(?P<body>.*?)^(?P=fence)[ \t]*$",
                    re.MULTILINE | re.DOTALL)  # fmt: skip
 DIFF_LANGUAGES = frozenset({"diff", "patch", "udiff", "git"})
-PATH_LINE = re.compile(
-    r"^\s*(?:#+\s*)?(?:\*\*)?(?:file(?:name)?|path)?:?\s*`?(?P<path>[\w.\-/]+\.[\w]+|[\w.\-/]*/[\w.\-]+)`?(?:\*\*)?:?\s*$",
-    re.IGNORECASE,
-)
 
 
 def looks_like_diff(text: str) -> bool:
@@ -39,16 +37,6 @@ def looks_like_diff(text: str) -> bool:
         or bool(re.search(r"^--- .*\n\+\+\+ ", text, re.MULTILINE))
         or "diff --git " in text
     )
-
-
-def _path_in_info(info: str) -> str | None:
-    for raw in info.split()[::-1]:
-        token = raw.strip("`'\"")
-        if token.startswith(("path=", "file=")):
-            return token.split("=", 1)[1]
-        if "/" in token or re.fullmatch(r"[\w.\-]+\.\w+", token):
-            return token
-    return None
 
 
 def _path_before(text: str, position: int) -> str | None:
@@ -72,7 +60,7 @@ def extract_patches(answer: str, default_path: str | None = None) -> list[FilePa
         info = block.group("info").strip()
         body = block.group("body")
         language = info.split()[0].lower() if info else ""
-        path = _path_in_info(info) or _path_before(answer, block.start())
+        path = path_in_info(info) or _path_before(answer, block.start())
         if language in DIFF_LANGUAGES or looks_like_diff(body):
             patches.extend(parse_patch(body, path or default_path))
         elif path is not None and not _other_syntax(body):

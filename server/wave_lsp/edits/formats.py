@@ -24,8 +24,22 @@ DIVIDER = re.compile(r"^[ \t]*={5,9}[ \t]*$")
 REPLACE = re.compile(r"^[ \t]*>{5,9} ?REPLACE[ \t]*$")
 BEGIN_PATCH = re.compile(r"^\*\*\* Begin Patch[ \t]*$", re.MULTILINE)
 FENCE_LINE = re.compile(r"^[ \t]*(`{3,}|~{3,})")
-PATH_ONLY = re.compile(r"^[ \t]*(?:#+\s*)?(?:\*\*)?`?(?P<path>[\w.\-/]+\.\w+|[\w.\-]*/[\w.\-/]+)`?"
-                       r"(?:\*\*)?:?[ \t]*$")  # fmt: skip
+PATH_LINE = re.compile(
+    r"^\s*(?:#+\s*)?(?:\*\*)?(?:file(?:name)?|path)?:?\s*`?(?P<path>[\w.\-/]+\.[\w]+|[\w.\-/]*/[\w.\-]+)`?(?:\*\*)?:?\s*$",
+    re.IGNORECASE,
+)
+"""A line that only names a file ("src/app.py:", "`app.py`", "**File: app.py**")."""
+
+
+def path_in_info(info: str) -> str | None:
+    """A path in a fence's info string (```python src/app.py, ```path=app.py)."""
+    for raw in info.split()[::-1]:
+        token = raw.strip("`'\"")
+        if token.startswith(("path=", "file=")):
+            return token.split("=", 1)[1]
+        if "/" in token or re.fullmatch(r"[\w.\-]+\.\w+", token):
+            return token
+    return None
 
 
 def has_search_replace(text: str) -> bool:
@@ -64,11 +78,10 @@ def parse_search_replace(text: str, default_path: str | None = None) -> list[Fil
         line = lines[index]
         if not SEARCH.match(line):
             fence = FENCE_LINE.match(line)
-            info = line[fence.end() :].split() if fence else []
-            named = [t for t in info if "/" in t or re.fullmatch(r"[\w.\-]+\.\w+", t)]
+            named = path_in_info(line[fence.end() :]) if fence else None
             if named:  # ```python src/app.py
-                path = named[-1]
-            elif not fence and (found := PATH_ONLY.match(line)) is not None:
+                path = named
+            elif not fence and (found := PATH_LINE.match(line)) is not None:
                 path = found.group("path")
             index += 1
             continue
@@ -96,25 +109,35 @@ def parse_search_replace(text: str, default_path: str | None = None) -> list[Fil
 def _block(lines: list[str], start: int, number: int) -> tuple[list[str], list[str], int]:
     """The SEARCH and REPLACE lines of the block whose body starts at ``start``; the index after
     its ``>>>>>>> REPLACE`` line."""
-    search: list[str] = []
-    index = start
-    while index < len(lines) and not DIVIDER.match(lines[index]):
-        if SEARCH.match(lines[index]) or REPLACE.match(lines[index]):
-            raise PatchSyntaxError(f"SEARCH/REPLACE block {number}: no '=======' divider")
-        search.append(lines[index])
-        index += 1
-    if index == len(lines):
-        raise PatchSyntaxError(f"SEARCH/REPLACE block {number}: no '=======' divider")
-    replace: list[str] = []
-    index += 1
-    while index < len(lines) and not REPLACE.match(lines[index]):
-        if SEARCH.match(lines[index]) or DIVIDER.match(lines[index]):
-            raise PatchSyntaxError(f"SEARCH/REPLACE block {number}: no '>>>>>>> REPLACE' line")
-        replace.append(lines[index])
-        index += 1
-    if index == len(lines):
-        raise PatchSyntaxError(f"SEARCH/REPLACE block {number}: no '>>>>>>> REPLACE' line")
+    search, index = _section(
+        lines, start, DIVIDER, stray=(SEARCH, REPLACE), number=number, what="'======='"
+    )
+    replace, index = _section(
+        lines, index + 1, REPLACE, stray=(SEARCH, DIVIDER), number=number,
+        what="'>>>>>>> REPLACE'",
+    )  # fmt: skip
     return search, replace, index + 1
+
+
+def _section(
+    lines: list[str],
+    index: int,
+    end: re.Pattern[str],
+    *,
+    stray: tuple[re.Pattern[str], ...],
+    number: int,
+    what: str,
+) -> tuple[list[str], int]:
+    """The lines from ``index`` up to the ``end`` marker, and the marker's index."""
+    body: list[str] = []
+    while index < len(lines) and not end.match(lines[index]):
+        if any(marker.match(lines[index]) for marker in stray):
+            break
+        body.append(lines[index])
+        index += 1
+    if index == len(lines) or not end.match(lines[index]):
+        raise PatchSyntaxError(f"SEARCH/REPLACE block {number}: no {what} line")
+    return body, index
 
 
 # -- apply_patch ---------------------------------------------------------------------------------

@@ -262,20 +262,16 @@ class Proposals(Feature):
         await asyncio.to_thread(store.save, proposal)
         return {"id": proposal.id, "status": proposal.status.value}
 
-    async def _confirmed(self, proposal: Proposal, arguments: tuple[Any, ...]) -> WritePolicy:
+    async def _confirmed(
+        self, proposal: Proposal, arguments: tuple[Any, ...], root: Path
+    ) -> WritePolicy:
         from wave_lsp.edits.protected import VCS_PERMISSION
         from wave_lsp.lsp.features.confirmation import confirm_protected
 
-        guard = await self._guard(self._root_of(proposal))
+        guard = await self._guard(root)
         return await confirm_protected(
             self.server, proposal, arguments, vcs_allowed=guard.has(VCS_PERMISSION)
         )
-
-    def _root_of(self, proposal: Proposal) -> Path:
-        for folder in self._folders():
-            if self._store(folder).get(proposal.id) is not None:
-                return folder
-        return self._root()
 
     async def apply(self, *arguments: Any) -> dict[str, Any]:
         from wave_lsp.edits.proposals import ProposalStatus
@@ -283,7 +279,7 @@ class Proposals(Feature):
         async with self._lock:
             proposal, store = await asyncio.to_thread(self._find, arguments)
             root = store.root
-            policy = await self._confirmed(proposal, arguments)
+            policy = await self._confirmed(proposal, arguments, root)
             before = {
                 f.file_path: await asyncio.to_thread(self._current, root, f.file_path)
                 for f in proposal.files
