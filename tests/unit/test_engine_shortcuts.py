@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from wave_lsp.config.workspace import load_workspace
 from wave_lsp.validation.engine import CompiledRule, Engine, Finding, LineIndex, Snapshot
+from wave_lsp.validation.keywords import KeywordSearch
 from wave_lsp.validation.regex_lines import stays_on_one_line
 
 RULES = list(load_workspace(None).rules.values())
@@ -174,3 +175,31 @@ def test_what_each_builtin_rule_depends_on() -> None:
     assert locality["quality.function-too-long"] == "statement"
     assert locality["performance.string-concat-in-loop"] == "statement"
     assert locality["resource.large-file"] == "text"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(alphabet="akisw_-+= \n\tAKé\U0001f600", max_size=200),
+    st.lists(st.text(alphabet="akisw_-+= \n\U0001f600", min_size=1, max_size=4), max_size=8),
+)
+def test_the_keyword_search_finds_what_in_finds(text: str, keywords: list[str]) -> None:
+    assert KeywordSearch(keywords).found_in(text) == {k for k in keywords if k in text}
+
+
+def test_a_pattern_inside_blocks_is_found_inside_one_only() -> None:
+    """string-concat-in-loop: its matches are looked for first; only those inside a loop
+    (nested or not) are findings, each once."""
+    text = (
+        "s += 'a'\n"
+        "for x in xs:\n"
+        "    for y in ys:\n"
+        "        s += 'b'\n"
+        "    s += 'c'\n"
+        "s += 'd'\n"
+        "while True:\n"
+        "    t += str(x)\n"
+    )
+    engine = Engine([r for r in RULES if r.rule.id == "performance.string-concat-in-loop"])
+    found = engine.check(Snapshot.of("loop.py", text, "python")).findings
+    assert [(f.span.line, f.captures["name"]) for f in found] == [(3, "s"), (4, "s"), (7, "t")]
+    assert engine.check(Snapshot.of("flat.py", "s += 'a'\n" * 50, "python")).findings == []

@@ -21,6 +21,7 @@ from wave_lsp.config.problems import Span
 from wave_lsp.validation import detectors
 from wave_lsp.validation.conditions import Condition, ConditionError
 from wave_lsp.validation.incremental import chunk_lines, line_change
+from wave_lsp.validation.keywords import KeywordSearch
 from wave_lsp.validation.languages import INDENT_BLOCKS, applies, language_of
 from wave_lsp.validation.models import Applicability, RuleScope, ValidationRule
 from wave_lsp.validation.regex_lines import stays_on_one_line
@@ -73,6 +74,9 @@ class LineIndex:
     def __init__(self, text: str) -> None:
         self.text = text
         self._has: dict[tuple[str, ...], bool] = {}
+        self.present: frozenset[str] | None = None
+        """The keywords known to occur in the text (set by the engine, which searches for all of
+        its rules' keywords at once); None: each is looked for when asked."""
         self.cr = "\r" in text
         if self.cr:
             self.starts = [0]
@@ -94,6 +98,8 @@ class LineIndex:
     def has_any(self, keywords: Sequence[str], region: tuple[int, int] | None = None) -> bool:
         """Whether one of ``keywords`` (lower case) is in the text, or in ``region`` of it."""
         lowered = self.lowered
+        if region is None and self.present is not None:
+            return not self.present.isdisjoint(keywords)
         if region is None:
             key = tuple(keywords)
             found = self._has.get(key)
@@ -366,39 +372,31 @@ class CompiledRule:
         if self.file_level:
             yield _Match(0, 0, (0, 0), (0, 0), {}, index.line_count)
             return
+        if self.block is not None and self.patterns:
+            yield from self._matches_in_blocks(snapshot, index, region)
+            return
         if self.block is not None:
-            regions: list[tuple[int, int]] = []
-            lowered = index.lowered if self.keywords else ""
             headers = (
-                self._headers(text, index) if region is None else self.block.finditer(text, *region)
+                self._headers(text, index)
+                if region is None
+                else ((header, 0) for header in self.block.finditer(text, *region))
             )
-            for header in headers:
-                end = _block_end(text, header, snapshot.language, index)
-                if self.patterns:
-                    # Every match holds a keyword: a block without one has none.
-                    if not self.keywords or any(
-                        lowered.find(keyword, header.end(), end) >= 0 for keyword in self.keywords
-                    ):
-                        regions.append((header.end(), end))
-                    continue
-                start = header.start()
-                focus, fix_range = _focus_and_fix(header)
-                yield _Match(
-                    start,
-                    end,
-                    focus,
-                    fix_range,
-                    _captures(header),
-                    index.lines_between(start, max(end - 1, start)),
-                )
-            # Patterns inside blocks (`+=` inside a loop): each match once, where blocks nest.
-            seen: set[tuple[int, int]] = set()
-            for region_start, region_end in regions:
-                for pattern in self.patterns:
-                    for match in pattern.finditer(text, region_start, region_end):
-                        if match.span() not in seen:
-                            seen.add(match.span())
-                            yield _regex_match(match)
+            language = snapshot.language
+            for header, shift in headers:
+                found = _regex_match(header, shift)
+                found.end = _block_end(text, found.start, header.end() + shift, language, index)
+                found.lines = index.lines_between(found.start, max(found.end - 1, found.start))
+                yield found
+            return
+        yield from self._pattern_matches(text, index, region)
+
+    def _pattern_matches(
+        self, text: str, index: LineIndex, region: tuple[int, int] | None
+    ) -> Iterator[_Match]:
+        """The patterns' matches in ``region`` (else the whole text), searched only near the
+        keywords; each once."""
+        if region is None and self.keywords and self._window == 0:
+            yield from self._keyword_line_matches(text, index)
             return
         if region is not None:
             regions = [region]
@@ -406,28 +404,69 @@ class CompiledRule:
             regions = self._keyword_regions(index, self._window)
         else:
             regions = [(0, len(text))]
-        seen_spans: set[tuple[int, int]] = set()
+        seen: set[tuple[int, int]] = set()
+        deduplicate = len(regions) > 1 or len(self.patterns) > 1
         for pattern in self.patterns:
             for region_start, region_end in regions:
                 for match in pattern.finditer(text, region_start, region_end):
                     if match.end() == match.start() and not match.groupdict():
                         continue
-                    if len(regions) > 1:
-                        if match.span() in seen_spans:
+                    if deduplicate:
+                        if match.span() in seen:
                             continue
-                        seen_spans.add(match.span())
+                        seen.add(match.span())
                     yield _regex_match(match)
 
-    def _headers(self, text: str, index: LineIndex) -> Iterator[re.Match[str]]:
-        """The block pattern's matches: in a rule whose keywords are the header's (it has no
-        inner patterns), only the keywords' lines are searched when the pattern stays on one
-        line."""
+    def _keyword_line_matches(self, text: str, index: LineIndex) -> Iterator[_Match]:
+        """Matches of patterns that stay on one line, in the lines holding a keyword."""
+        seen: set[tuple[int, int]] = set()
+        for match, shift in _search_lines(self.patterns, text, self._keyword_lines(index)):
+            if match.end() == match.start() and not match.groupdict():
+                continue
+            found = _regex_match(match, shift)
+            if len(self.patterns) > 1:
+                if (found.start, found.end) in seen:
+                    continue
+                seen.add((found.start, found.end))
+            yield found
+
+    def _matches_in_blocks(
+        self, snapshot: Snapshot, index: LineIndex, region: tuple[int, int] | None
+    ) -> Iterator[_Match]:
+        """Patterns inside blocks (`+=` inside a loop): the patterns' matches (found as any
+        rule's), each kept when it lies inside a block, nested or not. Blocks are looked for
+        only when there is a match: a file of a thousand loops and no `s += '...'` costs one
+        search near the keywords."""
+        assert self.block is not None
+        text = snapshot.text
+        found = list(self._pattern_matches(text, index, region))
+        if not found:
+            return
+        headers = self.block.finditer(text, *(region or (0, len(text))))
+        blocks: list[tuple[int, int]] = []  # the outermost blocks' bodies, in order
+        for header in headers:
+            start = header.end()
+            end = _block_end(text, header.start(), start, snapshot.language, index)
+            if blocks and start <= blocks[-1][1]:  # nested in the previous one
+                blocks[-1] = (blocks[-1][0], max(blocks[-1][1], end))
+            else:
+                blocks.append((start, end))
+        starts = [start for start, _ in blocks]
+        for match in sorted(found, key=lambda m: m.start):
+            inside = bisect.bisect_right(starts, match.start) - 1
+            if inside >= 0 and match.end <= blocks[inside][1]:
+                yield match
+
+    def _headers(self, text: str, index: LineIndex) -> Iterator[tuple[re.Match[str], int]]:
+        """The block pattern's matches, each with how far it is from its place (see
+        _search_lines): in a rule whose keywords are the header's (it has no inner patterns),
+        only the keywords' lines are searched when the pattern stays on one line."""
         assert self.block is not None
         if self.patterns or not self.keywords or not self._block_on_one_line:
-            yield from self.block.finditer(text)
+            for header in self.block.finditer(text):
+                yield header, 0
             return
-        for start, end in self._keyword_lines(index):
-            yield from self.block.finditer(text, start, end)
+        yield from _search_lines([self.block], text, self._keyword_lines(index))
 
     def _keyword_lines(self, index: LineIndex) -> list[tuple[int, int]]:
         """Each line holding a keyword, without its newline (found by the C string methods
@@ -441,7 +480,7 @@ class CompiledRule:
                 end = lowered.find("\n", position)
                 spans.add((lowered.rfind("\n", 0, position) + 1, end))
                 position = lowered.find(keyword, end + 1)
-        if len(spans) > index.line_count // 4:
+        if len(spans) > index.line_count // 2:
             return [(0, len(index.text))]  # keywords everywhere: one scan is cheaper
         return sorted(spans)
 
@@ -615,9 +654,40 @@ def _freeze(values: Mapping[str, Any]) -> tuple[Any, ...]:
     )
 
 
-def _regex_match(match: re.Match[str]) -> _Match:
+def _search_lines(
+    patterns: Sequence[re.Pattern[str]], text: str, lines: list[tuple[int, int]]
+) -> Iterator[tuple[re.Match[str], int]]:
+    """Matches of patterns that stay on one line in ``lines`` (spans of ``text`` without their
+    newline), each with the offset to add to its positions: the lines joined by newlines are
+    searched at once (a search per line costs its setup, ~4 us, thousands of times in a file
+    with a keyword on every tenth line), which finds what a search of each line finds."""
+    if not lines:
+        return
+    if lines == [(0, len(text))]:
+        joined, offsets = text, [0]
+    else:
+        joined = "\n".join([text[start:end] for start, end in lines])
+        offsets = list(
+            itertools.accumulate((end - start + 1 for start, end in lines[:-1]), initial=0)
+        )
+    for pattern in patterns:
+        for match in pattern.finditer(joined):
+            line = bisect.bisect_right(offsets, match.start()) - 1
+            yield match, lines[line][0] - offsets[line]
+
+
+def _regex_match(match: re.Match[str], shift: int = 0) -> _Match:
+    """``match`` as the engine keeps it; ``shift``: how far its text was moved from its place."""
     start, end = match.span()
     focus, fix_range = _focus_and_fix(match)
+    if shift:
+        return _Match(
+            start + shift,
+            end + shift,
+            (focus[0] + shift, focus[1] + shift),
+            (fix_range[0] + shift, fix_range[1] + shift),
+            _captures(match),
+        )
     return _Match(start, end, focus, fix_range, _captures(match))
 
 
@@ -666,11 +736,11 @@ def _block_ender(indent: int) -> re.Pattern[str]:
 _LEADING_BLANKS = re.compile(r"[ \t]*")
 
 
-def _block_end(text: str, header: re.Match[str], language: str, index: LineIndex) -> int:
-    """Where the block that ``header`` opens ends: by indentation (Python, YAML) or at the
-    brace matching the first '{' after the header."""
+def _block_end(text: str, start: int, header_end: int, language: str, index: LineIndex) -> int:
+    """Where the block that the header from ``start`` to ``header_end`` opens ends: by
+    indentation (Python, YAML) or at the brace matching the first '{' after the header."""
     if language in INDENT_BLOCKS:
-        first, _ = index.position(header.start())
+        first, _ = index.position(start)
         line_start = index.starts[first]
         base = _LEADING_BLANKS.match(text, line_start).end() - line_start  # type: ignore[union-attr]
         # The block ends before the first later line that has content, is indented no deeper
@@ -680,10 +750,10 @@ def _block_end(text: str, header: re.Match[str], language: str, index: LineIndex
             text, index.starts[first + 1] - 1 if first + 1 < index.line_count else len(text)
         )
         end = found.start() if found else len(text)
-        return header.end() + len(text[header.end() : end].rstrip())
-    opening = text.find("{", header.end())
+        return header_end + len(text[header_end:end].rstrip())
+    opening = text.find("{", header_end)
     if opening < 0:
-        return header.end()
+        return header_end
     depth = 0
     position = opening
     quote: str | None = None
@@ -778,18 +848,24 @@ def _moved(finding: Finding, delta: int) -> Finding:
     )
 
 
+FINDING_ORDER = operator.attrgetter("span.line", "span.column", "rule_id")
+"""Findings in the order of the text (a C-level key: thousands of findings sort in ~1 ms)."""
+
+
 class Engine:
     """Runs a set of compiled rules; rules are grouped per language once, on first use."""
 
     def __init__(self, rules: Sequence[CompiledRule]) -> None:
         self.rules = list(rules)
         self._by_language: dict[str, list[CompiledRule]] = {}
+        self._keywords: dict[str, KeywordSearch] = {}
 
     def _for_language(self, language: str) -> list[CompiledRule]:
         rules = self._by_language.get(language)
         if rules is None:
             rules = [r for r in self.rules if applies(r.rule.languages, language)]
             self._by_language[language] = rules
+            self._keywords[language] = KeywordSearch(k for r in rules for k in r.keywords)
         return rules
 
     def check(
@@ -808,11 +884,14 @@ class Engine:
         findings: list[Finding] = []
         failures: list[RuleFailure] = []
         index = LineIndex(snapshot.text)
+        rules = self._for_language(snapshot.language)
+        if self._keywords[snapshot.language].keywords:
+            index.present = self._keywords[snapshot.language].found_in(index.lowered)
         file_vars = file_variables(snapshot, index)
         persona_vars = {"name": persona or "", "permissions": list(permissions)}
         reuse = self._reusable(previous, snapshot, index, persona, permissions)
         plan = _Recheck(previous, snapshot.text, index) if reuse and previous else None
-        for compiled in self._for_language(snapshot.language):
+        for compiled in rules:
             if not compiled.applies_to(snapshot.path, snapshot.language, persona):
                 continue
             try:
@@ -822,7 +901,7 @@ class Engine:
                     findings.extend(compiled.run(snapshot, index, file_vars, persona_vars))
             except (ConditionError, RecursionError, ValueError, TypeError) as error:
                 failures.append(RuleFailure(compiled.rule.id, snapshot.path, str(error)))
-        findings.sort(key=lambda f: (f.span.line, f.span.column, f.rule_id))
+        findings.sort(key=FINDING_ORDER)
         state = CheckState(
             self,
             snapshot.path,
