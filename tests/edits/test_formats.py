@@ -263,3 +263,26 @@ def test_hunks_are_placed_in_order_when_their_context_repeats(root: Path) -> Non
     )
     refused = plan_changes(root, extract_patches(alone), read_from(root))
     assert not refused.ok and "ambiguous" in refused.errors()[0]  # out of order: still refused
+
+
+def test_fuzzy_hunks_are_placed_in_order_too(root: Path) -> None:
+    """The second hunk's context was mistyped by the model and resembles two places equally:
+    fuzzily, the one after the first hunk is meant; alone, it stays ambiguous."""
+    block = "    if ready_to_go:\n        launch(rocket, pad=39)\n        log('launched')\n"
+    text = "def a():\n" + block + "\ndef marker():\n    pass\n\ndef b():\n" + block
+    (root / "src" / "fuzzy.py").write_text(text)
+    second = ("@@ @@\n     if ready_to_go:\n-        launch(rocket, pad=39)\n"
+              "+        launch(rocket, pad=40)\n     log('launch')\n")  # fmt: skip
+    answer = ("--- a/src/fuzzy.py\n+++ b/src/fuzzy.py\n@@ @@\n def marker():\n-    pass\n"
+              "+    return 1\n" + second)  # fmt: skip
+    changes = plan_changes(root, extract_patches(answer), read_from(root))
+    assert changes.ok, changes.errors()
+    expected = text.replace("    pass", "    return 1")
+    head, tail = expected.rsplit("pad=39", 1)
+    assert changes.files[0].new_text == head + "pad=40" + tail
+    alone = plan_changes(
+        root,
+        extract_patches("--- a/src/fuzzy.py\n+++ b/src/fuzzy.py\n" + second),
+        read_from(root),
+    )
+    assert not alone.ok and "ambiguous" in alone.errors()[0]

@@ -362,7 +362,7 @@ def _locate(
             found = _find_all(needle, text, squashed, _Taken())
             if len(found) == 1:
                 raise AlreadyApplied(found[0])
-    return _fuzzy(before, removed, text=text, taken=taken, cancel=cancel)
+    return _fuzzy(before, removed, text=text, taken=taken, cancel=cancel, floor=floor)
 
 
 def _not_applied(after: list[str], start: int, text: _Text, additions_only: bool) -> None:
@@ -422,9 +422,12 @@ def _fuzzy(
     text: _Text,
     taken: _Taken,
     cancel: Cancel | None = None,
+    floor: int = 0,
 ) -> _Match:
     """A window of the text like the hunk's old lines, whose lines to remove are the ones the
-    hunk names (whitespace aside): context may be approximate, what is deleted may not."""
+    hunk names (whitespace aside): context may be approximate, what is deleted may not. Two
+    equally good windows are told apart by order, as exact matches are: the only one after the
+    previous hunk is taken."""
     lines = text.lines
     size = len(before)
     wanted = "\n".join(before)
@@ -453,15 +456,22 @@ def _fuzzy(
         return ratios[start]
 
     scores = sorted(((ratio(start), start) for start in exact), reverse=True)
-    best = scores[0] if scores else None
-    if best is not None and best[0] >= FUZZY_THRESHOLD:
-        rivals = [s for s in scores[1:] if abs(s[1] - best[1]) >= size]
-        if rivals and rivals[0][0] >= best[0] - AMBIGUITY_MARGIN:
-            raise HunkError(
-                f"its old lines resemble lines {best[1] + 1} and {rivals[0][1] + 1} equally "
-                f"({best[0]:.0%}, {rivals[0][0]:.0%}): ambiguous. Copy the lines exactly"
-            )
-        return _Match(best[1], size, Method.FUZZY)
+    scores = [s for s in scores if s[0] >= FUZZY_THRESHOLD]
+    tie: tuple[tuple[float, int], tuple[float, int]] | None = None
+    for group in (scores, [s for s in scores if s[1] >= floor] if floor else []):
+        if not group:
+            continue
+        best = group[0]
+        rivals = [s for s in group[1:] if abs(s[1] - best[1]) >= size]
+        if not rivals or rivals[0][0] < best[0] - AMBIGUITY_MARGIN:
+            return _Match(best[1], size, Method.FUZZY)
+        tie = tie or (best, rivals[0])
+    if tie is not None:
+        (best_ratio, best_at), (rival_ratio, rival_at) = tie
+        raise HunkError(
+            f"its old lines resemble lines {best_at + 1} and {rival_at + 1} equally "
+            f"({best_ratio:.0%}, {rival_ratio:.0%}): ambiguous. Copy the lines exactly"
+        )
     nearest = max(((ratio(start), start) for start in alike[:8]), default=None)
     present = set(lines)
     missing = [b for b in before if b not in present][:3] or before[:3]
