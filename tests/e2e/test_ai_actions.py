@@ -53,6 +53,16 @@ def project(write: WriteFile, workspace: Path, llm: ProtocolServer) -> Path:
               baseUrl: "{llm.url}/v1"
               model: gpt-test
               providerSpecific: {{maxRetries: 0, editFormat: whole}}
+            claude:
+              type: openai
+              baseUrl: "{llm.url}/v1"
+              model: claude-sonnet-4-5
+              providerSpecific: {{maxRetries: 0}}
+            gpt5:
+              type: openai
+              baseUrl: "{llm.url}/v1"
+              model: gpt-5.1
+              providerSpecific: {{maxRetries: 0}}
         """,
     )
     (workspace / "app.py").write_text(APP)
@@ -401,3 +411,50 @@ async def test_a_model_edit_into_git_is_refused(
         )
     assert not (project / ".git" / "hooks" / "pre-commit").exists()
     assert client.applied_edits == []
+
+
+def _use(project: Path, provider: str) -> None:
+    config = project / ".wave" / "config.yaml"
+    config.write_text(
+        config.read_text().replace("defaultProvider: llm", f"defaultProvider: {provider}")
+    )
+
+
+async def test_a_claude_model_is_asked_for_search_replace_and_a_failure_answers_in_it(
+    client: RecordingClient, project: Path, llm: ProtocolServer
+) -> None:
+    """The prompt asks the model family for the format it writes best; a SEARCH that is not
+    in the file goes back with the lines not found and that format's instruction; the second
+    answer applies exactly."""
+    _use(project, "claude")
+    document_uri = open_app(client, project)
+    [fix] = [a for a in await actions(client, document_uri, diagnostics=[unknown_name()])
+             if a.title.startswith("Fix with AI")]  # fmt: skip
+    block = "app.py\n```python\n<<<<<<< SEARCH\n{old}\n=======\n{new}\n>>>>>>> REPLACE\n```\n"
+    wrong = block.format(old="        result = result + item", new="        result += item.price")
+    right = block.format(old="        result += item", new="        result += item.price")
+    llm.state.answers = [wrong, right]
+    edit, _ = await run(client, fix)
+    assert apply_text_edits(APP, edits_for(edit, document_uri), encoding_of(client)) == FIXED
+    first, retry = (json.dumps(r.body) for r in llm.requests)
+    assert "<<<<<<< SEARCH" in first and "unified diff" not in first
+    assert "could not be applied" in retry and "result = result + item" in retry
+    assert "SEARCH/REPLACE blocks" in json.dumps(llm.requests[1].body["messages"][-1])
+    assert (project / "app.py").read_text() == APP  # a proposal: the disk waits for approval
+
+
+async def test_a_gpt5_model_is_asked_for_apply_patch(
+    client: RecordingClient, project: Path, llm: ProtocolServer
+) -> None:
+    _use(project, "gpt5")
+    document_uri = open_app(client, project)
+    [fix] = [a for a in await actions(client, document_uri, diagnostics=[unknown_name()])
+             if a.title.startswith("Fix with AI")]  # fmt: skip
+    llm.state.answers = [
+        "*** Begin Patch\n*** Update File: app.py\n@@ def total(items):\n"
+        "     for item in items:\n-        result += item\n+        result += item.price\n"
+        "     return result\n*** End Patch\n"
+    ]
+    edit, _ = await run(client, fix)
+    assert apply_text_edits(APP, edits_for(edit, document_uri), encoding_of(client)) == FIXED
+    assert "*** Begin Patch" in json.dumps(llm.requests[0].body)

@@ -22,7 +22,15 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 ANSWER = "The quick brown fox jumps over the lazy dog. " * 3
-MODELS = {"gpt-test", "llama3:8b", "gemini-test", "deepseek-chat", "qwen-plus"}
+MODELS = {
+    "gpt-test",
+    "llama3:8b",
+    "gemini-test",
+    "deepseek-chat",
+    "qwen-plus",
+    "claude-sonnet-4-5",
+    "gpt-5.1",
+}
 TOKEN = "ya29.test-access-token"
 
 

@@ -14,7 +14,6 @@ import asyncio
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from enum import StrEnum
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -26,42 +25,21 @@ from wave_lsp.context.secrets import Redactor
 from wave_lsp.edits.apply import Cancelled
 from wave_lsp.edits.changes import ChangeSet, ReadText, plan_changes
 from wave_lsp.edits.extract import extract_patches
+from wave_lsp.edits.instructions import EditFormat, format_for, format_used, instruction
 from wave_lsp.edits.patch import PatchSyntaxError
 from wave_lsp.edits.protected import RULE
 from wave_lsp.personas.guard import Access, PersonaGuard
 from wave_lsp.providers.answers import json_in, schema_error, stream_text
 from wave_lsp.providers.base import Provider
 from wave_lsp.providers.errors import ProviderError
-from wave_lsp.providers.models import ProviderType
 from wave_lsp.providers.types import ChatMessage, CompletionRequest
 
-DIFF_FORMAT = (
-    "Answer with the change as a unified diff in a ```diff block, with '--- a/{path}' and "
-    "'+++ b/{path}' headers and three lines of context around each change. Copy the unchanged "
-    "lines exactly."
-)
-WHOLE_FORMAT = (
-    "Answer with the whole new content of the file in one fenced block whose info string is "
-    "the file's path, like ```{path}. Write every line of the file, changed or not."
-)
 
-
-class EditFormat(StrEnum):
-    DIFF = "diff"
-    WHOLE = "whole"
-
-
-def edit_format(provider: Provider) -> EditFormat:
-    """Unified diffs for strong hosted models; whole files for local and small models, which
-    write them far more reliably. ``providerSpecific.editFormat`` overrides."""
-    configured = getattr(provider.config.provider_specific, "edit_format", None) or getattr(
-        provider.config.provider_specific, "editFormat", None
-    )
-    if configured in ("diff", "whole"):
-        return EditFormat(configured)
-    if provider.config.type in (ProviderType.LOCAL, ProviderType.OLLAMA):
-        return EditFormat.WHOLE
-    return EditFormat.DIFF
+def edit_format(provider: Provider, model: str) -> EditFormat:
+    """The format ``model`` is asked to write its edits in (``providerSpecific.editFormat``,
+    else its family's best: see :mod:`wave_lsp.edits.instructions`)."""
+    configured = provider.config.provider_specific.edit_format
+    return format_for(provider.config.type.value, model, configured)
 
 
 def template(kind: ActionKind, root: Path, name: str = "") -> str:
@@ -162,7 +140,7 @@ async def run_action(
             raise ActionError(f"{relative}: no such file")
         focused.insert(0, OpenDocument(path, text, True, request.selection, request.diagnostics))
     built = build_context(guard, focused, [], budget=budget, redactor=redactor)
-    fmt = edit_format(provider)
+    fmt = edit_format(provider, model)
     selection = ""
     if request.selection is not None:
         first, last = request.selection
@@ -174,9 +152,7 @@ async def run_action(
             "selection": selection or "the whole file",
             "diagnostics": "\n".join(f"- {d}" for d in request.diagnostics) or "(none)",
             "instruction": request.instruction or "(none)",
-            "format": (DIFF_FORMAT if fmt is EditFormat.DIFF else WHOLE_FORMAT).format(
-                path=relative
-            ),
+            "format": instruction(fmt, relative),
         },
     )
     completion = compose(prompt, built, redactor, persona, model=model, max_tokens=answer_tokens)
@@ -209,8 +185,9 @@ async def run_action(
                 ChatMessage(
                     "user",
                     redactor.redact(
-                        f"Your edit could not be applied:\n{failure}\n"
-                        "Answer again with a corrected edit, in the same format.",
+                        f"Your edit could not be applied:\n{failure}\nAnswer again with a "
+                        "corrected edit, in the same format. "
+                        + instruction(format_used(answer) or fmt, relative),
                         "retry",
                     ),
                 ),

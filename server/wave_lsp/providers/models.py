@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
@@ -63,6 +63,10 @@ class ProviderSpecific(CamelModel):
     answer_deadline: float | None = Field(default=None, gt=0)
     """Seconds a whole answer may take, streamed or not (default 600): a server that trickles
     forever is stopped, as an error."""
+    edit_format: Literal["diff", "whole", "search-replace", "apply-patch"] | None = None
+    """The form edits are asked for: a unified diff, the whole file, SEARCH/REPLACE blocks or
+    an apply_patch envelope (default: what the model family writes best; answers are read in
+    any of them)."""
 
 
 class ProviderConfiguration(CamelModel):
