@@ -115,8 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     apply = commands.add_parser(
         "apply",
         help="apply a unified diff or a model's answer to the workspace",
-        description="Apply PATCH (a unified diff, or a model's answer with ```diff blocks or "
-        "whole files; '-' or nothing: stdin) to the files under --root. Hunks are located by "
+        description="Apply PATCH (a unified diff, or a model's answer: ```diff blocks, "
+        "SEARCH/REPLACE blocks, an apply_patch envelope or whole files; '-' or nothing: "
+        "stdin) to the files under --root. Hunks are located by "
         "their text (line numbers are hints). Exit 0 when every file applied, 1 when a hunk "
         "failed (nothing is written), 2 on bad input. Backups go to .wave/backups/.",
     )

@@ -119,6 +119,20 @@ def clean_path(raw: str) -> str | None:
     return path
 
 
+_EPOCH = re.compile(r"(?:1970-01-01|1969-12-31)[ T]")
+
+
+def _epoch(timestamp: str | None) -> bool:
+    """Whether a file header's timestamp is the epoch: what `diff -N` (GNU diff, and GNU
+    patch reading it) dates a file that does not exist on that side."""
+    return timestamp is not None and _EPOCH.match(timestamp.strip()) is not None
+
+
+def _header_epoch(line: str) -> bool:
+    """Whether a ``---``/``+++`` line is dated the epoch (after a tab, as diff writes it)."""
+    return "\t" in line and _epoch(line.split("\t", 1)[1])
+
+
 def parse_patch(text: str, default_path: str | None = None) -> list[FilePatch]:
     """Every file's changes in ``text``. Well-formed diffs go through ``unidiff``; anything it
     refuses is read leniently. Hunks without file headers belong to ``default_path``."""
@@ -154,6 +168,18 @@ def _parse_strict(text: str) -> list[FilePatch] | None:
         source = clean_path(patched.source_file or "")
         target = clean_path(patched.target_file or "")
         patch = FilePatch(source, target, binary=bool(patched.is_binary_file))
+        if (
+            len(patched)
+            and _epoch(patched.source_timestamp)
+            and all(h.source_start == 0 and h.source_length == 0 for h in patched)
+        ):
+            patch.old_path = None  # `diff -N`: an absent file, dated the epoch
+        if (
+            len(patched)
+            and _epoch(patched.target_timestamp)
+            and all(h.target_length == 0 for h in patched)
+        ):
+            patch.new_path = None
         for unihunk in patched:
             hunk = Hunk([], unihunk.source_start, unihunk.source_length, "@@")
             hunk.header = (
@@ -191,6 +217,7 @@ def _parse_lenient(text: str, default_path: str | None) -> list[FilePatch]:
     current: FilePatch | None = None
     hunk: Hunk | None = None
     git_paths: tuple[str | None, str | None] | None = None
+    epochs: list[tuple[FilePatch, tuple[bool, bool]]] = []
 
     def close_hunk() -> None:
         nonlocal hunk
@@ -210,14 +237,18 @@ def _parse_lenient(text: str, default_path: str | None) -> list[FilePatch]:
             git_paths = (clean_path(match.group(1)), clean_path(match.group(2))) if match else None
             current = FilePatch(*(git_paths or (None, None)))
             patches.append(current)
+        elif line.startswith(("diff ", "Index: ", "Only in ")):
+            close_hunk()  # `diff -ruN a b`'s line before each file: not a line of the hunk
         elif line.startswith("--- ") and following.startswith("+++ "):
             close_hunk()
             old, new = clean_path(line[4:]), clean_path(following[4:])
+            absent = (_header_epoch(line), _header_epoch(following))
             if current is not None and not current.hunks and git_paths is not None:
                 current.old_path, current.new_path = old, new
             else:
                 current = FilePatch(old, new)
                 patches.append(current)
+                epochs.append((current, absent))
             git_paths = None
             index += 1
         elif current is not None and hunk is None and line.startswith("rename from "):
@@ -252,6 +283,11 @@ def _parse_lenient(text: str, default_path: str | None) -> list[FilePatch]:
                 hunk.lines.append((" ", line))
         index += 1
     close_hunk()
+    for patch, (old_absent, new_absent) in epochs:  # `diff -N`: the absent side dated the epoch
+        if old_absent and all(t == "+" for h in patch.hunks for t, _ in h.lines):
+            patch.old_path = None
+        elif new_absent and all(t == "-" for h in patch.hunks for t, _ in h.lines):
+            patch.new_path = None
     return [p for p in patches if p.hunks or p.binary or p.is_new or p.is_delete or p.is_rename]
 
 
