@@ -4,7 +4,8 @@ beside a baseline measured in the same run (this machine is noisy: read the rati
 - a 400-line hunk that matches nowhere in a 20,000-line file (the near-miss search), against
   GNU patch refusing the same hunk;
 - a drifted 40-line hunk found fuzzily in a 10,000-line file, against GNU patch's fuzz;
-- adversarial hunks (every line the same, elisions, a 1 MB patch): the worst of them;
+- adversarial answers in every format (tests/edits/adversarial.py: repeated lines, elisions,
+  1 MB patches, a thousand hunks of the same context), each against the 2 s target;
 - the framer on 3 MB of random bytes, a 2 MB header line, and 10,000 small messages, against
   ``json.loads`` of the same messages;
 - a billion-laughs YAML refused, against loading the built-in configuration's YAML;
@@ -95,22 +96,17 @@ def main() -> None:
     row("drifted 40-line hunk found fuzzily, 10k lines", ours,
         gnu_patch(ten, fuzzy, "--fuzz=3"), "GNU patch")  # fmt: skip
 
-    same = "x = 1\n" * 20_000
-    cases = {
-        "every line the same": (same, "@@ @@\n" + " x = 1\n" * 300 + "-x = 2\n+x = 3\n"),
-        "elided context": (ten, "@@ @@\n" + "".join(f" {s}\n ...\n" for s in lines[:30])
-                           + f"-{lines[31]}\n+y = 2\n"),
-        "1 MB patch of misses": (ten, "@@ @@\n" + "".join(f"-nothing_{n} = {n}\n"
-                                                            for n in range(60_000)) + "+z\n"),
-    }  # fmt: skip
-    worst = ("", 0.0)
-    for name, (source, diff) in cases.items():
-        [patch] = parse_patch(diff, "f.py")
-        took = best(1, lambda source=source, patch=patch: apply_hunks(source, patch.hunks))
-        worst = max(worst, (name, took), key=lambda item: item[1])
-    baseline = best(runs, lambda: parse_patch(cases["1 MB patch of misses"][1], "f.py"))
-    row(f"worst adversarial hunk ({worst[0]})", worst[1], baseline, "parse only")
+    from tests.edits import adversarial
 
+    print(f"adversarial answers, planned as the proposal path does (target < "
+          f"{adversarial.TARGET_SECONDS:.0f} s each):")  # fmt: skip
+    worst = ("", 0.0)
+    for name, (source, answer) in adversarial.cases().items():
+        took = best(1, lambda source=source, answer=answer: adversarial.plan(source, answer))
+        worst = max(worst, (name, took), key=lambda item: item[1])
+        print(f"  {name:58} {took * 1000:9.1f} ms", flush=True)
+    print(f"  worst: {worst[0]}, {worst[1]:.2f} s = {worst[1] / adversarial.TARGET_SECONDS:.2f}"
+          " of the target")  # fmt: skip
     messages = [
         json.dumps({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {"n": n}})
         .encode() for n in range(10_000)

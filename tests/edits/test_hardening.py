@@ -14,6 +14,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.edits import adversarial
 
 NOBODY = 65534
 
@@ -380,3 +384,41 @@ def test_too_many_candidate_places_is_a_clear_refusal() -> None:
     [patch] = parse_patch("@@ @@\n begin 7\n-end()\n+finish()\n", "f.py")
     [error] = apply_hunks(text, patch.hunks).errors()
     assert "too many to compare" in error and "Copy its context lines" in error
+
+
+@pytest.mark.parametrize("name", list(adversarial.cases()))
+def test_adversarial_answers_are_answered_in_bounded_time(name: str) -> None:
+    """Each either applies or is refused with a reason, well within a generous bound (the
+    figures against the 2 s target: bench/hardening_bench.py)."""
+    text, answer = adversarial.cases()[name]
+    took, result = adversarial.plan(text, answer)
+    assert took < 15 * adversarial.TARGET_SECONDS, f"{name}: {took:.2f} s"
+    if isinstance(result, str):
+        assert "no edit found" not in result
+    else:
+        assert result.ok or all(e.strip() for e in result.errors())
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from(["x = 1", "pass", "", "}"]),
+    st.integers(1, 400),
+    st.lists(st.sampled_from(["x = 1", "pass", "", "}", "# ...", "// ...", "x = 2"]),
+             min_size=1, max_size=300),
+    st.sampled_from(["diff", "search-replace", "apply-patch"]),
+)  # fmt: skip
+def test_fuzzed_repetitive_hunks_are_bounded(
+    line: str, repeat: int, hunk: list[str], form: str
+) -> None:
+    text = (line + "\n") * (repeat * 50)
+    if form == "diff":
+        answer = "--- a/big.py\n+++ b/big.py\n@@ @@\n" + "".join(f" {h}\n" for h in hunk)
+        answer += f"-{line}\n+changed\n"
+    elif form == "search-replace":
+        answer = "\n".join(["big.py", "```", "<<<<<<< SEARCH", *hunk, line, "=======",
+                            *hunk, "changed", ">>>>>>> REPLACE", "```", ""])  # fmt: skip
+    else:
+        answer = ("*** Begin Patch\n*** Update File: big.py\n@@\n"
+                  + "".join(f" {h}\n" for h in hunk) + f"-{line}\n+changed\n*** End Patch\n")  # fmt: skip
+    took, _ = adversarial.plan(text, answer)
+    assert took < 15 * adversarial.TARGET_SECONDS

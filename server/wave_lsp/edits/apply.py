@@ -294,9 +294,14 @@ def _insertion(hunk: Hunk, lines: list[str]) -> _Match:
     return _Match(max(0, min(len(lines), at)), 0, Method.INSERTED)
 
 
-def _find_all(needle: list[str], text: _Text, squashed: bool, taken: _Taken) -> list[int]:
+def _find_all(
+    needle: list[str], text: _Text, squashed: bool, taken: _Taken, floor: int = 0
+) -> list[int]:
     """Where ``needle`` occurs, looked up by its rarest line (a text of repeated lines does not
-    make every position a candidate)."""
+    make every position a candidate). The search stops once its answer is known: two places
+    after ``floor`` make the hunk ambiguous whatever else is found, and two before it are
+    enough to say it is not unique (a thousand hunks of the same lines in a file of them once
+    took 6 s)."""
     haystack = text.squashed if squashed else text.lines
     size = len(needle)
     pivot, positions = 0, text.where(needle[0], squashed)
@@ -306,13 +311,29 @@ def _find_all(needle: list[str], text: _Text, squashed: bool, taken: _Taken) -> 
         found = text.where(needle[index], squashed)
         if len(found) < len(positions):
             pivot, positions = index, found
-    return [
-        start
-        for position in positions
-        if (start := position - pivot) >= 0
-        and haystack[start : start + size] == needle
-        and taken.free(start, size)
-    ]
+    places: list[int] = []
+    before = after = 0
+    index = 0
+    while index < len(positions):
+        start = positions[index] - pivot
+        if start < floor and before >= 2:  # enough seen before the floor: skip to it
+            index = bisect.bisect_left(positions, floor + pivot, index + 1)
+            continue
+        index += 1
+        if start >= 0 and haystack[start : start + size] == needle and taken.free(start, size):
+            places.append(start)
+            if start >= floor:
+                after += 1
+                if after == 2:
+                    break
+            else:
+                before += 1
+    return places
+
+
+def _is_at(needle: list[str], text: _Text, squashed: bool, taken: _Taken, at: int) -> bool:
+    haystack = text.squashed if squashed else text.lines
+    return at >= 0 and haystack[at : at + len(needle)] == needle and taken.free(at, len(needle))
 
 
 def _locate(
@@ -341,10 +362,10 @@ def _locate(
         (Method.MOVED, before, False),
         (Method.WHITESPACE, [_squash(b) for b in before], True),
     ):
-        found = _find_all(needle, text, squashed, taken)
-        if at is not None and at in found:
+        if at is not None and _is_at(needle, text, squashed, taken, at):
             _not_applied(after, at, text, additions_only)
             return _Match(at, size, method)
+        found = _find_all(needle, text, squashed, taken, floor)
         later = [f for f in found if f >= floor] if floor else found
         if len(found) > 1 and len(later) == 1:
             found = later  # the only place after the previous hunk
