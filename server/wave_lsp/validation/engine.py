@@ -74,9 +74,10 @@ class LineIndex:
     def __init__(self, text: str) -> None:
         self.text = text
         self._has: dict[tuple[str, ...], bool] = {}
-        self.present: frozenset[str] | None = None
-        """The keywords known to occur in the text (set by the engine, which searches for all of
-        its rules' keywords at once); None: each is looked for when asked."""
+        self.keyword_search: KeywordSearch | None = None
+        """All the keywords of the rules that will ask (set by the engine): found in one pass,
+        when first asked about the whole text; else each is looked for when asked."""
+        self._present: frozenset[str] | None = None
         self.cr = "\r" in text
         if self.cr:
             self.starts = [0]
@@ -98,8 +99,10 @@ class LineIndex:
     def has_any(self, keywords: Sequence[str], region: tuple[int, int] | None = None) -> bool:
         """Whether one of ``keywords`` (lower case) is in the text, or in ``region`` of it."""
         lowered = self.lowered
-        if region is None and self.present is not None:
-            return not self.present.isdisjoint(keywords)
+        if region is None and self.keyword_search is not None:
+            if self._present is None:
+                self._present = self.keyword_search.found_in(self.lowered)
+            return not self._present.isdisjoint(keywords)
         if region is None:
             key = tuple(keywords)
             found = self._has.get(key)
@@ -886,7 +889,7 @@ class Engine:
         index = LineIndex(snapshot.text)
         rules = self._for_language(snapshot.language)
         if self._keywords[snapshot.language].keywords:
-            index.present = self._keywords[snapshot.language].found_in(index.lowered)
+            index.keyword_search = self._keywords[snapshot.language]
         file_vars = file_variables(snapshot, index)
         persona_vars = {"name": persona or "", "permissions": list(permissions)}
         reuse = self._reusable(previous, snapshot, index, persona, permissions)
