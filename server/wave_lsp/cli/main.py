@@ -314,6 +314,9 @@ def _schema(name: str | None, write: bool, check: bool, directory: Path) -> int:
 
 def _lsp(arguments: argparse.Namespace) -> int:
     from wave_lsp.lsp.server import serve
+    from wave_lsp.malloc import use_one_arena
+
+    use_one_arena()  # before the server's threads
 
     return serve(
         tcp=arguments.tcp,

@@ -135,6 +135,7 @@ def register(server: WaveLanguageServer) -> None:
     def initialized(params: types.InitializedParams) -> None:
         # Synchronous, so that the initializationOptions are in force before the messages read
         # with this one are handled (an async handler would only start after them).
+        _each(server, "before_documents")
         settings, problems = parse_client_settings(raw_options[-1] if raw_options else None)
         server.init_settings = server.settings = settings
         pending_messages.extend(problems)

@@ -54,6 +54,10 @@ class Feature:
     def initialize(self, params: types.InitializeParams) -> None:
         """During ``initialize``: read client capabilities; no messages to the client yet."""
 
+    def before_documents(self) -> None:
+        """In the ``initialized`` notification, synchronously: finish what every document will
+        need before the messages after it are read (they wait in the pipe, not in memory)."""
+
     async def initialized(self) -> None:
         """After ``initialized``, once settings are known."""
 
