@@ -9,6 +9,7 @@ from lsprotocol import types
 from pygls.workspace import TextDocument
 from pygls.workspace.position_codec import PositionCodec
 
+from wave_lsp.lsp import documents
 from wave_lsp.lsp.documents import LineArrayDocument
 
 ALPHABET = st.sampled_from(list("ab \n\r\t🚀é\u2028x"))
@@ -72,3 +73,42 @@ def test_released_lines_come_back_from_the_text() -> None:
     document.release_lines()
     assert document.source == "a\nxb\n"
     assert list(document.lines) == ["a\n", "xb\n"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(edits(), st.lists(st.booleans(), min_size=6, max_size=6))
+def test_an_idle_document_packed_between_edits_is_the_same(
+    case: tuple[str, str, list[tuple[int, int, int, int, str]]], idle: list[bool]
+) -> None:
+    """Released (its text compressed) between any edits, it still reads and edits as pygls'
+    own document does; lone surrogates survive the packing."""
+    encoding, text, changes = case
+    text += "\udcff"
+    saved, documents.PACK_MIN = documents.PACK_MIN, 0
+    try:
+        ours = LineArrayDocument(
+            "file:///a.txt", text, version=1, position_codec=PositionCodec(encoding)
+        )
+        theirs = TextDocument(
+            "file:///a.txt", text, version=1, position_codec=PositionCodec(encoding)
+        )
+        for (start_line, start_char, end_line, end_char, new_text), release in zip(
+            changes, idle, strict=False
+        ):
+            if release:
+                ours.release_lines()
+                assert ours._text is None and ours._packed is not None
+            change = types.TextDocumentContentChangePartial(
+                range=types.Range(
+                    start=types.Position(line=start_line, character=start_char),
+                    end=types.Position(line=end_line, character=end_char),
+                ),
+                text=new_text,
+            )
+            ours.apply_change(change)
+            theirs.apply_change(change)
+            assert ours.source == theirs.source
+            ours.release_lines()
+            assert list(ours.lines) == list(theirs.lines)
+    finally:
+        documents.PACK_MIN = saved

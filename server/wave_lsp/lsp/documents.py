@@ -5,6 +5,10 @@ at 10k lines here) and splits the text again every time its lines are read. This
 the lines in a list: an edit splices the lines it touches and the text is joined only when read.
 The behaviour (positions, encodings, line splitting) is pygls' own, checked against it by a
 property test (tests/unit/test_documents.py).
+
+A checked document that is not being edited keeps its text compressed (LZ4, as the diagnostics
+store does): a thousand idle open documents cost a fraction of their text, and the next read
+unpacks it once (~20 us for 1,000 lines).
 """
 
 from __future__ import annotations
@@ -13,17 +17,22 @@ import types as pytypes
 from collections.abc import Sequence
 from typing import Any
 
+import lz4.block  # type: ignore[import-untyped]
 from lsprotocol import types
 from pygls.workspace import TextDocument, Workspace
 
 LINE_BREAKS = ("\n", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
 """What str.splitlines (and so pygls) ends a line at."""
+PACK_MIN = 4096
+"""Texts shorter than this (characters) are kept as they are when idle."""
 
 
 class LineArrayDocument(TextDocument):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._lines: list[str] | None = None
         self._text: str | None = None
+        self._packed: bytes | None = None
+        """The text, compressed, while the document is idle (see ``release_lines``)."""
         super().__init__(*args, **kwargs)
         self._text = self._source
 
@@ -32,6 +41,8 @@ class LineArrayDocument(TextDocument):
         if self._text is None:
             if self._lines is not None:
                 self._text = "".join(self._lines)
+            elif self._packed is not None:
+                self._text = lz4.block.decompress(self._packed).decode("utf-8", "surrogatepass")
             else:
                 self._text = TextDocument.source.fget(self)  # type: ignore[attr-defined]
         return self._text or ""
@@ -43,17 +54,25 @@ class LineArrayDocument(TextDocument):
         return self._lines
 
     def release_lines(self) -> None:
-        """Drop the line list (keeping the text): a thousand idle open documents then cost their
-        text only. The next edit splits the text again, once."""
+        """Drop the line list and keep the text compressed: a thousand idle open documents then
+        cost a fraction of their text. The next read unpacks it, the next edit splits it
+        again, once."""
         if self._lines is not None:
             if self._text is None:
                 self._text = "".join(self._lines)
             self._lines = None
+        text = self._text
+        if text is not None and len(text) >= PACK_MIN:
+            if self._packed is None:  # (else it holds this text: edits drop it)
+                self._packed = lz4.block.compress(text.encode("utf-8", "surrogatepass"))
+            self._text = None
+            self._source = None  # pygls' own reference to the text
 
     def _apply_full_change(self, change: types.TextDocumentContentChangeEvent) -> None:
         super()._apply_full_change(change)
         self._text = self._source
         self._lines = None
+        self._packed = None
 
     def _apply_incremental_change(self, change: types.TextDocumentContentChangePartial) -> None:
         lines = self.lines
@@ -64,6 +83,7 @@ class LineArrayDocument(TextDocument):
             self._text = self.source + change.text
             self._source = self._text
             self._lines = None
+            self._packed = None
             return
         last = min(end_line, len(lines) - 1)
         tail = lines[last][end_column:] if end_line <= last else ""
@@ -82,6 +102,7 @@ class LineArrayDocument(TextDocument):
             end += 1
         lines[begin:end] = merged.splitlines(True)
         self._text = None
+        self._packed = None
         self._source = None  # pygls' own copy is not kept up to date: `source` is ours
 
     def _from_client(self, lines: list[str], position: types.Position) -> tuple[int, int]:
