@@ -195,9 +195,12 @@ class RuleDiagnostics(Feature):
 
     def settings_changed(self) -> None:
         # The editor's settings are a configuration layer: loaded configurations are stale.
+        # Re-checked at once: a settings change is no burst of typing to wait out (the first
+        # settings, right after `initialized`, once held the first document's check back by
+        # the typing pause, 150 ms).
         self.server.workspace_configs.invalidate()
         for uri in list(self.server.workspace.text_documents):
-            self.schedule(uri)
+            self.schedule(uri, quiet=0.0)
 
     def files_changed(self, uris: list[str]) -> None:
         self.server.workspace_configs.invalidate()
@@ -206,7 +209,7 @@ class RuleDiagnostics(Feature):
         for uri in list(self.server.workspace.text_documents):
             path = path_of(uri)
             if path is not None and path.is_relative_to(root):
-                self.schedule(uri)
+                self.schedule(uri, quiet=0.0)
 
     async def shutdown(self) -> None:
         await self.quiet.close()
