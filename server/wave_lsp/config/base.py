@@ -2,7 +2,9 @@
 
 Unknown keys are errors (``extra="forbid"``): a typo in a user file must be reported, never
 silently ignored. Models of the Zulu seed use camelCase keys in files (``apiKey``) and snake_case
-attributes in Python; models of the Wave seed use snake_case in both.
+attributes in Python; models of the Wave seed use snake_case in both. Attribute docstrings are
+the fields' documentation; they are read when wanted (:mod:`wave_lsp.config.field_docs`), not at
+import.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ class WaveModel(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         populate_by_name=True,
-        use_attribute_docstrings=True,
         str_strip_whitespace=False,
     )
 
@@ -31,5 +32,4 @@ class CamelModel(BaseModel):
         validate_by_name=True,
         validate_by_alias=True,
         serialize_by_alias=True,
-        use_attribute_docstrings=True,
     )

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from wave_lsp.config.field_docs import DocumentedSchema
 from wave_lsp.config.files import FILE_MODELS
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -14,7 +15,9 @@ DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
 def schema_for(name: str) -> dict[str, Any]:
     model = FILE_MODELS[name]
-    schema = model.model_json_schema(by_alias=True, mode="validation")
+    schema = model.model_json_schema(
+        by_alias=True, mode="validation", schema_generator=DocumentedSchema
+    )
     return {"$schema": DRAFT, "$id": f"urn:wave-lsp:schema:{name}", **schema}
 
 

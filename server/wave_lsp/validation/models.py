@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import Field, create_model
 
 from wave_lsp.config.base import WaveModel
+from wave_lsp.config.field_docs import DOCS_FROM
 
 
 class ValidationType(StrEnum):
@@ -174,6 +175,7 @@ RuleSpec: type[WaveModel] = create_model(
     "an override of a built-in rule of the same id (e.g. severity, enabled, parameters).",
     **_optional_fields(ValidationRule, {"id"}),
 )
+setattr(RuleSpec, DOCS_FROM, ValidationRule)  # its fields are ValidationRule's, documented there
 
 
 class RulesFile(WaveModel):
