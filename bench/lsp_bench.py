@@ -11,7 +11,7 @@ small JSON-RPC client. Prints, for generated Python files of 1k, 10k and 50k lin
 
 and the ratio ours / ruff for each. Figures, not assertions: these machines are noisy.
 
-    .venv/bin/python bench/lsp_bench.py [--quick]
+    .venv/bin/python bench/lsp_bench.py [--quick] [--open-only] [--runs N]
 """
 
 from __future__ import annotations
