@@ -458,3 +458,38 @@ async def test_a_gpt5_model_is_asked_for_apply_patch(
     edit, _ = await run(client, fix)
     assert apply_text_edits(APP, edits_for(edit, document_uri), encoding_of(client)) == FIXED
     assert "*** Begin Patch" in json.dumps(llm.requests[0].body)
+
+
+async def test_a_file_added_to_the_context_reaches_the_model(
+    client: RecordingClient, project: Path, llm: ProtocolServer
+) -> None:
+    """wave.context.add, then wave.ask and an action: the provider receives the added file's
+    text (read when the request is built: the edit made after adding it is what is sent);
+    removed, it is sent no more."""
+    (project / "helpers.py").write_text("def price_of(item):\n    return item.cost\n")
+    document_uri = open_app(client, project)
+
+    async def run_command(name: str, argument: dict[str, Any]) -> Any:
+        return await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command=name, arguments=[argument])
+        )
+
+    added = await run_command("wave.context.add", {"path": "helpers.py"})
+    assert added["files"] == ["helpers.py"]
+    (project / "helpers.py").write_text("def price_of(item):\n    return item.net_cost\n")
+    llm.state.answers = ["Use price_of.", "It sums the items."]
+    await run_command("wave.ask", {"prompt": "How do I price an item?", "uri": document_uri})
+    asked = json.dumps(llm.requests[-1].body)
+    assert "return item.net_cost" in asked and "helpers.py" in asked
+    [explain] = [a for a in await actions(client, document_uri) if a.title == "Explain this code"]
+    assert explain.command is not None
+    await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(
+            command=explain.command.command, arguments=explain.command.arguments
+        )
+    )
+    assert "return item.net_cost" in json.dumps(llm.requests[-1].body)
+    await run_command("wave.context.remove", {"path": "helpers.py"})
+    llm.state.answers = ["Without it."]
+    await run_command("wave.ask", {"prompt": "And now?", "uri": document_uri})
+    assert "net_cost" not in json.dumps(llm.requests[-1].body)

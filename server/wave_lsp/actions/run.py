@@ -114,6 +114,7 @@ async def run_action(
     documents: Sequence[OpenDocument],
     rules: Sequence[Any],
     read: ReadText,
+    added: Sequence[Path] = (),
     review_schema: dict[str, Any] | None = None,
     progress: Progress = lambda text: None,
     max_size_bytes: int | None = None,
@@ -139,7 +140,7 @@ async def run_action(
         if text is None:
             raise ActionError(f"{relative}: no such file")
         focused.insert(0, OpenDocument(path, text, True, request.selection, request.diagnostics))
-    built = build_context(guard, focused, [], budget=budget, redactor=redactor)
+    built = build_context(guard, focused, list(added), budget=budget, redactor=redactor)
     fmt = edit_format(provider, model)
     selection = ""
     if request.selection is not None:

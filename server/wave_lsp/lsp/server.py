@@ -45,6 +45,7 @@ from wave_lsp.lsp.framing import (
 )
 from wave_lsp.lsp.log import ClientLogHandler, configure_logging
 from wave_lsp.lsp.workspaces import WorkspaceConfigs
+from wave_lsp.session.files import ContextFiles
 
 if TYPE_CHECKING:
     from wave_lsp.config.client_settings import ClientSettings
@@ -138,6 +139,9 @@ class WaveLanguageServer(LanguageServer):
             protocol_cls=WaveProtocol,
         )
         self._settings: ClientSettings | None = None
+        self.context_files = ContextFiles()
+        """The files the user added to the context (``wave.context.*``), sent with every AI
+        request."""
         self.session_id = uuid.uuid4().hex[:12]
         """This server's session (``${SESSION_ID}`` in personas' paths, the audit log)."""
         self.selected_persona: str | None = None

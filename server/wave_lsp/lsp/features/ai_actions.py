@@ -364,6 +364,7 @@ class AIActions(Feature):
                         provider=provider,
                         model=model,
                         documents=documents,
+                        added=list(self.server.context_files),
                         rules=list(loaded.workspace.rules.values()),
                         read=read,
                         review_schema=schema.value if schema is not None else None,

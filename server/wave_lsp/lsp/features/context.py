@@ -46,7 +46,8 @@ class SessionContext(Feature):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.added: dict[Path, None] = {}
+        self.added = self.server.context_files
+        """The files added to the context, shared with the AI actions (the server's)."""
         self.last_active: str | None = None
         self.history: list[Message] = []
         """The session's conversation (what AI actions said and heard), for checkpoints."""
@@ -128,7 +129,7 @@ class SessionContext(Feature):
             raise CommandError(f"{target}: no such file") from error
         except fileread.FileRefused as error:
             raise CommandError(f"{target}: {error.reason}") from error
-        self.added[path] = None
+        self.added.add(path)
         return {"files": [p.relative_to(root).as_posix() for p in self.added]}
 
     async def remove(self, *arguments: Any) -> dict[str, Any]:
@@ -136,9 +137,8 @@ class SessionContext(Feature):
 
         root = self._root()
         path = path_from(_target(arguments), root).resolve()
-        if path not in self.added:
+        if not self.added.remove(path):
             raise CommandError(f"{_target(arguments)} is not in the context")
-        del self.added[path]
         return {"files": [p.relative_to(root).as_posix() for p in self.added]}
 
     async def clear(self, *arguments: Any) -> dict[str, Any]:
@@ -197,13 +197,14 @@ class SessionContext(Feature):
         except CheckpointError as error:
             raise CommandError(str(error)) from error
         _, guard = await self._guard(root)
-        self.added = {}
+        restored: list[Path] = []
         refused = []
         for file in checkpoint.context_files:
             try:
-                self.added[await asyncio.to_thread(guard.check_path, file.path)] = None
+                restored.append(await asyncio.to_thread(guard.check_path, file.path))
             except (WaveError, ValueError) as error:
                 refused.append({"path": file.path, "reason": str(error)})
+        self.added.replace(restored)
         self.history = list(checkpoint.conversation_history)
         created = checkpoint.created_at
         since = created.timestamp() if isinstance(created, datetime) else float(created)
