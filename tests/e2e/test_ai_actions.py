@@ -493,3 +493,26 @@ async def test_a_file_added_to_the_context_reaches_the_model(
     llm.state.answers = ["Without it."]
     await run_command("wave.ask", {"prompt": "And now?", "uri": document_uri})
     assert "net_cost" not in json.dumps(llm.requests[-1].body)
+
+
+async def test_wave_ask_without_a_range_is_about_the_whole_file(
+    client: RecordingClient, project: Path, llm: ProtocolServer
+) -> None:
+    """It once told the model "lines 1-1" when no range was given."""
+    document_uri = open_app(client, project)
+    llm.state.answers = ["A sum.", "A loop."]
+    await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(
+            command="wave.ask", arguments=[{"prompt": "What is this?", "uri": document_uri}]
+        )
+    )
+    whole = json.dumps(llm.requests[-1].body)
+    assert "the whole file" in whole and "lines 1-1" not in whole
+    span = {"start": {"line": 2, "character": 0}, "end": {"line": 3, "character": 0}}
+    await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(
+            command="wave.ask",
+            arguments=[{"prompt": "And this?", "uri": document_uri, "range": span}],
+        )
+    )
+    assert "lines 3-4" in json.dumps(llm.requests[-1].body)

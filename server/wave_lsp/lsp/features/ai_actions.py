@@ -255,14 +255,11 @@ class AIActions(Feature):
         uri = options.get("uri") or next(iter(self.server.workspace.text_documents), None)
         if not isinstance(uri, str):
             raise CommandError("wave.ask needs a document: pass uri, or open one")
-        span = options.get("range") or {}
-        data = {
-            "wave": ActionKind.ASK.value,
-            "uri": uri,
-            "first": (span.get("start") or {}).get("line", 0),
-            "last": (span.get("end") or {}).get("line", 0),
-            "instruction": prompt,
-        }
+        data: dict[str, Any] = {"wave": ActionKind.ASK.value, "uri": uri, "instruction": prompt}
+        span = options.get("range")
+        if isinstance(span, dict):  # else the question is about the whole file, not line 1
+            data["first"] = (span.get("start") or {}).get("line", 0)
+            data["last"] = (span.get("end") or {}).get("line", 0)
         result, proposal, _ = await self._run(data, keep_proposal=True)
         answer: dict[str, Any] = {"text": result.text}
         if proposal is not None:
@@ -336,7 +333,9 @@ class AIActions(Feature):
         request = ActionRequest(
             kind=kind,
             path=path,
-            selection=(int(data.get("first", 0)), int(data.get("last", 0))),
+            selection=(int(data["first"]), int(data.get("last", data["first"])))
+            if "first" in data
+            else None,
             diagnostics=tuple(data.get("diagnostics") or ()),
             instruction=str(data.get("instruction") or ""),
             name=str(data.get("name") or ""),
