@@ -516,3 +516,32 @@ async def test_wave_ask_without_a_range_is_about_the_whole_file(
         )
     )
     assert "lines 3-4" in json.dumps(llm.requests[-1].body)
+
+
+async def test_a_resolved_proposal_stays_pending_until_the_editor_applied_it(
+    client: RecordingClient, project: Path, llm: ProtocolServer
+) -> None:
+    """codeAction/resolve hands the editor an edit: the proposal is pending until the editor
+    runs the action's command, which LSP editors do after applying the edit."""
+    if client.client_name == "emacs":  # type: ignore[attr-defined]
+        pytest.skip("eglot runs the action's command instead of resolving an edit")
+    document_uri = open_app(client, project)
+    [fix] = [a for a in await actions(client, document_uri, diagnostics=[unknown_name()])
+             if a.title.startswith("Fix with AI")]  # fmt: skip
+    llm.state.answers = [FIX_DIFF]
+    resolved = await client.code_action_resolve_async(fix)
+    assert resolved.edit is not None and resolved.command is not None
+
+    async def statuses() -> list[str]:
+        listed = await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="wave.proposal.list", arguments=[{}])
+        )
+        return [p["status"] for p in listed]
+
+    assert await statuses() == ["pending"]  # nothing is applied before the editor applies it
+    await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(
+            command=resolved.command.command, arguments=resolved.command.arguments
+        )
+    )
+    assert await statuses() == ["applied"]

@@ -224,10 +224,13 @@ class AIActions(Feature):
             action.edit = proposals.edit_for_client(
                 root, operations, f"Wave: {action.title} ({proposal.id})"
             )
-            from wave_lsp.edits.proposals import ProposalStatus
-
-            proposal.status = ProposalStatus.APPLIED  # the client applies it; rollback is ready
-            await asyncio.to_thread(store.save, proposal)
+            # Pending until the editor has applied the edit: it runs the action's command after
+            # the edit (LSP), which records the proposal as applied (rollback is ready then).
+            action.command = types.Command(
+                title=f"Wave: {proposal.id} applied",
+                command="wave.proposal.applied",
+                arguments=[{"id": proposal.id}],
+            )
         return action
 
     async def run_command(self, *arguments: Any) -> dict[str, Any]:

@@ -56,6 +56,7 @@ class Proposals(Feature):
                 PREFIX + "list": self.list_proposals,
                 PREFIX + "show": self.show,
                 PREFIX + "apply": self.apply,
+                PREFIX + "applied": self.applied,
                 PREFIX + "reject": self.reject,
                 PREFIX + "rollback": self.rollback,
             },
@@ -261,6 +262,20 @@ class Proposals(Feature):
         proposal.status = ProposalStatus.REJECTED
         await asyncio.to_thread(store.save, proposal)
         return {"id": proposal.id, "status": proposal.status.value}
+
+    async def applied(self, *arguments: Any) -> dict[str, Any]:
+        """``wave.proposal.applied {id}``: the editor applied the edit of a resolved code action
+        (the action's command, which editors run after its edit): only now is it applied."""
+        from wave_lsp.edits.proposals import ProposalStatus
+
+        async with self._lock:
+            proposal, store = await asyncio.to_thread(self._find, arguments)
+            if proposal.status is ProposalStatus.PENDING:
+                proposal.status = ProposalStatus.APPLIED
+                await asyncio.to_thread(store.save, proposal)
+            elif proposal.status is not ProposalStatus.APPLIED:
+                raise CommandError(f"proposal {proposal.id} is {proposal.status.value}")
+            return {"id": proposal.id, "status": proposal.status.value}
 
     async def _confirmed(
         self, proposal: Proposal, arguments: tuple[Any, ...], root: Path
