@@ -157,3 +157,17 @@ async def test_a_fifo_a_device_and_a_sparse_file_as_context(
     by_path = {f["path"]: f for f in report["files"]}
     assert by_path["src/huge.py"]["status"] == "dropped"
     assert by_path["src/huge.py"]["reason"].startswith("larger than")
+
+
+async def test_a_command_error_is_request_failed_with_the_users_message(
+    client: RecordingClient, files: Path
+) -> None:
+    """No Python class name, no traceback: the message a user reads, as RequestFailed."""
+    from pygls.exceptions import JsonRpcException
+
+    with pytest.raises(JsonRpcException) as raised:
+        await command(client, "wave.context.add", {"path": "../project_evil/x.txt"})
+    error = raised.value
+    assert error.code == types.LSPErrorCodes.RequestFailed
+    assert "outside the workspace" in error.message
+    assert "CommandError" not in error.message and "Traceback" not in str(error.data or "")

@@ -9,11 +9,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 
 from wave_lsp.config.client_settings_section import SETTINGS_SECTION
 from wave_lsp.lsp.documents import use_line_array_documents
 from wave_lsp.lsp.features.ai_actions import AIActions
-from wave_lsp.lsp.features.base import Feature
+from wave_lsp.lsp.features.base import CommandError, Feature
 from wave_lsp.lsp.features.config_diagnostics import ConfigDiagnostics
 from wave_lsp.lsp.features.context import SessionContext
 from wave_lsp.lsp.features.pipelines import Pipelines
@@ -111,7 +112,11 @@ def _register_command(
         outer = protocol._request_futures.get(msg_id) if msg_id is not None else None
         if outer is not None and task is not None and outer is not task:
             outer.add_done_callback(lambda future: task.cancel() if future.cancelled() else None)
-        return await handler(*arguments)
+        try:
+            return await handler(*arguments)
+        except CommandError as error:
+            # The message a user reads, as LSP's RequestFailed: no class name, no traceback.
+            raise JsonRpcException(str(error), code=types.LSPErrorCodes.RequestFailed) from error
 
     server.command(name)(command)
 
