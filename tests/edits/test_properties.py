@@ -108,3 +108,11 @@ def test_line_edits_are_minimal_and_exact(old: str, data: st.DataObject) -> None
     assert changed_lines <= len(old.splitlines()) + 1
     if old == new:
         assert edits == []
+
+
+def test_an_insertion_among_identical_lines_applies_where_its_header_says() -> None:
+    """Found by the round trip on a clean clone: the new lines of a hunk that inserts a line
+    into a file of identical lines are "already there" whatever happens; at the header's line
+    the hunk applies, as GNU patch's does (it was refused as already applied)."""
+    diff = "--- a/f.txt\n+++ b/f.txt\n@@ -1,3 +1,4 @@\n+a\n a\n a\n a\n"
+    assert apply_text(diff, "a\na\na\na") == "a\na\na\na\na"

@@ -356,7 +356,9 @@ def _locate(
     additions_only = after != before and not removed  # only these can be found applied
     changes = after != before
     if at is not None and lines[at : at + size] == before and taken.free(at, size):
-        _not_applied(after, at, text, additions_only)
+        # Exactly where the hunk says: applied, as GNU patch does. Its new lines may be there
+        # too only when they repeat the lines around them (a file of identical lines), which
+        # says nothing: the check below is for hunks found elsewhere.
         return _Match(at, size, Method.EXACT)
     for method, needle, squashed in (
         (Method.MOVED, before, False),
