@@ -303,7 +303,7 @@ async def test_wave_ask_answers_text_or_a_proposal(
             command="wave.ask", arguments=[{"prompt": "Simpler?", "uri": document_uri}]
         )
     )
-    assert text == {"text": "Use sum()."}
+    assert text["text"] == "Use sum()."
     proposed = await client.workspace_execute_command_async(
         types.ExecuteCommandParams(
             command="wave.ask", arguments=[{"prompt": "Fix it", "uri": document_uri}]
@@ -314,6 +314,34 @@ async def test_wave_ask_answers_text_or_a_proposal(
         and "+        result += item.price" in proposed["diff"]
     )
     assert client.applied_edits == []  # proposed, not applied
+    # the conversation carries on: the second request held the first exchange, before the
+    # new question (which carries the files again)
+    first, second = (r.body["messages"] for r in llm.requests)
+    assert [m["role"] for m in second] == [*(m["role"] for m in first[:-1]), "user",
+                                           "assistant", "user"]  # fmt: skip
+    assert second[-3]["content"] == "Simpler?" and second[-2]["content"] == "Use sum()."
+    assert "Fix it" in second[-1]["content"] and "def total" in second[-1]["content"]
+    assert proposed["context"]["history"]["messages"] == 2
+    shown = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="wave.conversation.show", arguments=[])
+    )
+    assert [(m["role"], m["content"][:9]) for m in shown["messages"]] == [
+        ("user", "Simpler?"), ("assistant", "Use sum()"), ("user", "Fix it"),
+        ("assistant", FIX_DIFF[:9]),
+    ]  # fmt: skip
+    cleared = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="wave.conversation.clear", arguments=[])
+    )
+    assert cleared == {"cleared": 4}
+    llm.state.answers = ["Fresh."]
+    await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(
+            command="wave.ask", arguments=[{"prompt": "Again?", "uri": document_uri}]
+        )
+    )
+    assert [m["role"] for m in llm.requests[-1].body["messages"]] == [
+        m["role"] for m in first
+    ]  # after clear, no history
 
 
 async def test_progress_reports_the_streamed_text(

@@ -89,6 +89,9 @@ def test_kill_9_midway_is_rolled_back_at_the_next_start(tmp_path: Path) -> None:
         process.wait(timeout=60)
         journals = list((root / ".wave" / "journal").glob("*.json"))
         midway += bool(journals)
+        if attempt % 3:  # the load changes over a run of the suite: follow it, so that the
+            # window stays about the writing time now, not the calibration run's
+            writing = writing * 1.25 if journals else max(0.02, writing * 0.5)
         recovery = subprocess.run(
             [sys.executable, "-m", "wave_lsp", "config", "check", "--root", str(root)],
             capture_output=True, text=True, timeout=120, check=False,

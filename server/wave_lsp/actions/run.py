@@ -14,14 +14,15 @@ import asyncio
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from wave_lsp.actions.kinds import CUSTOM_DIR, EDITING, TITLES, ActionKind
-from wave_lsp.context.builder import Budget, OpenDocument, build_context
+from wave_lsp.actions.kinds import EDITING, TITLES, ActionKind
+from wave_lsp.actions.templates import TemplateError, fill, template
+from wave_lsp.context.builder import BuiltContext, OpenDocument, build_context
 from wave_lsp.context.prompt import compose
 from wave_lsp.context.secrets import Redactor
+from wave_lsp.context.tokens import estimate_tokens
 from wave_lsp.edits.apply import Cancelled
 from wave_lsp.edits.changes import ChangeSet, ReadText, plan_changes
 from wave_lsp.edits.extract import extract_patches
@@ -33,6 +34,16 @@ from wave_lsp.providers.answers import json_in, schema_error, stream_text
 from wave_lsp.providers.base import Provider
 from wave_lsp.providers.errors import ProviderError
 from wave_lsp.providers.types import ChatMessage, CompletionRequest
+from wave_lsp.session.budget import RequestBudget, budget_for
+
+if TYPE_CHECKING:
+    from wave_lsp.session.core import Session
+
+SUMMARY_SYSTEM = (
+    "Summarise this conversation between a user and a coding assistant for the assistant's "
+    "own later use: what was asked, what was decided or changed, file names, open questions. "
+    "Be brief and exact; write only the summary."
+)
 
 
 def edit_format(provider: Provider, model: str) -> EditFormat:
@@ -40,36 +51,6 @@ def edit_format(provider: Provider, model: str) -> EditFormat:
     else its family's best: see :mod:`wave_lsp.edits.instructions`)."""
     configured = provider.config.provider_specific.edit_format
     return format_for(provider.config.type.value, model, configured)
-
-
-def template(kind: ActionKind, root: Path, name: str = "") -> str:
-    """The prompt template of an action: ``.wave/prompts/<kind>.md`` when the workspace has one,
-    else the built-in; a custom action's own file without its title line."""
-    if kind is ActionKind.CUSTOM:
-        if not name.replace("-", "").replace("_", "").isalnum():
-            raise ActionError(f"{name!r} is not an action name")
-        path = root.joinpath(".wave", *CUSTOM_DIR, f"{name}.md")
-        try:
-            lines = path.read_text(encoding="utf-8").lstrip().splitlines()
-        except OSError as error:
-            raise ActionError(f"the action {name!r} is gone: {error}") from error
-        body = lines[1:] if lines and lines[0].startswith("# ") else lines
-        return "\n".join(body).strip() + "\n\n{{format}}\n"
-    override = root / ".wave" / "prompts" / f"{kind.value}.md"
-    if override.is_file():
-        return override.read_text(encoding="utf-8")
-    return (
-        resources.files("wave_lsp.builtin")
-        .joinpath("prompts")
-        .joinpath(f"{kind.value}.md")
-        .read_text(encoding="utf-8")
-    )
-
-
-def fill(text: str, values: dict[str, str]) -> str:
-    for name, value in values.items():
-        text = text.replace("{{" + name + "}}", value)
-    return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +85,102 @@ class ActionError(Exception):
 Progress = Callable[[str], None]
 
 
+@dataclass(slots=True)
+class Prepared:
+    """What a request will carry, worked out once: the files (within the budget), the
+    conversation's history, and the report of both — ``wave.context.show`` shows this."""
+
+    built: BuiltContext
+    budget: RequestBudget
+    history: list[ChatMessage]
+    redactor: Redactor
+    compacted: dict[str, str] | None = None
+
+    def report(self) -> dict[str, object]:
+        history_tokens = sum(estimate_tokens(m.content) + 4 for m in self.history)
+        return {
+            **self.built.report.to_json(),
+            **self.budget.to_json(),
+            "history": {
+                "messages": len(self.history),
+                "tokens": history_tokens,
+                "compacted": self.compacted,
+            },
+        }
+
+
+def prepare(  # noqa: PLR0917 (the parts of a request, each its own)
+    guard: PersonaGuard,
+    provider: Provider,
+    model: str,
+    documents: Sequence[OpenDocument],
+    rules: Sequence[Any],
+    session: Session | None,
+    *,
+    max_size_bytes: int | None = None,
+) -> Prepared:
+    """On a worker thread (files are read): the context of the next request."""
+    budget = budget_for(provider, model, guard.persona, max_size_bytes)
+    history = session.conversation.history(budget.history_limit) if session is not None else []
+    used = sum(estimate_tokens(m.content) + 4 for m in history)
+    redactor = Redactor(list(rules))
+    added = list(session.files) if session is not None else []
+    built = build_context(guard, documents, added, budget=budget.files(used), redactor=redactor)
+    compacted = session.conversation.compaction() if session is not None else None
+    return Prepared(built, budget, history, redactor, compacted)
+
+
+def focus(
+    documents: Sequence[OpenDocument], path: Path, request: ActionRequest, read: ReadText
+) -> list[OpenDocument]:
+    """The open documents with ``path`` focused (read from disk when it is not open)."""
+    focused = [
+        replace(d, focused=True, selection=request.selection, diagnostics=request.diagnostics)
+        if d.path.resolve() == path
+        else replace(d, focused=False)
+        for d in documents
+    ]
+    if not any(d.focused for d in focused):
+        text = read(path)
+        if text is None:
+            raise ActionError(f"{path.name}: no such file")
+        focused.insert(0, OpenDocument(path, text, True, request.selection, request.diagnostics))
+    return focused
+
+
+async def compact(
+    session: Session, provider: Provider, model: str, limit: int, threshold: float
+) -> bool:
+    """Compact the session's conversation when it passed ``threshold`` of ``limit`` tokens:
+    the model summarises the oldest messages (a request of its own)."""
+
+    async def summarize(transcript: str) -> str:
+        request = CompletionRequest(
+            messages=(
+                ChatMessage("system", SUMMARY_SYSTEM),
+                ChatMessage("user", Redactor([]).redact(transcript, "history")),
+            ),
+            model=model,
+            max_tokens=max(128, limit // 4),
+        )
+        return await stream_text(provider, request, lambda text: None)
+
+    if session.conversation.tokens() <= threshold * limit:
+        return False
+    return await session.conversation.compact_if_needed(limit, threshold, summarize)
+
+
+def said(request: ActionRequest, relative: str) -> str:
+    """What the user asked, as the conversation keeps it (not the files: they are sent anew)."""
+    if request.kind is ActionKind.ASK:
+        return request.instruction
+    where = relative
+    if request.selection is not None:
+        where += f" lines {request.selection[0] + 1}-{request.selection[1] + 1}"
+    words = f"{TITLES.get(request.kind, request.kind.value)}: {where}"
+    return f"{words}. {request.instruction}" if request.instruction else words
+
+
 async def run_action(
     request: ActionRequest,
     *,
@@ -114,40 +191,41 @@ async def run_action(
     documents: Sequence[OpenDocument],
     rules: Sequence[Any],
     read: ReadText,
-    added: Sequence[Path] = (),
+    session: Session | None = None,
     review_schema: dict[str, Any] | None = None,
     progress: Progress = lambda text: None,
     max_size_bytes: int | None = None,
+    compaction_threshold: float = 0.8,
 ) -> ActionResult:
+    """Run an action; with a ``session``, its added files and conversation go with the
+    request, the exchange is appended to the conversation, and the conversation is compacted
+    first when it has grown past ``compaction_threshold`` of its budget."""
     guard.check_time()
     path = guard.check_path(request.path, Access.READ)
     if request.kind in EDITING:
         guard.check_path(request.path, Access.WRITE)
     relative = path.relative_to(guard.root).as_posix()
     persona = guard.persona
-    window = provider.capabilities(model).context_window
-    answer_tokens = min(persona.ai_context.max_tokens, max(256, window // 2))
-    budget = Budget.of(window, answer_tokens, prompt_tokens=512, max_size_bytes=max_size_bytes)
-    redactor = Redactor(list(rules))
-    focused = [
-        replace(d, focused=True, selection=request.selection, diagnostics=request.diagnostics)
-        if d.path.resolve() == path
-        else replace(d, focused=False)
-        for d in documents
-    ]
-    if not any(d.focused for d in focused):
-        text = read(path)
-        if text is None:
-            raise ActionError(f"{relative}: no such file")
-        focused.insert(0, OpenDocument(path, text, True, request.selection, request.diagnostics))
-    built = build_context(guard, focused, list(added), budget=budget, redactor=redactor)
+    if session is not None:
+        limit = budget_for(provider, model, persona, max_size_bytes).history_limit
+        await compact(session, provider, model, limit, compaction_threshold)
+    focused = await asyncio.to_thread(focus, documents, path, request, read)
+    prepared = await asyncio.to_thread(
+        prepare, guard, provider, model, focused, rules, session, max_size_bytes=max_size_bytes
+    )
+    built, redactor = prepared.built, prepared.redactor
+    answer_tokens = prepared.budget.answer_tokens
     fmt = edit_format(provider, model)
     selection = ""
     if request.selection is not None:
         first, last = request.selection
         selection = f"lines {first + 1}-{last + 1}"
+    try:
+        text = template(request.kind, root, request.name)
+    except TemplateError as error:
+        raise ActionError(str(error)) from error
     prompt = fill(
-        template(request.kind, root, request.name),
+        text,
         {
             "path": relative,
             "selection": selection or "the whole file",
@@ -156,12 +234,22 @@ async def run_action(
             "format": instruction(fmt, relative),
         },
     )
-    completion = compose(prompt, built, redactor, persona, model=model, max_tokens=answer_tokens)
+    completion = compose(
+        prompt,
+        built,
+        redactor,
+        persona,
+        model=model,
+        max_tokens=answer_tokens,
+        history=prepared.history,
+    )
     if request.kind is ActionKind.REVIEW:
         completion = replace(completion, json_mode=True)
-    result = ActionResult(request.kind, context=built.report.to_json())
+    result = ActionResult(request.kind, context=prepared.report())
     answer = await stream_text(provider, completion, progress)
     result.text = redactor.restore(answer, relative)
+    if session is not None:  # the model's words as it said them (secrets stay placeholders)
+        await asyncio.to_thread(session.record, said(request, relative), answer)
     if request.kind is ActionKind.REVIEW:
         result.review = _review(result.text, review_schema)
         return result

@@ -36,28 +36,12 @@ def parse_inputs(pairs: list[str]) -> dict[str, Any]:
     return inputs
 
 
-def report_markdown(status: dict[str, Any], proposal: str | None) -> str:
-    lines = [f"# Run {status['runId']} of {status['pipeline']}: {status['state']}", ""]
-    lines += ["| task | state | attempts | seconds | error |", "|---|---|---|---|---|"]
-    for task in status["tasks"]:
-        lines.append(
-            f"| {task['id']} | {task['state']} | {task['attempts']} | {task['seconds'] or ''} "
-            f"| {(task['error'] or '').replace('|', '/')[:200]} |"
-        )
-    if proposal:
-        lines += ["", f"Files changed: proposal {proposal} (review, then wave.proposal.apply)."]
-    restored = status.get("restored")
-    if restored is not None:
-        lines += ["", f"Rolled back: {len(restored)} file(s) of the run's workspace put back."]
-        lines += [f"- {path}" for path in restored[:50]]
-    return "\n".join(lines) + "\n"
-
-
 def run(root: Path, pipeline_id: str, pairs: list[str], *, as_json: bool) -> int:
     from wave_lsp.config.paths import workspace_state_dir
     from wave_lsp.config.workspace import load_workspace
     from wave_lsp.edits.proposals import ProposalStore
     from wave_lsp.pipelines.engine import Event, RunState
+    from wave_lsp.pipelines.report import write_report
     from wave_lsp.pipelines.runtime import changes_as_proposal, prepare_run
 
     if not root.is_dir():
@@ -103,9 +87,11 @@ def run(root: Path, pipeline_id: str, pairs: list[str], *, as_json: bool) -> int
         proposal = changes_as_proposal(prepared, root.resolve(), store)
     finally:
         prepared.cleanup()
-    status = {**prepared.status(), "proposal": proposal.id if proposal else None}
+    proposal_id = proposal.id if proposal else None
+    report = write_report(root.resolve(), prepared, proposal_id)
+    status = {**prepared.status(), "proposal": proposal_id, "report": str(report)}
     if as_json:
         print(json.dumps(status, indent=2))
     else:
-        sys.stdout.write(report_markdown(status, proposal.id if proposal else None))
+        sys.stdout.write(report.read_text(encoding="utf-8"))
     return EXIT_OK if state is RunState.SUCCEEDED else EXIT_FAILED

@@ -10,6 +10,7 @@ from pydantic import Field
 
 from wave_lsp.config.base import WaveModel
 from wave_lsp.config.units import ByteSize, Duration, Percent
+from wave_lsp.context.models import CompressionType
 
 
 class LogLevel(StrEnum):
@@ -63,7 +64,13 @@ class ContextSettings(WaveModel):
     max_size: ByteSize = 100_000_000
     compaction_threshold: Percent = 80.0
     persistence_enabled: bool = True
+    """Whether the session's conversation is kept on disk (under ``storage_dir``) across
+    restarts of the server."""
     storage_dir: str = "~/.local/state/wave/contexts"
+    compression: CompressionType = CompressionType.LZ4
+    """How a persisted context is compressed on disk: ``none``, ``gzip`` or ``lz4``."""
+    session_ttl: Duration = timedelta(days=7)
+    """How long a conversation is kept after its last message (its ``expires_at``)."""
 
 
 class IsolationType(StrEnum):

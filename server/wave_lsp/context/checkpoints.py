@@ -36,6 +36,9 @@ class CheckpointStore:
         files: Sequence[FileContext],
         provider: str,
         model: str | None,
+        *,
+        persona: str | None = None,
+        applied: Sequence[str] = (),
     ) -> ConversationCheckpoint:
         now = datetime.now(UTC)
         checkpoint = ConversationCheckpoint(
@@ -48,6 +51,8 @@ class CheckpointStore:
             conversation_history=list(history),
             current_provider=provider,
             current_model=model,
+            persona=persona,
+            applied_proposals=list(applied),
         )
         atomic_write_text(self._path(checkpoint.id), checkpoint.model_dump_json(indent=2))
         return checkpoint
@@ -99,6 +104,7 @@ class CheckpointStore:
                     "files": [f.path for f in checkpoint.context_files],
                     "provider": checkpoint.current_provider,
                     "model": checkpoint.current_model,
+                    "persona": checkpoint.persona,
                 }
             )
         return sorted(entries, key=lambda e: json.dumps(e.get("createdAt", "")), reverse=True)

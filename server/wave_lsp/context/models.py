@@ -122,6 +122,10 @@ class ConversationCheckpoint(CamelModel):
     conversation_history: list[Message] = Field(default_factory=list)
     current_provider: str
     current_model: str | None = None
+    persona: str | None = None
+    """The persona selected when it was saved (Wave's addition to the seed)."""
+    applied_proposals: list[str] = Field(default_factory=list)
+    """The proposals applied since the previous checkpoint, oldest first (Wave's addition)."""
 
     @model_validator(mode="after")
     def _count_matches(self) -> ConversationCheckpoint:

@@ -4,6 +4,8 @@ user's words. Every text in it has been through the redactor."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from wave_lsp.context.builder import BuiltContext
 from wave_lsp.context.secrets import Redactor
 from wave_lsp.personas.models import Persona
@@ -21,8 +23,11 @@ def compose(
     model: str | None = None,
     max_tokens: int | None = None,
     system: str | None = None,
+    history: Sequence[ChatMessage] = (),
 ) -> CompletionRequest:
-    """The request; ``system`` replaces the persona's system prompt (``wave ask --system``)."""
+    """The request; ``system`` replaces the persona's system prompt (``wave ask --system``);
+    ``history`` (the conversation so far, redacted again: an answer had its secrets restored)
+    goes between the system prompt and the new message."""
     parts: list[str] = []
     for file in context.files:
         parts.append(f"File {file.path}:\n{FENCE}\n{file.content}\n{FENCE}")
@@ -38,6 +43,8 @@ def compose(
     system = (persona.ai_context.system_prompt if system is None else system).strip()
     if system:
         messages.append(ChatMessage("system", redactor.redact(system, "system")))
+    for earlier in history:
+        messages.append(ChatMessage(earlier.role, redactor.redact(earlier.content, "history")))
     messages.append(ChatMessage("user", "\n\n".join(parts)))
     return CompletionRequest(
         messages=tuple(messages),

@@ -34,7 +34,7 @@ from wave_lsp.lsp.envelope import (
     params_problem,
     request_id,
 )
-from wave_lsp.lsp.features.base import Feature
+from wave_lsp.lsp.features.base import CommandError, Feature
 from wave_lsp.lsp.framing import (
     MAX_HEADER_BYTES,
     MAX_MESSAGE_BYTES,
@@ -45,10 +45,12 @@ from wave_lsp.lsp.framing import (
 )
 from wave_lsp.lsp.log import ClientLogHandler, configure_logging
 from wave_lsp.lsp.workspaces import WorkspaceConfigs
-from wave_lsp.session.files import ContextFiles
+from wave_lsp.session.sessions import Sessions
 
 if TYPE_CHECKING:
     from wave_lsp.config.client_settings import ClientSettings
+    from wave_lsp.lsp.workspaces import Loaded
+    from wave_lsp.session.core import Session
 
 logger = logging.getLogger(__name__)
 
@@ -139,13 +141,10 @@ class WaveLanguageServer(LanguageServer):
             protocol_cls=WaveProtocol,
         )
         self._settings: ClientSettings | None = None
-        self.context_files = ContextFiles()
-        """The files the user added to the context (``wave.context.*``), sent with every AI
-        request."""
         self.session_id = uuid.uuid4().hex[:12]
         """This server's session (``${SESSION_ID}`` in personas' paths, the audit log)."""
-        self.selected_persona: str | None = None
-        """The persona chosen with ``wave.persona.select``, over the settings' one."""
+        self.sessions = Sessions(self.session_id)
+        """What the user builds up, one session per workspace root (:mod:`wave_lsp.session`)."""
         self._init_settings: ClientSettings | None = None
         self.diagnostics = DiagnosticStore(self.send_raw)
         self.features: list[Feature] = []
@@ -257,10 +256,34 @@ class WaveLanguageServer(LanguageServer):
     def show_message(self, message: str, kind: types.MessageType = types.MessageType.Info) -> None:
         self.window_show_message(types.ShowMessageParams(type=kind, message=message))
 
-    def persona_name(self) -> str | None:
-        """The active persona: selected in this session, else the settings', else ``None``
-        (the configuration's default)."""
-        return self.selected_persona or self.settings.persona
+    def root_of(self, path: Path | None = None) -> Path:
+        """The workspace folder a request is about: the deepest one holding ``path``, else the
+        first folder (the one choice of root for every command)."""
+        folders = [f.resolve() for f in self.folder_paths()]
+        if path is not None:
+            resolved = path.resolve()
+            holding = [f for f in folders if resolved.is_relative_to(f)]
+            if holding:
+                return max(holding, key=lambda f: len(f.parts))
+            raise CommandError(f"{path} is not in a workspace folder")
+        if not folders:
+            raise CommandError("no workspace folder is open")
+        return folders[0]
+
+    async def session_for(self, root: Path) -> tuple[Loaded, Session]:
+        """The loaded configuration and the session of ``root`` (both read off the loop)."""
+        loaded = await asyncio.to_thread(self.workspace_configs.get_blocking, root)
+        session = await asyncio.to_thread(self.sessions.get, root, loaded.workspace.config.context)
+        return loaded, session
+
+    def persona_of(self, root: Path) -> str | None:
+        """The active persona of ``root``: selected in its session, else the settings', else
+        ``None`` (the configuration's default)."""
+        resolved = root.resolve()
+        holding = [s for s in self.sessions if resolved.is_relative_to(s.root)]
+        session = max(holding, key=lambda s: len(s.root.parts)) if holding else None
+        selected = session.persona if session is not None else None
+        return selected or self.settings.persona
 
     def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
         """Serve over stdin/stdout. When stdin is a pipe or socket of its own (as editors start

@@ -13,6 +13,7 @@ from pygls.exceptions import JsonRpcException
 
 from wave_lsp.config.client_settings_section import SETTINGS_SECTION
 from wave_lsp.lsp.documents import use_line_array_documents
+from wave_lsp.lsp.envelope import INVALID_PARAMS
 from wave_lsp.lsp.features.ai_actions import AIActions
 from wave_lsp.lsp.features.base import CommandError, Feature
 from wave_lsp.lsp.features.config_diagnostics import ConfigDiagnostics
@@ -26,15 +27,31 @@ from wave_lsp.lsp.server import WaveLanguageServer
 
 logger = logging.getLogger(__name__)
 
-FEATURES: list[Callable[[WaveLanguageServer], Feature]] = [
-    ConfigDiagnostics,
-    RuleDiagnostics,
-    ValidateWorkspace,
-    Proposals,
-    SessionContext,
-    AIActions,
-    Pipelines,
-]
+LONG_RUNNING = ("wave.action.run", "wave.ask", "wave.pipeline.run", "wave.validate.workspace")
+"""Commands that take long: a failure is also shown (the user may have moved on)."""
+
+
+def long_running(command: str) -> bool:
+    return command in LONG_RUNNING
+
+
+def make_features(server: WaveLanguageServer) -> list[Feature]:
+    """Every feature, each handed the services it uses when it is made (none looks another
+    up); the order is the order of every fan-out."""
+    proposals = Proposals(server)
+    return [
+        ConfigDiagnostics(server),
+        RuleDiagnostics(server),
+        ValidateWorkspace(server),
+        proposals,
+        SessionContext(server, proposals),
+        AIActions(server, proposals),
+        Pipelines(server, proposals),
+    ]
+
+
+EXTRA_FEATURES: list[Callable[[WaveLanguageServer], Feature]] = []
+"""Features added by an embedding program (after Wave's own): tests register one here."""
 
 
 def _each(server: WaveLanguageServer, hook: str, *args: Any) -> None:
@@ -115,14 +132,19 @@ def _register_command(
         try:
             return await handler(*arguments)
         except CommandError as error:
-            # The message a user reads, as LSP's RequestFailed: no class name, no traceback.
-            raise JsonRpcException(str(error), code=types.LSPErrorCodes.RequestFailed) from error
+            # The message a user reads, as LSP's InvalidParams (a wrong argument) or
+            # RequestFailed: no class name, no traceback.
+            invalid = type(error).__name__ == "InvalidArguments"
+            code = INVALID_PARAMS if invalid else types.LSPErrorCodes.RequestFailed
+            if not invalid and long_running(name):
+                server.show_message(f"Wave: {error}", types.MessageType.Error)
+            raise JsonRpcException(str(error), code=code) from error
 
     server.command(name)(command)
 
 
 def register(server: WaveLanguageServer) -> None:
-    server.features = [make(server) for make in FEATURES]
+    server.features = make_features(server) + [make(server) for make in EXTRA_FEATURES]
     pending_messages: list[str] = []
     raw_options: list[Any] = []
 
@@ -213,10 +235,23 @@ def register(server: WaveLanguageServer) -> None:
 
     @server.feature(types.CODE_ACTION_RESOLVE)
     async def code_action_resolve(action: types.CodeAction) -> types.CodeAction:
+        # Each feature in isolation: one that fails on an action it does not own is logged and
+        # the others still get theirs; the owner's refusal is the user's answer.
+        refusal: CommandError | None = None
         for feature in server.features:
-            resolved = await feature.resolve_code_action(action)
+            try:
+                resolved = await feature.resolve_code_action(action)
+            except CommandError as error:
+                refusal = error
+                continue
+            except Exception:
+                logger.exception("feature %s failed in resolve_code_action", feature.name)
+                continue
             if resolved is not None:
                 return resolved
+        if refusal is not None:
+            server.show_message(f"Wave: {refusal}", types.MessageType.Error)
+            raise JsonRpcException(str(refusal), code=types.LSPErrorCodes.RequestFailed)
         return action
 
     @server.feature(

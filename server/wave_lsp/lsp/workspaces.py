@@ -3,6 +3,7 @@ reads files, so it happens on worker threads; features on the event loop only re
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Callable
@@ -14,7 +15,7 @@ from wave_lsp.config.paths import WAVE_DIR
 
 if TYPE_CHECKING:
     from wave_lsp.config.workspace import WaveWorkspace
-    from wave_lsp.personas.guard import PersonaGuard
+    from wave_lsp.providers.registry import ProviderRegistry
     from wave_lsp.validation.engine import Engine
 
 
@@ -24,6 +25,13 @@ class Loaded:
     workspace: WaveWorkspace
     engine: Engine
 
+    @functools.cached_property
+    def providers(self) -> ProviderRegistry:
+        """The configured providers (made once per loaded configuration)."""
+        from wave_lsp.providers.registry import ProviderRegistry
+
+        return ProviderRegistry.from_config(self.workspace.config.providers)
+
     def persona(self, name: str | None) -> tuple[str, list[str]]:
         """The active persona's name and permissions (the default persona when none is set)."""
         chosen = name or self.workspace.config.security.personas.default_persona
@@ -31,23 +39,6 @@ class Loaded:
         if loaded is None:
             return chosen, []
         return chosen, list(loaded.value.security_context.permissions)
-
-    def guard(self, name: str | None, session_id: str = "") -> PersonaGuard:
-        """The active persona's guard for this root (the default persona when none is set)."""
-        from wave_lsp.personas.guard import AuditLog, PersonaGuard
-
-        settings = self.workspace.config.security.personas
-        chosen = name or settings.default_persona
-        loaded = self.workspace.personas.get(chosen)
-        if loaded is None:
-            raise KeyError(chosen)
-        return PersonaGuard(
-            loaded.value,
-            self.root,
-            enforce=settings.enforce_boundaries,
-            session_id=session_id,
-            audit=AuditLog(self.root / WAVE_DIR / "audit.log"),
-        )
 
 
 logger = logging.getLogger(__name__)

@@ -83,6 +83,21 @@ class TaskFailure(Exception):
     pass
 
 
+class PermanentFailure(TaskFailure):
+    """A failure no retry can mend (a program that is not installed): the task fails at once."""
+
+
+OUTPUT_SHOWN = 600
+"""Characters of a task's output in a status (the whole is in the run's report file)."""
+
+
+def shown(text: str, limit: int = OUTPUT_SHOWN) -> str:
+    """``text`` cut to a readable length, saying how much was left out."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text) - limit} more characters in the report)"
+
+
 @dataclass(slots=True)
 class TaskRecord:
     id: str
@@ -348,6 +363,9 @@ class PipelineRun:
                 return
             except TimeoutError:
                 error = f"no result within {timeout}"
+            except PermanentFailure as failure:
+                record.error = str(failure)
+                raise
             except TaskFailure as failure:
                 error = str(failure)
             except asyncio.CancelledError:
@@ -397,6 +415,7 @@ class PipelineRun:
                     "state": r.state.value,
                     "attempts": r.attempts,
                     "error": r.error or None,
+                    "output": shown(r.text) if r.text else None,
                     "seconds": round((r.finished or time.time()) - r.started, 3)
                     if r.started
                     else None,

@@ -12,7 +12,7 @@ from typing import Any
 
 from wave_lsp.context.secrets import Redactor
 from wave_lsp.personas.guard import PersonaGuard
-from wave_lsp.pipelines.engine import Report, TaskFailure, TaskOutcome
+from wave_lsp.pipelines.engine import PermanentFailure, Report, TaskFailure, TaskOutcome
 from wave_lsp.pipelines.models import Task
 from wave_lsp.providers.answers import stream_text
 from wave_lsp.providers.base import Provider
@@ -104,7 +104,7 @@ class ClaudeCodeRunner(_PersonaRunner):
                 preexec_fn=guard.preexec(),
             )
         except FileNotFoundError as error:
-            raise TaskFailure(
+            raise PermanentFailure(
                 f"the coding agent '{self.binary}' is not installed (claude.binary_path)"
             ) from error
         result: str | None = None
@@ -194,7 +194,7 @@ class ShellRunner:
                 preexec_fn=guard.preexec(),
             )
         except FileNotFoundError as error:
-            raise TaskFailure(f"'{program}' is not installed") from error
+            raise PermanentFailure(f"'{program}' is not installed") from error
         lines: list[str] = []
 
         def on_line(line: str) -> None:

@@ -104,6 +104,18 @@ class ProviderRegistry:
         prefix, colon, rest = reference.partition(":")
         if colon and prefix in self.configs:
             return prefix, rest or None
+        default = self.configs.get(self.default_provider)
+        tagged = default is not None and default.type is ProviderType.OLLAMA  # llama3:8b
+        if colon and not tagged and prefix.replace("-", "").replace("_", "").isalnum():
+            raise ProviderError.config(
+                prefix,
+                f"the model '{reference}' names the provider '{prefix}', which is not configured",
+                suggestions=[
+                    f"configured providers: {', '.join(self.configs) or 'none'}",
+                    "write PROVIDER:MODEL with one of them, or add the provider to "
+                    ".wave/config.yaml",
+                ],
+            )
         return self.default_provider, reference
 
     def get(self, name: str) -> Provider:

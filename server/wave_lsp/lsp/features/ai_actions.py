@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from wave_lsp.actions.run import ActionResult
     from wave_lsp.edits.proposals import Proposal
     from wave_lsp.lsp.features.proposals import Proposals
+    from wave_lsp.lsp.server import WaveLanguageServer
 
 RUNTIME_MODULES = ("wave_lsp.actions.run", "wave_lsp.edits.proposals")
 """What running an action needs (providers, context, proposals): imported on a worker thread by
@@ -45,9 +46,9 @@ Markdown document."""
 class AIActions(Feature):
     name = "ai-actions"
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._registries: dict[Path, tuple[int, Any]] = {}
+    def __init__(self, server: WaveLanguageServer, proposals: Proposals) -> None:
+        super().__init__(server)
+        self.proposals = proposals
         self._custom: dict[Path, list[tuple[str, str]]] = {}
         self._pipeline_offers: dict[Path, tuple[int, list[tuple[str, str]]]] = {}
         self._folders: tuple[object, list[tuple[Path, Path]]] | None = None
@@ -217,9 +218,9 @@ class AIActions(Feature):
         if not isinstance(data, dict) or "wave" not in data:
             return None
         _, proposal, root = await self._run(data)
-        proposals = self._proposals()
-        if proposal is not None and proposals is not None:
-            store = proposals._store(root)
+        proposals = self.proposals
+        if proposal is not None:
+            store = proposals.store(root)
             operations = await proposals.prepare(proposal, store)
             action.edit = proposals.edit_for_client(
                 root, operations, f"Wave: {action.title} ({proposal.id})"
@@ -240,10 +241,18 @@ class AIActions(Feature):
         result, proposal, _ = await self._run(data)
         answer: dict[str, Any] = {"kind": result.kind.value, "text": result.text}
         if proposal is not None:
-            proposals = self._proposals()
-            assert proposals is not None
-            await proposals.apply({"id": proposal.id})
-            answer |= {"proposal": proposal.id, "applied": True}
+            answer["proposal"] = proposal.id
+            try:
+                await self.proposals.apply({"id": proposal.id})
+            except CommandError as error:  # the editor declined, or a write failed: kept
+                self.server.show_message(
+                    f"Wave: {error}. The proposal {proposal.id} is still pending: apply it "
+                    "with wave.proposal.apply, or reject it.",
+                    types.MessageType.Warning,
+                )
+                answer |= {"applied": False, "reason": str(error)}
+            else:
+                answer["applied"] = True
         if result.kind is ActionKind.EXPLAIN:
             answer["shown"] = await self._show_answer(result.text)
         if result.review is not None:
@@ -251,20 +260,21 @@ class AIActions(Feature):
         return answer
 
     async def ask(self, *arguments: Any) -> dict[str, Any]:
-        options = arguments[0] if arguments and isinstance(arguments[0], dict) else {}
-        prompt = options.get("prompt")
-        if not isinstance(prompt, str) or not prompt.strip():
-            raise CommandError('give a prompt: {"prompt": "...", "uri"?: "...", "range"?: {...}}')
-        uri = options.get("uri") or next(iter(self.server.workspace.text_documents), None)
-        if not isinstance(uri, str):
+        """``wave.ask {prompt, uri?, range?}``: the conversation carries on (the session's
+        history goes with it) until ``wave.conversation.clear``."""
+        await import_off_loop("wave_lsp.lsp.arguments")
+        from wave_lsp.lsp.arguments import AskArguments, parse
+
+        options = parse(AskArguments, arguments, "wave.ask")
+        uri = options.uri or next(iter(self.server.workspace.text_documents), None)
+        if uri is None:
             raise CommandError("wave.ask needs a document: pass uri, or open one")
-        data: dict[str, Any] = {"wave": ActionKind.ASK.value, "uri": uri, "instruction": prompt}
-        span = options.get("range")
-        if isinstance(span, dict):  # else the question is about the whole file, not line 1
-            data["first"] = (span.get("start") or {}).get("line", 0)
-            data["last"] = (span.get("end") or {}).get("line", 0)
+        data: dict[str, Any] = {"wave": "ask", "uri": uri, "instruction": options.prompt}
+        if options.range is not None:  # else the question is about the whole file, not line 1
+            data["first"] = options.range.start.line
+            data["last"] = options.range.end.line
         result, proposal, _ = await self._run(data, keep_proposal=True)
-        answer: dict[str, Any] = {"text": result.text}
+        answer: dict[str, Any] = {"text": result.text, "context": result.context}
         if proposal is not None:
             answer |= {"proposal": proposal.id, "diff": proposal.unified_diff()}
         return answer
@@ -279,27 +289,6 @@ class AIActions(Feature):
 
     # -- the shared path ---------------------------------------------------------------------
 
-    def _proposals(self) -> Proposals | None:
-        from wave_lsp.lsp.features.proposals import Proposals
-
-        return next((f for f in self.server.features if isinstance(f, Proposals)), None)
-
-    def _root(self, path: Path) -> Path:
-        for folder in self.server.folder_paths():
-            if path.resolve().is_relative_to(folder.resolve()):
-                return folder.resolve()
-        raise CommandError(f"{path} is not in a workspace folder")
-
-    def _registry(self, root: Path, loaded: Any) -> Any:
-        from wave_lsp.providers.registry import ProviderRegistry
-
-        key = id(loaded.workspace)
-        cached = self._registries.get(root)
-        if cached is None or cached[0] != key:
-            cached = (key, ProviderRegistry.from_config(loaded.workspace.config.providers))
-            self._registries[root] = cached
-        return cached[1]
-
     async def _run(
         self, data: dict[str, Any], keep_proposal: bool = False
     ) -> tuple[ActionResult, Proposal | None, Path]:
@@ -308,6 +297,8 @@ class AIActions(Feature):
         from wave_lsp.context.builder import OpenDocument
         from wave_lsp.edits.proposals import make_proposal
         from wave_lsp.errors import WaveError
+        from wave_lsp.lsp.features.context import resolve_model
+        from wave_lsp.session.core import SessionError
 
         try:
             kind = ActionKind(data["wave"])
@@ -316,18 +307,13 @@ class AIActions(Feature):
         path = path_of(str(data.get("uri", "")))
         if path is None:
             raise CommandError("the action names no file")
-        root = self._root(path)
-        loaded = await asyncio.to_thread(self.server.workspace_configs.get_blocking, root)
-        persona = self.server.persona_name()
-        if kind is ActionKind.REVIEW and "reviewer" in loaded.workspace.personas:
-            persona = "reviewer"
+        root = self.server.root_of(path)
+        loaded, session = await self.server.session_for(root)
+        provider, model = resolve_model(loaded, session, self.server.settings.model)
         try:
-            guard = loaded.guard(persona, self.server.session_id)
-            provider, model = self._registry(root, loaded).resolve(self.server.settings.model)
-        except KeyError as error:
-            raise CommandError(f"no persona named {error}") from error
-        except WaveError as error:
-            raise CommandError(error.error.message) from error
+            guard = session.guard(loaded.workspace, self.server.settings.persona)
+        except SessionError as error:
+            raise CommandError(str(error)) from error
         documents = [
             OpenDocument(p, document.source)
             for uri, document in list(self.server.workspace.text_documents.items())
@@ -344,7 +330,7 @@ class AIActions(Feature):
             name=str(data.get("name") or ""),
         )
         schema = loaded.workspace.schemas.get("code-review")
-        proposals = self._proposals()
+        context = loaded.workspace.config.context
 
         def read(target: Path) -> str | None:
             document = self.server.workspace.text_documents.get(uri_of(target))
@@ -366,12 +352,13 @@ class AIActions(Feature):
                         provider=provider,
                         model=model,
                         documents=documents,
-                        added=list(self.server.context_files),
                         rules=list(loaded.workspace.rules.values()),
                         read=read,
+                        session=session,
                         review_schema=schema.value if schema is not None else None,
                         progress=report,
-                        max_size_bytes=int(loaded.workspace.config.context.max_size),
+                        max_size_bytes=int(context.max_size),
+                        compaction_threshold=float(context.compaction_threshold) / 100,
                     )
             except TimeoutError as error:
                 raise CommandError(
@@ -385,14 +372,14 @@ class AIActions(Feature):
         if result.review is not None:
             self._publish_review(root, result.review)
         proposal = None
-        if result.changes is not None and proposals is not None:
+        if result.changes is not None:
 
             def version(relative: str) -> int | None:
                 document = self.server.workspace.text_documents.get(uri_of(root / relative))
                 return document.version if document is not None else None
 
             proposal = make_proposal(result.changes, f"wave.action.{kind.value}", version)
-            await asyncio.to_thread(proposals._store(root).save, proposal)
+            await asyncio.to_thread(self.proposals.store(root).save, proposal)
         return result, proposal, root
 
     def _publish_review(self, root: Path, review: dict[str, Any]) -> None:

@@ -1,13 +1,12 @@
-"""The session's persona and file context as commands: ``wave.persona.select {name}``,
-``wave.context.add {uri|path}``, ``wave.context.remove {uri|path}``, ``wave.context.clear`` and
-``wave.context.show {uri?}`` (the report of what the next request would carry: files, tokens,
-budget, what was cut or left out and why, redactions)."""
+"""The session as commands (a thin layer over :mod:`wave_lsp.session`): ``wave.persona.select
+{name}``, ``wave.context.add|remove {uri|path}``, ``wave.context.clear``, ``wave.context.show
+{uri?, range?}`` (the next request's files, tokens, budget and history: what it will send),
+``wave.conversation.show|clear`` and ``wave.checkpoint.save|list|restore|undo|delete``."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,11 +16,16 @@ from wave_lsp.lsp.convert import path_of
 from wave_lsp.lsp.features.base import CommandError, Feature, importing_first
 
 if TYPE_CHECKING:
-    from wave_lsp.context.checkpoints import CheckpointStore
-    from wave_lsp.context.models import Message
     from wave_lsp.lsp.features.proposals import Proposals
+    from wave_lsp.lsp.server import WaveLanguageServer
+    from wave_lsp.lsp.workspaces import Loaded
+    from wave_lsp.personas.guard import PersonaGuard
+    from wave_lsp.session.core import Session
 
 CONTEXT_MODULES = (
+    "wave_lsp.actions.run",
+    "wave_lsp.lsp.arguments",
+    "wave_lsp.session.core",
     "wave_lsp.context.builder",
     "wave_lsp.context.checkpoints",
     "wave_lsp.context.models",
@@ -29,28 +33,14 @@ CONTEXT_MODULES = (
 )
 """What the commands need: imported on a worker thread by the first one, not at start."""
 
-DEFAULT_WINDOW = 8192
-"""The context window assumed by ``wave.context.show`` (the embedded model's)."""
-
-
-def _target(arguments: tuple[Any, ...]) -> str:
-    options = arguments[0] if arguments and isinstance(arguments[0], dict) else {}
-    target = options.get("uri") or options.get("path") or (arguments[0] if arguments else None)
-    if not isinstance(target, str) or not target:
-        raise CommandError('give a file: {"uri": "file:///..."} or {"path": "src/app.py"}')
-    return target
-
 
 class SessionContext(Feature):
     name = "context"
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.added = self.server.context_files
-        """The files added to the context, shared with the AI actions (the server's)."""
+    def __init__(self, server: WaveLanguageServer, proposals: Proposals) -> None:
+        super().__init__(server)
+        self.proposals = proposals
         self.last_active: str | None = None
-        self.history: list[Message] = []
-        """The session's conversation (what AI actions said and heard), for checkpoints."""
 
     def commands(self) -> dict[str, Callable[..., Awaitable[Any]]]:
         return importing_first(CONTEXT_MODULES, self._commands())
@@ -62,9 +52,12 @@ class SessionContext(Feature):
             "wave.context.remove": self.remove,
             "wave.context.clear": self.clear,
             "wave.context.show": self.show,
+            "wave.conversation.show": self.conversation_show,
+            "wave.conversation.clear": self.conversation_clear,
             "wave.checkpoint.save": self.checkpoint_save,
             "wave.checkpoint.list": self.checkpoint_list,
             "wave.checkpoint.restore": self.checkpoint_restore,
+            "wave.checkpoint.undo": self.checkpoint_undo,
             "wave.checkpoint.delete": self.checkpoint_delete,
         }
 
@@ -80,29 +73,46 @@ class SessionContext(Feature):
 
     # -- helpers -------------------------------------------------------------------------------
 
-    def _root(self) -> Path:
-        folders = self.server.folder_paths()
-        if not folders:
-            raise CommandError("no workspace folder is open")
-        return folders[0].resolve()
-
-    async def _guard(self, root: Path) -> Any:
-        loaded = await asyncio.to_thread(self.server.workspace_configs.get_blocking, root)
+    async def _session(self, uri: str | None = None) -> tuple[Loaded, Session, Path]:
+        path = path_of(uri) if uri else None
         try:
-            return loaded, loaded.guard(self.server.persona_name(), self.server.session_id)
-        except KeyError as error:
-            raise CommandError(f"no persona named {error}") from error
+            root = self.server.root_of(path)
+        except CommandError:  # a file outside every folder: the persona's check says so
+            root = self.server.root_of()
+        loaded, session = await self.server.session_for(root)
+        return loaded, session, root
 
-    # -- commands ------------------------------------------------------------------------------
+    def _guard(self, loaded: Loaded, session: Session) -> PersonaGuard:
+        from wave_lsp.session.core import SessionError
+
+        try:
+            return session.guard(loaded.workspace, self.server.settings.persona)
+        except SessionError as error:
+            raise CommandError(str(error)) from error
+
+    def _model(self, loaded: Loaded, session: Session) -> tuple[str, str | None]:
+        """The provider's name and the model, as a checkpoint records them."""
+        registry = loaded.providers
+        try:
+            return registry.split(session.model or self.server.settings.model)
+        except Exception as error:
+            raise CommandError(str(error)) from error
+
+    def _files(self, session: Session, root: Path) -> list[str]:
+        return [p.relative_to(root).as_posix() for p in session.files]
+
+    # -- persona and files ---------------------------------------------------------------------
 
     async def select_persona(self, *arguments: Any) -> dict[str, Any]:
-        options = arguments[0] if arguments and isinstance(arguments[0], dict) else {}
-        name = options.get("name") or (arguments[0] if arguments else None)
-        loaded = await asyncio.to_thread(self.server.workspace_configs.get_blocking, self._root())
-        known = sorted(loaded.workspace.personas)
-        if not isinstance(name, str) or name not in known:
-            raise CommandError(f"no persona named {name!r}: choose one of {', '.join(known)}")
-        self.server.selected_persona = name
+        from wave_lsp.lsp.arguments import NameArguments, parse
+        from wave_lsp.session.core import SessionError
+
+        name = parse(NameArguments, arguments, "wave.persona.select").name
+        loaded, session, _ = await self._session()
+        try:
+            session.select_persona(name, loaded.workspace)
+        except SessionError as error:
+            raise CommandError(str(error)) from error
         persona = loaded.workspace.personas[name].value
         return {
             "persona": name,
@@ -111,145 +121,157 @@ class SessionContext(Feature):
         }
 
     async def add(self, *arguments: Any) -> dict[str, Any]:
+        from wave_lsp import fileread
         from wave_lsp.errors import WaveError
+        from wave_lsp.lsp.arguments import FileArguments, parse
         from wave_lsp.personas.guard import Access
 
-        target = _target(arguments)
-        root = self._root()
-        _, guard = await self._guard(root)
+        target = parse(FileArguments, arguments, "wave.context.add").target()
+        loaded, session, root = await self._session(target if "://" in target else None)
+        guard = self._guard(loaded, session)
         try:
             path = await asyncio.to_thread(guard.check_path, target, Access.READ)
         except WaveError as refusal:
             raise CommandError(refusal.error.message) from refusal
-        from wave_lsp import fileread
-
         try:  # a FIFO would block the reader, a device never end: refused by name now
             await asyncio.to_thread(fileread.check_regular, path, None)
         except FileNotFoundError as error:
             raise CommandError(f"{target}: no such file") from error
         except fileread.FileRefused as error:
             raise CommandError(f"{target}: {error.reason}") from error
-        self.added.add(path)
-        return {"files": [p.relative_to(root).as_posix() for p in self.added]}
+        session.files.add(path)
+        return {"files": self._files(session, root)}
 
     async def remove(self, *arguments: Any) -> dict[str, Any]:
+        from wave_lsp.lsp.arguments import FileArguments, parse
         from wave_lsp.personas.guard import path_from
 
-        root = self._root()
-        path = path_from(_target(arguments), root).resolve()
-        if not self.added.remove(path):
-            raise CommandError(f"{_target(arguments)} is not in the context")
-        return {"files": [p.relative_to(root).as_posix() for p in self.added]}
+        target = parse(FileArguments, arguments, "wave.context.remove").target()
+        _, session, root = await self._session(target if "://" in target else None)
+        if not session.files.remove(path_from(target, root).resolve()):
+            raise CommandError(f"{target} is not in the context")
+        return {"files": self._files(session, root)}
 
     async def clear(self, *arguments: Any) -> dict[str, Any]:
-        self.added.clear()
+        _, session, _ = await self._session()
+        session.files.clear()
         return {"files": []}
+
+    # -- the conversation ----------------------------------------------------------------------
+
+    async def conversation_show(self, *arguments: Any) -> dict[str, Any]:
+        _, session, _ = await self._session()
+        conversation = session.conversation
+        return {
+            "messages": [m.model_dump(mode="json", by_alias=True) for m in conversation.messages],
+            "tokens": conversation.tokens(),
+            "compacted": conversation.compaction(),
+            "problem": conversation.problem,
+        }
+
+    async def conversation_clear(self, *arguments: Any) -> dict[str, Any]:
+        _, session, _ = await self._session()
+        cleared = len(session.conversation)
+        await asyncio.to_thread(session.clear_conversation)
+        return {"cleared": cleared}
 
     # -- checkpoints ---------------------------------------------------------------------------
 
-    def _checkpoints(self, root: Path) -> CheckpointStore:
-        from wave_lsp.config.paths import workspace_state_dir
-        from wave_lsp.context.checkpoints import CheckpointStore
-
-        return CheckpointStore(workspace_state_dir(root) / "checkpoints")
-
     async def checkpoint_save(self, *arguments: Any) -> dict[str, Any]:
-        from wave_lsp.context.models import FileContext
+        from wave_lsp.lsp.arguments import NameArguments, parse
 
-        options = arguments[0] if arguments and isinstance(arguments[0], dict) else {}
-        name = options.get("name")
-        if not isinstance(name, str) or not name.strip():
-            raise CommandError('give the checkpoint a name: {"name": "before refactor"}')
-        root = self._root()
-        loaded = await asyncio.to_thread(self.server.workspace_configs.get_blocking, root)
-        providers = loaded.workspace.config.providers
-        provider = providers.default_provider if providers else "local"
-        model = (providers.default_model if providers else None) or self.server.settings.model
-        files = [
-            FileContext(path=p.relative_to(root).as_posix(), content="", size=p.stat().st_size,
-                        last_modified=p.stat().st_mtime)
-            for p in self.added if p.is_file()
-        ]  # fmt: skip
-        store = self._checkpoints(root)
+        name = parse(NameArguments, arguments, "wave.checkpoint.save").name.strip()
+        loaded, session, root = await self._session()
+        provider, model = self._model(loaded, session)
+        since = await asyncio.to_thread(session.last_checkpoint_time)
+        applied = await asyncio.to_thread(self.proposals.applied_since, root, since)
         checkpoint = await asyncio.to_thread(
-            store.save, name.strip(), list(self.history), files, provider, model
+            session.save_checkpoint, name, provider, model, applied
         )
         return {
             "id": checkpoint.id,
             "name": checkpoint.name,
             "messageCount": checkpoint.message_count,
+            "persona": checkpoint.persona,
         }
 
     async def checkpoint_list(self, *arguments: Any) -> list[dict[str, object]]:
-        return await asyncio.to_thread(self._checkpoints(self._root()).list)
+        _, session, _ = await self._session()
+        return await asyncio.to_thread(session.checkpoints.list)
 
     async def checkpoint_restore(self, *arguments: Any) -> dict[str, Any]:
-        from wave_lsp.context.checkpoints import CheckpointError
-        from wave_lsp.errors import WaveError
+        from wave_lsp.lsp.arguments import CheckpointArguments, parse
+        from wave_lsp.session.core import SessionError
 
-        options = arguments[0] if arguments and isinstance(arguments[0], dict) else {}
-        checkpoint_id = options.get("id")
-        if not isinstance(checkpoint_id, str):
-            raise CommandError('give the checkpoint\'s id: {"id": "c-..."}')
-        root = self._root()
+        options = parse(CheckpointArguments, arguments, "wave.checkpoint.restore")
+        loaded, session, root = await self._session()
+        guard = self._guard(loaded, session)
+        provider, model = self._model(loaded, session)
         try:
-            checkpoint = await asyncio.to_thread(self._checkpoints(root).load, checkpoint_id)
-        except CheckpointError as error:
+            restored = await asyncio.to_thread(
+                session.restore_checkpoint, options.id, guard.check_path, provider, model
+            )
+        except SessionError as error:
             raise CommandError(str(error)) from error
-        _, guard = await self._guard(root)
-        restored: list[Path] = []
-        refused = []
-        for file in checkpoint.context_files:
-            try:
-                restored.append(await asyncio.to_thread(guard.check_path, file.path))
-            except (WaveError, ValueError) as error:
-                refused.append({"path": file.path, "reason": str(error)})
-        self.added.replace(restored)
-        self.history = list(checkpoint.conversation_history)
-        created = checkpoint.created_at
-        since = created.timestamp() if isinstance(created, datetime) else float(created)
-        proposals = self._proposals()
-        applied = await asyncio.to_thread(proposals.applied_since, root, since) if proposals else []
+        since = session.checkpoint_time(restored.checkpoint)
+        applied = await asyncio.to_thread(self.proposals.applied_since, root, since)
         rolled_back = []
-        if options.get("rollback") and proposals is not None:
+        if options.rollback:
             for proposal_id in reversed(applied):  # newest first
-                await proposals.rollback({"id": proposal_id})
+                await self.proposals.rollback({"id": proposal_id})
                 rolled_back.append(proposal_id)
+        return {
+            "id": restored.checkpoint.id,
+            "messageCount": restored.checkpoint.message_count,
+            "files": self._files(session, root),
+            "persona": session.persona,
+            "refused": restored.refused,
+            "appliedSince": applied,
+            "rolledBack": rolled_back,
+            "undo": restored.undo,
+        }
+
+    async def checkpoint_undo(self, *arguments: Any) -> dict[str, Any]:
+        from wave_lsp.session.core import SessionError
+
+        loaded, session, root = await self._session()
+        guard = self._guard(loaded, session)
+        try:
+            checkpoint = await asyncio.to_thread(session.undo_restore, guard.check_path)
+        except SessionError as error:
+            raise CommandError(str(error)) from error
         return {
             "id": checkpoint.id,
             "messageCount": checkpoint.message_count,
-            "files": [p.relative_to(root).as_posix() for p in self.added],
-            "refused": refused,
-            "appliedSince": applied,
-            "rolledBack": rolled_back,
+            "files": self._files(session, root),
         }
 
     async def checkpoint_delete(self, *arguments: Any) -> dict[str, Any]:
         from wave_lsp.context.checkpoints import CheckpointError
+        from wave_lsp.lsp.arguments import CheckpointArguments, parse
 
-        options = arguments[0] if arguments and isinstance(arguments[0], dict) else {}
-        checkpoint_id = options.get("id")
-        if not isinstance(checkpoint_id, str):
-            raise CommandError('give the checkpoint\'s id: {"id": "c-..."}')
+        checkpoint_id = parse(CheckpointArguments, arguments, "wave.checkpoint.delete").id
+        _, session, _ = await self._session()
         try:
-            await asyncio.to_thread(self._checkpoints(self._root()).delete, checkpoint_id)
+            await asyncio.to_thread(session.checkpoints.delete, checkpoint_id)
         except CheckpointError as error:
             raise CommandError(str(error)) from error
         return {"deleted": checkpoint_id}
 
-    def _proposals(self) -> Proposals | None:
-        from wave_lsp.lsp.features.proposals import Proposals
-
-        return next((f for f in self.server.features if isinstance(f, Proposals)), None)
+    # -- the report of the next request --------------------------------------------------------
 
     async def show(self, *arguments: Any) -> dict[str, Any]:
-        from wave_lsp.context.builder import Budget, OpenDocument, build_context
-        from wave_lsp.context.secrets import Redactor
+        """What the next request sends: the same function builds both (see
+        :func:`wave_lsp.actions.run.prepare`)."""
+        from wave_lsp.actions.run import prepare
+        from wave_lsp.context.builder import OpenDocument
+        from wave_lsp.lsp.arguments import ShowArguments, parse
 
-        options = arguments[0] if arguments and isinstance(arguments[0], dict) else {}
-        focus_uri = options.get("uri") or self.last_active
-        root = self._root()
-        loaded, guard = await self._guard(root)
+        options = parse(ShowArguments, arguments, "wave.context.show")
+        focus_uri = options.uri or self.last_active
+        loaded, session, _ = await self._session(focus_uri)
+        guard = self._guard(loaded, session)
+        provider, model = resolve_model(loaded, session, self.server.settings.model)
         documents = []
         for uri, document in list(self.server.workspace.text_documents.items()):
             path = path_of(uri)
@@ -257,23 +279,35 @@ class SessionContext(Feature):
                 continue
             focused = uri == focus_uri
             selection = None
-            if focused and isinstance(options.get("range"), dict):
-                selection = (
-                    int(options["range"]["start"]["line"]),
-                    int(options["range"]["end"]["line"]),
-                )
+            if focused and options.range is not None:
+                selection = (options.range.start.line, options.range.end.line)
             documents.append(OpenDocument(path, document.source, focused, selection))
-        persona = guard.persona
-        window = int(options.get("contextWindow") or DEFAULT_WINDOW)
-        budget = Budget.of(
-            window,
-            persona.ai_context.max_tokens
-            if persona.ai_context.max_tokens < window
-            else window // 4,
+        prepared = await asyncio.to_thread(
+            prepare,
+            guard,
+            provider,
+            model,
+            documents,
+            list(loaded.workspace.rules.values()),
+            session,
             max_size_bytes=int(loaded.workspace.config.context.max_size),
         )
-        redactor = Redactor(list(loaded.workspace.rules.values()))
-        built = await asyncio.to_thread(
-            build_context, guard, documents, list(self.added), budget=budget, redactor=redactor
-        )
-        return {"persona": persona.name, **built.report.to_json()}
+        return {"persona": guard.persona.name, "model": model, **prepared.report()}
+
+
+def resolve_model(loaded: Loaded, session: Session, configured: str | None) -> tuple[Any, str]:
+    """The provider and model of the session's next request: refused, with the first problem,
+    when the configuration is broken (never answered by another model)."""
+    from wave_lsp.errors import WaveError
+    from wave_lsp.session.core import config_problem
+
+    problem = config_problem(loaded.workspace)
+    if problem is not None:
+        raise CommandError(f"the configuration is broken, so no model is asked: {problem}")
+    try:
+        return loaded.providers.resolve(session.model or configured)
+    except WaveError as error:
+        message = error.error.message
+        if error.error.suggestions:
+            message += f" ({'; '.join(error.error.suggestions)})"
+        raise CommandError(message) from error

@@ -13,7 +13,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
@@ -21,7 +21,10 @@ from wave_lsp.lsp.convert import path_of, review_diagnostics, uri_of
 from wave_lsp.lsp.features.base import CommandError, Feature, importing_first
 from wave_lsp.lsp.features.proposals import EDIT_MODULES, Proposals
 
-PIPELINE_MODULES = ("wave_lsp.pipelines.runtime", "wave_lsp.cli.run", *EDIT_MODULES)
+if TYPE_CHECKING:
+    from wave_lsp.lsp.server import WaveLanguageServer
+
+PIPELINE_MODULES = ("wave_lsp.pipelines.runtime", "wave_lsp.pipelines.report", *EDIT_MODULES)
 """What the commands need: imported on a worker thread by the first one, not at start."""
 
 logger = logging.getLogger(__name__)
@@ -30,8 +33,9 @@ logger = logging.getLogger(__name__)
 class Pipelines(Feature):
     name = "pipelines"
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, server: WaveLanguageServer, proposals: Proposals) -> None:
+        super().__init__(server)
+        self.proposals = proposals
         self.runs: dict[str, dict[str, Any]] = {}
         self._slots: asyncio.Semaphore | None = None
 
@@ -51,10 +55,7 @@ class Pipelines(Feature):
             entry["run"].cancel()
 
     def _root(self) -> Path:
-        folders = self.server.folder_paths()
-        if not folders:
-            raise CommandError("no workspace folder is open")
-        return folders[0].resolve()
+        return self.server.root_of()
 
     async def list_pipelines(self, *arguments: Any) -> list[dict[str, Any]]:
         loaded = await asyncio.to_thread(self.server.workspace_configs.get_blocking, self._root())
@@ -84,20 +85,23 @@ class Pipelines(Feature):
         options = arguments[0] if arguments and isinstance(arguments[0], dict) else {}
         pipeline_id = options.get("pipeline")
         root = self._root()
-        loaded = await asyncio.to_thread(self.server.workspace_configs.get_blocking, root)
+        loaded, session = await self.server.session_for(root)
         if pipeline_id not in loaded.workspace.pipelines:
             known = ", ".join(sorted(loaded.workspace.pipelines))
             raise CommandError(f"no pipeline {pipeline_id!r} (pipelines: {known})")
-        guard = loaded.guard(self.server.persona_name(), self.server.session_id)
         from wave_lsp.errors import WaveError
+        from wave_lsp.session.core import SessionError
 
         try:
+            guard = session.guard(loaded.workspace, self.server.settings.persona)
             guard.require("pipeline:execute")
+        except SessionError as error:
+            raise CommandError(str(error)) from error
         except WaveError as refusal:
             raise CommandError(refusal.error.message) from refusal
         pipeline = loaded.workspace.pipelines[pipeline_id].value
         inputs = dict(options.get("inputs") or {})
-        self._fill_inputs(pipeline, inputs, options)
+        self._fill_inputs(pipeline, inputs, options, list(session.files))
         token: Any = None
 
         def on_event(event: Any) -> None:
@@ -123,7 +127,7 @@ class Pipelines(Feature):
                 inputs,
                 on_event=on_event,
                 session_id=self.server.session_id,
-                model=self.server.settings.model,
+                model=session.model or self.server.settings.model,
             )
         except ValueError as error:
             raise CommandError(str(error)) from error
@@ -158,9 +162,17 @@ class Pipelines(Feature):
         self.server.loop_task(go())
         return {"runId": run_id, "state": "queued" if self._slots.locked() else "running"}
 
-    def _fill_inputs(self, pipeline: Any, inputs: dict[str, Any], options: dict[str, Any]) -> None:
+    def _fill_inputs(
+        self, pipeline: Any, inputs: dict[str, Any], options: dict[str, Any], added: list[Path]
+    ) -> None:
+        """Inputs not given, from the document (its selection) and the session's context: a
+        file list is the document and the files added to the context."""
         uri = options.get("uri")
         if not isinstance(uri, str):
+            for task in pipeline.tasks:
+                for spec in task.inputs:
+                    if spec.type.value == "file_list" and spec.name not in inputs and added:
+                        inputs[spec.name] = "\n".join(str(p) for p in added)
             return
         document = self.server.workspace.text_documents.get(uri)
         text = document.source if document is not None else ""
@@ -174,7 +186,10 @@ class Pipelines(Feature):
             for spec in task.inputs:
                 if spec.from_task is not None or spec.name in inputs:
                     continue
-                if spec.type.value in ("file", "file_list") and path is not None:
+                if spec.type.value == "file_list" and path is not None:
+                    listed = dict.fromkeys([path, *added])
+                    inputs[spec.name] = "\n".join(str(p) for p in listed)
+                elif spec.type.value == "file" and path is not None:
                     inputs[spec.name] = str(path)
                 elif spec.type.value == "text" and text:
                     inputs[spec.name] = text
@@ -187,26 +202,19 @@ class Pipelines(Feature):
                 return
 
     async def _finish(self, root: Path, prepared: Any, entry: dict[str, Any]) -> None:
-        from wave_lsp.cli.run import report_markdown
-        from wave_lsp.config.atomic import atomic_write_text
-        from wave_lsp.config.paths import workspace_state_dir
+        from wave_lsp.pipelines.report import write_report
         from wave_lsp.pipelines.runtime import changes_as_proposal
 
-        proposals = next((f for f in self.server.features if isinstance(f, Proposals)), None)
-        if proposals is not None:
-            store = proposals._store(root)
-            proposal = await asyncio.to_thread(changes_as_proposal, prepared, root, store)
-            entry["proposal"] = proposal.id if proposal else None
+        store = self.proposals.store(root)
+        proposal = await asyncio.to_thread(changes_as_proposal, prepared, root, store)
+        entry["proposal"] = proposal.id if proposal else None
         run = prepared.run
         source = f"wave-pipeline:{run.id}"
         for record in run.records.values():
             for value in record.outputs.values():
                 if isinstance(value, dict) and isinstance(value.get("findings"), list):
                     self._publish(root, source, value["findings"])
-        report = workspace_state_dir(root) / "runs" / f"{run.id}.md"
-        await asyncio.to_thread(
-            atomic_write_text, report, report_markdown(prepared.status(), entry["proposal"])
-        )
+        report = await asyncio.to_thread(write_report, root, prepared, entry["proposal"])
         entry["report"] = uri_of(report)
 
     def _publish(self, root: Path, source: str, findings: list[dict[str, Any]]) -> None:

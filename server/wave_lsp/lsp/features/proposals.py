@@ -64,21 +64,14 @@ class Proposals(Feature):
 
     # -- helpers -------------------------------------------------------------------------------
 
+    def _root(self, uri: str | None = None) -> Path:
+        return self.server.root_of(path_of(uri) if uri is not None else None)
+
     def _folders(self) -> list[Path]:
         """The workspace folders, each once."""
         return list(dict.fromkeys(path.resolve() for path in self.server.folder_paths()))
 
-    def _root(self, uri: str | None = None) -> Path:
-        folders = self._folders()
-        if uri is not None and (path := path_of(uri)) is not None:
-            for folder in folders:
-                if path.resolve().is_relative_to(folder):
-                    return folder
-        if not folders:
-            raise CommandError("no workspace folder is open")
-        return folders[0]
-
-    def _store(self, root: Path) -> ProposalStore:
+    def store(self, root: Path) -> ProposalStore:
         from wave_lsp.config.paths import workspace_state_dir
         from wave_lsp.edits.proposals import ProposalStore
 
@@ -113,11 +106,13 @@ class Proposals(Feature):
             return None
 
     async def _guard(self, root: Path) -> PersonaGuard:
-        loaded = await asyncio.to_thread(self.server.workspace_configs.get_blocking, root)
+        from wave_lsp.session.core import SessionError
+
+        loaded, session = await self.server.session_for(root)
         try:
-            return loaded.guard(self.server.persona_name(), self.server.session_id)
-        except KeyError as error:
-            raise CommandError(f"no persona named {error}") from error
+            return session.guard(loaded.workspace, self.server.settings.persona)
+        except SessionError as error:
+            raise CommandError(str(error)) from error
 
     async def _check_writes(self, root: Path, paths: list[str]) -> None:
         """The active persona may write every file the proposal touches (refusals audited)."""
@@ -142,7 +137,7 @@ class Proposals(Feature):
         if not isinstance(proposal_id, str):
             raise CommandError('give the proposal\'s id: {"id": "p-..."}')
         for folder in self._folders():
-            store = self._store(folder)
+            store = self.store(folder)
             proposal = store.get(proposal_id)
             if proposal is not None:
                 return proposal, store
@@ -155,7 +150,7 @@ class Proposals(Feature):
 
         return [
             p.id
-            for p in self._store(root.resolve()).all()
+            for p in self.store(root.resolve()).all()
             if p.status is ProposalStatus.APPLIED and p.created_at.timestamp() >= since
         ]
 
@@ -215,7 +210,7 @@ class Proposals(Feature):
         proposal = make_proposal(
             changes, origin=options.get("origin") or "wave.proposal.fromDiff", versions=version
         )
-        await asyncio.to_thread(self._store(root).save, proposal)
+        await asyncio.to_thread(self.store(root).save, proposal)
         report |= {
             "id": proposal.id,
             "summary": proposal.summary(),
@@ -235,7 +230,7 @@ class Proposals(Feature):
                     "summary": proposal.summary(),
                 }
                 for folder in self._folders()
-                for proposal in self._store(folder).all()
+                for proposal in self.store(folder).all()
             ]
 
         return await asyncio.to_thread(collect)

@@ -84,7 +84,7 @@ def _check(
         relative = path.relative_to(root).as_posix()
     except ValueError:
         relative = path.as_posix()
-    persona, permissions = loaded.persona(server.settings.persona)
+    persona, permissions = loaded.persona(server.persona_of(root))
     snapshot = Snapshot.of(relative, text, language_id or None)
     result = loaded.engine.check(
         snapshot, persona, permissions, previous.state if previous is not None else None
@@ -136,6 +136,8 @@ class RuleDiagnostics(Feature):
         self._lines_kept: set[str] = set()
         self._preimport: threading.Thread | None = None
         server.workspace_configs.listeners.append(self._config_changed)
+        server.sessions.persona_listeners.append(self._persona_changed)
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     # -- events ----------------------------------------------------------------------------
 
@@ -162,6 +164,7 @@ class RuleDiagnostics(Feature):
     async def initialized(self) -> None:
         """Load each workspace folder's rules now, on a worker thread, so that the first opened
         document does not wait for them."""
+        self._loop = asyncio.get_running_loop()
         for folder in self.server.folder_paths():
             self.server.loop_task(asyncio.to_thread(self._prewarm, folder))
 
@@ -210,6 +213,20 @@ class RuleDiagnostics(Feature):
             path = path_of(uri)
             if path is not None and path.is_relative_to(root):
                 self.schedule(uri, quiet=0.0)
+
+    def _persona_changed(self, root: Path) -> None:
+        """Another persona: its rules apply now, checked afresh (no finding of the previous
+        persona's check is kept). May be told from a worker thread."""
+
+        def recheck() -> None:
+            for uri in list(self.server.workspace.text_documents):
+                path = path_of(uri)
+                if path is not None and path.resolve().is_relative_to(root):
+                    self.states.pop(uri, None)
+                    self.schedule(uri, quiet=0.0)
+
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(recheck)
 
     async def shutdown(self) -> None:
         await self.quiet.close()

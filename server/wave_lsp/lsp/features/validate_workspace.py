@@ -63,7 +63,7 @@ class ValidateWorkspace(Feature):
 
             loaded = server.workspace_configs.get_blocking(root)
             files = list(collect_files(root))
-            persona, permissions = loaded.persona(server.settings.persona)
+            persona, permissions = loaded.persona(server.persona_of(root))
 
             def on_file(done: int, relative: str) -> None:
                 loop.call_soon_threadsafe(report, done, len(files), relative)
