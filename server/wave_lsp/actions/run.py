@@ -56,8 +56,9 @@ def edit_format(provider: Provider, model: str) -> EditFormat:
 @dataclass(frozen=True, slots=True)
 class ActionRequest:
     kind: ActionKind
-    path: Path
-    """The file the action is about (absolute)."""
+    path: Path | None
+    """The file the action is about (absolute); ``None`` for a question about no file in
+    particular (``wave chat``: only the context's files go with it)."""
     selection: tuple[int, int] | None = None
     """0-based first and last line."""
     diagnostics: tuple[str, ...] = ()
@@ -201,15 +202,20 @@ async def run_action(
     request, the exchange is appended to the conversation, and the conversation is compacted
     first when it has grown past ``compaction_threshold`` of its budget."""
     guard.check_time()
-    path = guard.check_path(request.path, Access.READ)
-    if request.kind in EDITING:
-        guard.check_path(request.path, Access.WRITE)
-    relative = path.relative_to(guard.root).as_posix()
+    if request.path is None and request.kind is not ActionKind.ASK:
+        raise ActionError(f"{request.kind.value} needs a file")
+    relative = ""
+    focused = list(documents)
+    if request.path is not None:
+        path = guard.check_path(request.path, Access.READ)
+        if request.kind in EDITING:
+            guard.check_path(request.path, Access.WRITE)
+        relative = path.relative_to(guard.root).as_posix()
+        focused = await asyncio.to_thread(focus, documents, path, request, read)
     persona = guard.persona
     if session is not None:
         limit = budget_for(provider, model, persona, max_size_bytes).history_limit
         await compact(session, provider, model, limit, compaction_threshold)
-    focused = await asyncio.to_thread(focus, documents, path, request, read)
     prepared = await asyncio.to_thread(
         prepare, guard, provider, model, focused, rules, session, max_size_bytes=max_size_bytes
     )
@@ -227,11 +233,11 @@ async def run_action(
     prompt = fill(
         text,
         {
-            "path": relative,
-            "selection": selection or "the whole file",
+            "path": relative or "the workspace",
+            "selection": selection or ("the whole file" if relative else "no file in particular"),
             "diagnostics": "\n".join(f"- {d}" for d in request.diagnostics) or "(none)",
             "instruction": request.instruction or "(none)",
-            "format": instruction(fmt, relative),
+            "format": instruction(fmt, relative or "path/to/file"),
         },
     )
     completion = compose(
@@ -276,7 +282,7 @@ async def run_action(
                     redactor.redact(
                         f"Your edit could not be applied:\n{failure}\nAnswer again with a "
                         "corrected edit, in the same format. "
-                        + instruction(format_used(answer) or fmt, relative),
+                        + instruction(format_used(answer) or fmt, relative or "path/to/file"),
                         "retry",
                     ),
                 ),
@@ -314,7 +320,7 @@ def _plan(
 ) -> str | None:
     """Plan the answer's edits into ``result.changes``; the error for the model, if any."""
     try:
-        patches = extract_patches(result.text, default_path=relative)
+        patches = extract_patches(result.text, default_path=relative or None)
     except PatchSyntaxError as error:
         return str(error)
     changes = plan_changes(root, patches, read, cancel=cancel)

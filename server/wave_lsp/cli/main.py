@@ -112,6 +112,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ask.add_argument("--persona", help="the persona to act as (default: the configured one)")
 
+    chat = commands.add_parser(
+        "chat",
+        help="chat with a model in the terminal, on the workspace's session",
+        description="A prompt loop whose answers stream, on the same session as the editor "
+        "uses: the conversation carries on (and is kept across runs), with /add, /drop, "
+        "/context, /persona, /model, /checkpoint, /proposals, /apply, /reject, /clear and "
+        "/quit (/help says more). Reads lines from stdin, without a prompt, when it is not "
+        "a terminal.",
+    )
+    chat.add_argument("--root", type=Path, default=Path(), help="workspace root (default: .)")
+    chat.add_argument("--model", "-m", help="provider:model or model")
+    chat.add_argument("--persona", help="the persona to act as (default: the configured one)")
+
     apply = commands.add_parser(
         "apply",
         help="apply a unified diff or a model's answer to the workspace",
@@ -358,6 +371,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 files=arguments.file,
                 persona=arguments.persona,
             )
+        if arguments.command == "chat":
+            from wave_lsp.cli import chat
+
+            return chat.run(arguments.root, model=arguments.model, persona=arguments.persona)
         if arguments.command == "run":
             from wave_lsp.cli import run as run_command
 

@@ -31,8 +31,14 @@ if TYPE_CHECKING:
     )
     from wave_lsp.edits.protected import WritePolicy
     from wave_lsp.personas.guard import PersonaGuard
+    from wave_lsp.session.proposals import Proposals as ProposalService
 
-EDIT_MODULES = ("wave_lsp.edits.changes", "wave_lsp.edits.extract", "wave_lsp.edits.proposals")
+EDIT_MODULES = (
+    "wave_lsp.edits.changes",
+    "wave_lsp.edits.extract",
+    "wave_lsp.edits.proposals",
+    "wave_lsp.session.proposals",
+)
 """What the commands need: imported on a worker thread by the first one, not at start."""
 
 logger = logging.getLogger(__name__)
@@ -45,7 +51,7 @@ class Proposals(Feature):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._stores: dict[Path, ProposalStore] = {}
+        self._services: dict[Path, ProposalService] = {}
         self._lock = asyncio.Lock()
 
     def commands(self) -> dict[str, Callable[..., Awaitable[Any]]]:
@@ -71,13 +77,16 @@ class Proposals(Feature):
         """The workspace folders, each once."""
         return list(dict.fromkeys(path.resolve() for path in self.server.folder_paths()))
 
-    def store(self, root: Path) -> ProposalStore:
-        from wave_lsp.config.paths import workspace_state_dir
-        from wave_lsp.edits.proposals import ProposalStore
+    def service(self, root: Path) -> ProposalService:
+        """The session core's proposals of ``root`` (one store per root)."""
+        from wave_lsp.session.proposals import Proposals as ProposalService
 
-        if root not in self._stores:
-            self._stores[root] = ProposalStore(root, workspace_state_dir(root))
-        return self._stores[root]
+        if root not in self._services:
+            self._services[root] = ProposalService(root)
+        return self._services[root]
+
+    def store(self, root: Path) -> ProposalStore:
+        return self.service(root).store
 
     def _open(self, root: Path, relative: str) -> tuple[str, int | None, str] | None:
         """``(uri, version, text)`` of an open document, or ``None``."""
@@ -340,27 +349,21 @@ class Proposals(Feature):
 
     async def prepare(self, proposal: Proposal, store: ProposalStore) -> list[Operation]:
         """The operations that apply ``proposal`` to the files as they are now (re-planned when
-        they changed), after checking the persona and backing every file up."""
-        from wave_lsp.edits.proposals import ProposalStatus, apply_operations, replan
+        they changed), after checking the persona and backing every file up (the session's
+        proposal service; the editor's unsaved text is the text now)."""
+        from wave_lsp.session.proposals import ProposalError
 
-        if proposal.status is not ProposalStatus.PENDING:
-            raise CommandError(f"proposal {proposal.id} is {proposal.status.value}, not pending")
         root = store.root
-        await self._check_writes(
-            root, [p for f in proposal.files for p in (f.file_path, f.new_path) if p]
-        )
-        operations: list[Operation] = []
-        for file in proposal.files:
-            current = await asyncio.to_thread(self._current, root, file.file_path)
-            new_text, reason = replan(file, current)
-            if reason or (new_text is None and file.change_type.value != "delete"):
-                raise CommandError(f"proposal {proposal.id} not applied: {reason}")
-            if current is not None:
-                file.backup_path = await asyncio.to_thread(
-                    store.back_up, proposal, file.file_path, current
-                )
-            operations += apply_operations(file, current, new_text)
-        return operations
+        guard = await self._guard(root)
+        try:
+            return await asyncio.to_thread(
+                self.service(root).prepare,
+                proposal,
+                guard,
+                lambda relative: self._current(root, relative),
+            )
+        except ProposalError as error:
+            raise CommandError(str(error)) from error
 
     def edit_for_client(self, root: Path, operations: list[Operation], label: str) -> Any:
         """Every operation as one WorkspaceEdit for the client to apply itself (the
