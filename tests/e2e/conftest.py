@@ -35,6 +35,8 @@ class RecordingClient(LanguageClient):
     published: list[types.PublishDiagnosticsParams]
     """Every textDocument/publishDiagnostics, in order (pytest-lsp keeps the last per URI)."""
     initialize_result: types.InitializeResult
+    decline_edits: str | None
+    """When set, `workspace/applyEdit` is answered `applied: false` with this reason."""
 
 
 def make_client() -> RecordingClient:
@@ -56,8 +58,14 @@ def make_client() -> RecordingClient:
     def register_capability(params: types.RegistrationParams) -> None:
         client.registrations.extend(params.registrations)
 
+    client.decline_edits = None
+
     @client.feature(types.WORKSPACE_APPLY_EDIT)
     def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+        if client.decline_edits is not None:  # an editor that refuses (a file changed, ...)
+            return types.ApplyWorkspaceEditResult(
+                applied=False, failure_reason=client.decline_edits
+            )
         client.applied_edits.append(params)
         return types.ApplyWorkspaceEditResult(applied=True)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -284,4 +285,76 @@ async def test_an_expired_conversation_is_gone_after_a_restart(
     client = await start(workspace, {"debounceMs": 20})
     shown = await command(client, "wave.conversation.show")
     assert shown["messages"] == []
+    assert await stop(client) == 0
+
+
+async def test_an_editor_that_declines_the_edit_leaves_the_proposal_pending(
+    client: RecordingClient, project: Path, llm: ProtocolServer
+) -> None:
+    document_uri = open_app(client, project)
+    client.decline_edits = "the file changed"
+    llm.state.answers = [FIX_DIFF]
+    answer = await command(
+        client,
+        "wave.action.run",
+        {"wave": "fix", "uri": document_uri, "first": 3, "diagnostics": ["wrong sum"]},
+    )
+    assert answer["applied"] is False and "the file changed" in answer["reason"]
+    [proposal] = await command(client, "wave.proposal.list")
+    assert proposal["id"] == answer["proposal"] and proposal["status"] == "pending"
+    for _ in range(100):  # the user is told, with what to do next
+        told = [m for m in client.messages if answer["proposal"] in m.message]
+        if told:
+            break
+        await asyncio.sleep(0.05)
+    assert told and "still pending" in told[0].message
+    assert (project / "app.py").read_text() == APP
+    client.decline_edits = None  # applied later, once the editor takes it
+    applied = await command(client, "wave.proposal.apply", {"id": answer["proposal"]})
+    assert applied["status"] == "applied"
+
+
+RAISING_SERVER = """
+import sys
+from wave_lsp.lsp import setup
+from wave_lsp.lsp.features.base import Feature
+
+class Raising(Feature):
+    name = "raising"
+
+    async def resolve_code_action(self, action):
+        raise RuntimeError("a feature that fails on every action")
+
+made = setup.make_features
+setup.make_features = lambda server: [Raising(server), *made(server)]
+from wave_lsp.cli.main import main
+sys.exit(main(["lsp", "--stdio"]))
+"""
+
+
+async def test_a_feature_that_raises_in_resolve_does_not_stop_the_others(
+    project: Path, llm: ProtocolServer
+) -> None:
+    from pytest_lsp import client_capabilities
+
+    from tests.e2e.conftest import initialize_params, make_client
+
+    client = make_client()
+    await client.start_io(sys.executable, "-c", RAISING_SERVER)
+    await client.initialize_session(
+        initialize_params(client_capabilities("visual_studio_code"), project, {})
+    )
+    document_uri = open_app(client, project)
+    listed = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=document_uri),
+            range=types.Range(start=types.Position(0, 0), end=types.Position(4, 0)),
+            context=types.CodeActionContext(diagnostics=[]),
+        )
+    )
+    [docstrings] = [a for a in listed or [] if "docstring" in a.title.lower()]
+    llm.state.answers = [FIX_DIFF]
+    resolved = await client.code_action_resolve_async(docstrings)
+    assert resolved.edit is not None  # the AI actions still resolved it
+    assert any("raising failed" in m.message for m in client.log_messages)
     assert await stop(client) == 0

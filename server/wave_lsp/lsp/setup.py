@@ -50,10 +50,6 @@ def make_features(server: WaveLanguageServer) -> list[Feature]:
     ]
 
 
-EXTRA_FEATURES: list[Callable[[WaveLanguageServer], Feature]] = []
-"""Features added by an embedding program (after Wave's own): tests register one here."""
-
-
 def _each(server: WaveLanguageServer, hook: str, *args: Any) -> None:
     for feature in server.features:
         try:
@@ -144,7 +140,7 @@ def _register_command(
 
 
 def register(server: WaveLanguageServer) -> None:
-    server.features = make_features(server) + [make(server) for make in EXTRA_FEATURES]
+    server.features = make_features(server)
     pending_messages: list[str] = []
     raw_options: list[Any] = []
 
