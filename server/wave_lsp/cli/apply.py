@@ -64,15 +64,12 @@ def _policy(root: Path, persona: str | None, confirm: list[str]) -> WritePolicy:
     """Which protected paths may be written: the persona's ``vcs:write``, the confirmed paths."""
     from wave_lsp.config.workspace import load_workspace
     from wave_lsp.edits.protected import VCS_PERMISSION, WritePolicy
-    from wave_lsp.personas.guard import PersonaGuard  # (imported when used: start stays light)
+    from wave_lsp.personas.guard import guard_for  # (imported when used: start stays light)
 
     vcs = False
     if confirm or persona:  # (the workspace is loaded only when it can matter)
         workspace = load_workspace(root)
-        name = persona or workspace.config.security.personas.default_persona
-        if name not in workspace.personas:
-            raise ValueError(f"no persona named '{name}' ({', '.join(sorted(workspace.personas))})")
-        vcs = PersonaGuard(workspace.personas[name].value, root).has(VCS_PERMISSION)
+        vcs = guard_for(workspace, persona, root).has(VCS_PERMISSION)
     return WritePolicy(vcs_allowed=vcs).confirming(confirm)
 
 

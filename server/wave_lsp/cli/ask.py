@@ -131,35 +131,30 @@ def _request(
 ) -> tuple[CompletionRequest, ContextReport]:
     """The request as every Wave request is made: the persona's guard on each file, secrets
     redacted, the context packed into what the model's window leaves."""
-    from wave_lsp.context.builder import Budget, build_context
+    from wave_lsp.context.builder import build_context
     from wave_lsp.context.prompt import compose
     from wave_lsp.context.secrets import Redactor
     from wave_lsp.context.tokens import estimate_tokens
-    from wave_lsp.personas.guard import AuditLog, PersonaGuard
+    from wave_lsp.personas.guard import UnknownPersona, guard_for
+    from wave_lsp.providers.errors import ProviderError
+    from wave_lsp.session.budget import budget_for
 
     config = workspace.config
-    name = persona_name or config.security.personas.default_persona
-    if name not in workspace.personas:
-        from wave_lsp.providers.errors import ProviderError
-
-        raise ProviderError.config("wave", f"no persona named '{name}'", [
-            f"personas: {', '.join(sorted(workspace.personas))}"
-        ])  # fmt: skip
-    persona = workspace.personas[name].value
-    guard = PersonaGuard(
-        persona,
-        root,
-        enforce=config.security.personas.enforce_boundaries,
-        audit=AuditLog(root / ".wave" / "audit.log"),
-    )
+    try:
+        guard = guard_for(workspace, persona_name, root)
+    except UnknownPersona as error:
+        raise ProviderError.config("wave", str(error), []) from error
+    persona = guard.persona
     guard.check_time()
     redactor = Redactor(list(workspace.rules.values()))
-    budget = Budget.of(
-        provider.capabilities(model).context_window,
-        max_tokens,
+    budget = budget_for(
+        provider,
+        model,
+        persona,
+        int(config.context.max_size),
+        answer_tokens=max_tokens,
         prompt_tokens=len(prompt) // 3 + 256,
-        max_size_bytes=int(config.context.max_size),
-    )
+    ).files(0)
     resolved = [path if path.is_absolute() else Path.cwd() / path for path in files]
     counter = provider.token_counter(model) if files else None
     built = build_context(

@@ -25,9 +25,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from wave_lsp.config.paths import WAVE_DIR
 from wave_lsp.errors import Error, ErrorContext, ErrorSeverity, ErrorType, WaveError
 from wave_lsp.personas.models import (
     DirectoryAccessConstraint,
@@ -35,6 +37,9 @@ from wave_lsp.personas.models import (
     ResourceLimitsConstraint,
     TimeConstraint,
 )
+
+if TYPE_CHECKING:
+    from wave_lsp.config.workspace import WaveWorkspace
 
 logger = logging.getLogger(__name__)
 
@@ -334,3 +339,33 @@ class PersonaGuard:
                 os.nice(10)
 
         return apply_limits
+
+
+class UnknownPersona(ValueError):
+    """A persona name that no persona file defines."""
+
+
+def guard_for(
+    workspace: WaveWorkspace,
+    name: str | None,
+    root: Path,
+    *,
+    session_id: str = "",
+    audit: AuditLog | None = None,
+) -> PersonaGuard:
+    """The one way a guard is made (every front end, the pipelines' tasks): the persona named
+    ``name`` (``None``: the configured default), enforcing as the configuration says, auditing
+    to ``.wave/audit.log``. :class:`UnknownPersona` names the personas there are."""
+    settings = workspace.config.security.personas
+    chosen = name or settings.default_persona
+    loaded = workspace.personas.get(chosen)
+    if loaded is None:
+        known = ", ".join(sorted(workspace.personas))
+        raise UnknownPersona(f"no persona named {chosen!r}: choose one of {known}")
+    return PersonaGuard(
+        loaded.value,
+        root,
+        enforce=settings.enforce_boundaries,
+        session_id=session_id,
+        audit=audit or AuditLog(root / WAVE_DIR / "audit.log"),
+    )

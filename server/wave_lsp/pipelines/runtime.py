@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from wave_lsp.config.paths import WAVE_DIR
 from wave_lsp.config.workspace import WaveWorkspace
 from wave_lsp.context.secrets import Redactor
 from wave_lsp.edits.changes import plan_changes
 from wave_lsp.edits.patch import FilePatch
 from wave_lsp.edits.proposals import Proposal, ProposalStore, make_proposal
 from wave_lsp.edits.protected import WritePolicy
-from wave_lsp.personas.guard import AuditLog, PersonaGuard
+from wave_lsp.personas.guard import AuditLog, PersonaGuard, guard_for
 from wave_lsp.pipelines.engine import Event, PipelineRun, RunState
 from wave_lsp.pipelines.models import OnFailure, Pipeline, Task, TaskType
 from wave_lsp.pipelines.notify import Notifier, Relay
@@ -96,32 +97,26 @@ def prepare_run(
     except WorkspaceError as error:
         raise ValueError(str(error)) from error
     workdir = Path(place.path)
-    audit = AuditLog(root / ".wave" / "audit.log")
+    audit = AuditLog(root / WAVE_DIR / "audit.log")
     guards: dict[str, PersonaGuard] = {}
 
-    def guard_for(task: Task) -> PersonaGuard:
-        name = task.persona or pipeline.persona or config.security.personas.default_persona
-        if name not in guards:
-            persona = workspace.personas[name].value
-            guards[name] = PersonaGuard(
-                persona,
-                root,
-                enforce=config.security.personas.enforce_boundaries,
-                session_id=session_id,
-                audit=audit,
-            )
-        return guards[name]
+    def task_guard(task: Task) -> PersonaGuard:
+        name = task.persona or pipeline.persona or None
+        key = name or ""
+        if key not in guards:
+            guards[key] = guard_for(workspace, name, root, session_id=session_id, audit=audit)
+        return guards[key]
 
     redactor = Redactor(list(workspace.rules.values()))
     registry = ProviderRegistry.from_config(config.providers)
     runners: dict[str, Any] = {
-        "claude-code": ClaudeCodeRunner(config.claude.binary_path, workdir, guard_for, redactor),
-        "shell": ShellRunner(workdir, guard_for),
+        "claude-code": ClaudeCodeRunner(config.claude.binary_path, workdir, task_guard, redactor),
+        "shell": ShellRunner(workdir, task_guard),
         "validate": ValidateRunner(workdir, list(workspace.rules.values())),
     }
     try:
         provider, model_name = registry.resolve(model)
-        runners["llm"] = LLMRunner(provider, model_name, guard_for, redactor)
+        runners["llm"] = LLMRunner(provider, model_name, task_guard, redactor)
     except Exception:  # no usable provider: only pipelines without llm tasks can run
         pass
     schemas = {name: loaded.value for name, loaded in workspace.schemas.items()}

@@ -27,13 +27,14 @@ class RequestBudget:
     """What the conversation's history may take at most."""
     max_size_bytes: int | None = None
     """The system's ``context.max_size``."""
+    prompt_tokens: int = PROMPT_TOKENS
 
     def files(self, history_tokens: int) -> Budget:
         """What is left for files once the history sent takes ``history_tokens``."""
         return Budget.of(
             self.window,
             self.answer_tokens,
-            prompt_tokens=PROMPT_TOKENS + history_tokens,
+            prompt_tokens=self.prompt_tokens + history_tokens,
             max_size_bytes=self.max_size_bytes,
         )
 
@@ -46,8 +47,17 @@ class RequestBudget:
 
 
 def budget_for(
-    provider: Provider, model: str, persona: Persona, max_size_bytes: int | None = None
+    provider: Provider,
+    model: str,
+    persona: Persona,
+    max_size_bytes: int | None = None,
+    *,
+    answer_tokens: int | None = None,
+    prompt_tokens: int = PROMPT_TOKENS,
 ) -> RequestBudget:
+    """The budget of every request: the answer the persona's ``max_tokens`` (or what the user
+    asked for, ``wave ask --max-tokens``), at most half the window."""
     window = provider.capabilities(model).context_window
-    answer = min(persona.ai_context.max_tokens, max(MIN_ANSWER_TOKENS, window // 2))
-    return RequestBudget(window, answer, int(window * HISTORY_SHARE), max_size_bytes)
+    wanted = persona.ai_context.max_tokens if answer_tokens is None else answer_tokens
+    answer = min(wanted, max(MIN_ANSWER_TOKENS, window // 2))
+    return RequestBudget(window, answer, int(window * HISTORY_SHARE), max_size_bytes, prompt_tokens)

@@ -102,24 +102,16 @@ class Session:
         self.on_persona(self.root)
 
     def guard(self, workspace: WaveWorkspace, default: str | None = None) -> PersonaGuard:
-        """The active persona's guard (the one construction: every check and refusal of every
-        front end goes through it, and into the audit log)."""
-        from wave_lsp.config.paths import WAVE_DIR
-        from wave_lsp.personas.guard import AuditLog, PersonaGuard
+        """The active persona's guard: every check and refusal of every front end goes
+        through it, and into the audit log."""
+        from wave_lsp.personas.guard import UnknownPersona, guard_for
 
-        settings = workspace.config.security.personas
-        chosen = self.persona_name(default) or settings.default_persona
-        loaded = workspace.personas.get(chosen)
-        if loaded is None:
-            known = ", ".join(sorted(workspace.personas))
-            raise SessionError(f"no persona named {chosen!r}: choose one of {known}")
-        return PersonaGuard(
-            loaded.value,
-            self.root,
-            enforce=settings.enforce_boundaries,
-            session_id=self.session_id,
-            audit=AuditLog(self.root / WAVE_DIR / "audit.log"),
-        )
+        try:
+            return guard_for(
+                workspace, self.persona_name(default), self.root, session_id=self.session_id
+            )
+        except UnknownPersona as error:
+            raise SessionError(str(error)) from error
 
     # -- the conversation ------------------------------------------------------------------
 
