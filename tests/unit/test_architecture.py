@@ -63,3 +63,34 @@ def test_ruff_bans_protocol_imports_in_the_core() -> None:
         check=False,
     )
     assert "TID251" not in protocol_layer.stdout
+
+
+def test_the_protocol_layer_imports_nothing_from_the_cli() -> None:
+    """`lsp/` is a front end beside `cli/`, not above it: what both need lives in the core."""
+    import ast
+    from pathlib import Path
+
+    package = Path(wave_lsp.__file__).parent
+    offenders = []
+    for path in sorted((package / "lsp").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = (
+                [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else []
+            )
+            offenders += [f"{path.name}: {n}" for n in names if n.startswith("wave_lsp.cli")]
+    assert offenders == []
+
+
+def test_no_module_of_the_package_is_over_about_400_lines() -> None:
+    from pathlib import Path
+
+    package = Path(wave_lsp.__file__).parent
+    sizes = {
+        str(path.relative_to(package)): len(path.read_text(encoding="utf-8").splitlines())
+        for path in package.rglob("*.py")
+    }
+    assert {name: n for name, n in sizes.items() if n > 420} == {}

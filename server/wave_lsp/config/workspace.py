@@ -9,65 +9,29 @@ are used in place of the files on disk, so unsaved edits are what gets checked.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from wave_lsp.config.checks import check_references
 from wave_lsp.config.files import WaveConfigFile
 from wave_lsp.config.layering import Layer, layer_for, merge_layers
+from wave_lsp.config.limits import MAX_CONFIG_BYTES, json_limit_problem
+from wave_lsp.config.loaded import Loaded, WaveWorkspace
 from wave_lsp.config.model_errors import problems_from_validation_error
 from wave_lsp.config.paths import BUILTIN_DIR, WAVE_DIR, YAML_SUFFIXES, user_config_path
-from wave_lsp.config.problems import FILE_START, DataProblem, Problem, ProblemSeverity, Span
+from wave_lsp.config.problems import FILE_START, DataProblem, Problem, Span
 from wave_lsp.config.yaml_source import YamlDocument, YamlSyntaxError, parse_yaml
 from wave_lsp.personas.models import Persona, PersonaFile
 from wave_lsp.pipelines.graph import check_pipeline_graph
-from wave_lsp.pipelines.models import Pipeline, PipelineFile
+from wave_lsp.pipelines.models import PipelineFile
 from wave_lsp.validation.engine import CompiledRule
 from wave_lsp.validation.models import RulesFile
 from wave_lsp.validation.ruleset import RuleSource, build_rules
 
 M = TypeVar("M", bound=BaseModel)
-T = TypeVar("T")
-
-
-@dataclass
-class Loaded(Generic[T]):
-    """An item of configuration and the file it came from."""
-
-    value: T
-    source: str
-    document: YamlDocument | None
-    loc: tuple[str | int, ...]
-    """Where the item sits inside its file's data."""
-    builtin: bool = False
-
-
-@dataclass
-class WaveWorkspace:
-    """Everything a workspace configures, and every problem found while loading it."""
-
-    root: Path | None
-    config: WaveConfigFile
-    personas: dict[str, Loaded[Persona]] = field(default_factory=dict)
-    pipelines: dict[str, Loaded[Pipeline]] = field(default_factory=dict)
-    schemas: dict[str, Loaded[dict[str, Any]]] = field(default_factory=dict)
-    rules: dict[str, CompiledRule] = field(default_factory=dict)
-    """Every rule that loaded, compiled, by id (refused rules are problems)."""
-    problems: list[Problem] = field(default_factory=list)
-    files: list[str] = field(default_factory=list)
-    """Every file that was read, in the order read."""
-
-    @property
-    def ok(self) -> bool:
-        return not any(p.severity is ProblemSeverity.ERROR for p in self.problems)
-
-    def problems_for(self, path: str) -> list[Problem]:
-        return [p for p in self.problems if p.path == path]
 
 
 _BUILTIN_DOCUMENTS: dict[Path, YamlDocument] = {}
@@ -325,7 +289,7 @@ class WorkspaceLoader:
                     )
                     continue
                 except (ValueError, RecursionError) as error:  # 4,300+ digits, deep nesting
-                    self.problems.append(_json_limit_problem(shown, text, error))
+                    self.problems.append(json_limit_problem(shown, text, error))
                     continue
                 if not isinstance(schema, dict):
                     self.problems.append(
@@ -445,24 +409,4 @@ def load_workspace(root: Path | None, **options: Any) -> WaveWorkspace:
     return WorkspaceLoader(root, **options).load()
 
 
-MAX_CONFIG_BYTES = 5_000_000
-"""A configuration file larger than this is refused unread."""
-_LONG_NUMBER = re.compile(r"-?\d{1000,}")
-
-
-def _json_limit_problem(shown: str, text: str, error: Exception) -> Problem:
-    """A JSON file Python's parser refuses for its size rather than its syntax, located."""
-    found = _LONG_NUMBER.search(text)
-    if found is not None and not isinstance(error, RecursionError):
-        line = text.count("\n", 0, found.start())
-        column = found.start() - (text.rfind("\n", 0, found.start()) + 1)
-        digits = len(found.group().lstrip("-"))
-        return Problem(
-            shown,
-            Span(line, column, line, column + len(found.group())),
-            f"invalid JSON Schema: a number with {digits} digits (at most 4300 are read)",
-            "json-syntax",
-            fix="write a smaller number",
-        )
-    what = "nested too deeply" if isinstance(error, RecursionError) else str(error)
-    return Problem(shown, FILE_START, f"invalid JSON: {what}", "json-syntax")
+__all__ = ["Loaded", "WaveWorkspace", "WorkspaceLoader", "load_workspace"]

@@ -17,11 +17,9 @@ import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import timedelta
-from enum import StrEnum
 from graphlib import CycleError, TopologicalSorter
-from typing import Any, Protocol
+from typing import Any
 
 from wave_lsp.pipelines.models import (
     IMPLICIT_OUTPUTS,
@@ -31,26 +29,36 @@ from wave_lsp.pipelines.models import (
     Pipeline,
     Task,
 )
+from wave_lsp.pipelines.tasks import (
+    Event,
+    PermanentFailure,
+    Report,
+    RunState,
+    TaskFailure,
+    TaskOutcome,
+    TaskRecord,
+    TaskRunner,
+    TaskState,
+    shown,
+)
 from wave_lsp.providers.answers import json_in, schema_error
+
+__all__ = [
+    "Event",
+    "PermanentFailure",
+    "PipelineRun",
+    "Report",
+    "RunState",
+    "TaskFailure",
+    "TaskOutcome",
+    "TaskRecord",
+    "TaskRunner",
+    "TaskState",
+    "shown",
+]
 
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][\w.-]*)\s*\}\}")
 FENCE = "````"
-
-
-class TaskState(StrEnum):
-    PENDING = "pending"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-    CANCELLED = "cancelled"
-
-
-class RunState(StrEnum):
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
 
 
 def placeholders(template: str) -> set[str]:
@@ -61,67 +69,6 @@ def unknown_placeholders(task: Task) -> list[str]:
     """Placeholders of the task's prompt that name none of its inputs (a load-time error)."""
     known = {i.name for i in task.inputs}
     return sorted(placeholders(task.prompt_template or "") - known)
-
-
-@dataclass(slots=True)
-class TaskOutcome:
-    text: str
-    outputs: dict[str, Any] = field(default_factory=dict)
-    """Declared outputs the runner produced itself (files changed, exit code, ...)."""
-    compensate: Callable[[], Awaitable[None]] | None = None
-    """Undoes the task's effects (for ``on_failure: rollback``)."""
-
-
-Report = Callable[[str], None]
-
-
-class TaskRunner(Protocol):
-    async def run(self, task: Task, prompt: str, attempt: int, report: Report) -> TaskOutcome: ...
-
-
-class TaskFailure(Exception):
-    pass
-
-
-class PermanentFailure(TaskFailure):
-    """A failure no retry can mend (a program that is not installed): the task fails at once."""
-
-
-OUTPUT_SHOWN = 600
-"""Characters of a task's output in a status (the whole is in the run's report file)."""
-
-
-def shown(text: str, limit: int = OUTPUT_SHOWN) -> str:
-    """``text`` cut to a readable length, saying how much was left out."""
-    if len(text) <= limit:
-        return text
-    return f"{text[:limit]}… ({len(text) - limit} more characters in the report)"
-
-
-@dataclass(slots=True)
-class TaskRecord:
-    id: str
-    state: TaskState = TaskState.PENDING
-    attempts: int = 0
-    started: float | None = None
-    finished: float | None = None
-    error: str = ""
-    outputs: dict[str, Any] = field(default_factory=dict)
-    text: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    """What happened, for subscribers (the seed's relay messages carry these)."""
-
-    run_id: str
-    kind: str
-    """run_started, task_started, task_progress, task_retry, task_finished, run_finished."""
-    task: str | None = None
-    state: str | None = None
-    attempt: int = 0
-    message: str = ""
-    correlation_id: str = ""
 
 
 class PipelineRun:

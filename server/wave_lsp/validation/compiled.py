@@ -4,10 +4,8 @@
 from __future__ import annotations
 
 import bisect
-import functools
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import pathspec
@@ -19,91 +17,18 @@ from wave_lsp.validation.findings import Finding, Fix, Locality, RuleError, Snap
 from wave_lsp.validation.languages import applies
 from wave_lsp.validation.models import RuleScope, ValidationRule
 from wave_lsp.validation.regex_lines import stays_on_one_line
+from wave_lsp.validation.rule_parts import (
+    KEYWORD_WINDOW,
+    PLACEHOLDER,
+    RuleMatch,
+    Template,
+    check_placeholders,
+    fix_title,
+    freeze,
+    pattern_of,
+    regex_match,
+)
 from wave_lsp.validation.text_index import LineIndex, block_end, search_lines
-
-PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][\w.]*)\s*\}\}")
-HEAD_LINES = 10
-KEYWORD_WINDOW = 8
-"""Lines around a keyword that a rule's patterns search (see CompiledRule._keyword_regions)."""
-
-
-@dataclass(slots=True)
-class _Match:
-    start: int
-    end: int
-    focus: tuple[int, int]
-    fix_range: tuple[int, int]
-    captures: dict[str, str]
-    lines: int | None = None
-    """How many lines the match touches (counted when asked for: most rules never do)."""
-
-    def line_count(self, index: LineIndex) -> int:
-        if self.lines is None:
-            self.lines = index.lines_between(self.start, self.end)
-        return self.lines
-
-
-def _substitute_parameters(pattern: str, parameters: Mapping[str, Any], key: str) -> str:
-    def replace(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if not name.startswith("parameters."):
-            return match.group(0)
-        value = parameters.get(name.removeprefix("parameters."))
-        if value is None:
-            raise RuleError(
-                key, f"the pattern uses {{{{{name}}}}} but the rule has no such parameter"
-            )
-        return re.escape(str(value)) if isinstance(value, str) else str(value)
-
-    return PLACEHOLDER.sub(replace, pattern)
-
-
-def _compile(
-    pattern: str, parameters: Mapping[str, Any], key: str, trusted: bool = True
-) -> re.Pattern[str]:
-    """``trusted``: a pattern of Wave's own packs (``re``); else the workspace's, matched with a
-    time bound (:mod:`wave_lsp.validation.bounded_regex`)."""
-    source = _substitute_parameters(pattern, parameters, key)
-    try:
-        if not trusted:
-            from wave_lsp.validation.bounded_regex import compile_bounded
-
-            return compile_bounded(source, re.MULTILINE)
-        return re.compile(source, re.MULTILINE)
-    except re.error as error:
-        raise RuleError(key, f"invalid regular expression: {error}") from error
-
-
-def _render(template: str, values: Mapping[str, str]) -> str:
-    return _Template.of(template).render(values)
-
-
-class _Template:
-    """A message or fix template split once into its literal text and ``{{name}}`` holes; an
-    unknown name stays as written."""
-
-    def __init__(self, template: str) -> None:
-        self.parts: list[tuple[str, str | None, str]] = []
-        position = 0
-        for match in PLACEHOLDER.finditer(template):
-            self.parts.append((template[position : match.start()], match.group(1), match.group(0)))
-            position = match.end()
-        self.tail = template[position:]
-
-    @staticmethod
-    @functools.lru_cache(maxsize=1024)
-    def of(template: str) -> _Template:
-        return _Template(template)
-
-    def render(self, values: Mapping[str, str]) -> str:
-        if not self.parts:
-            return self.tail
-        pieces = []
-        for literal, name, written in self.parts:
-            pieces.append(literal)
-            pieces.append(values.get(name, written) if name is not None else written)
-        pieces.append(self.tail)
-        return "".join(pieces)
 
 
 class CompiledRule:
@@ -117,9 +42,11 @@ class CompiledRule:
         parameters = rule.parameters
         self.patterns: list[re.Pattern[str]] = []
         if rule.pattern_regex is not None:
-            self.patterns.append(_compile(rule.pattern_regex, parameters, "pattern-regex", trusted))
+            self.patterns.append(
+                pattern_of(rule.pattern_regex, parameters, "pattern-regex", trusted)
+            )
         self.patterns += [
-            _compile(p, parameters, "pattern-either", trusted) for p in rule.pattern_either
+            pattern_of(p, parameters, "pattern-either", trusted) for p in rule.pattern_either
         ]
         if rule.detector is not None:
             try:
@@ -127,12 +54,12 @@ class CompiledRule:
             except KeyError as error:
                 raise RuleError("detector", str(error.args[0])) from error
         self.block = (
-            _compile(rule.pattern_block, parameters, "pattern-block", trusted)
+            pattern_of(rule.pattern_block, parameters, "pattern-block", trusted)
             if rule.pattern_block
             else None
         )
         self.not_patterns = [
-            _compile(p, parameters, "pattern-not-regex", trusted) for p in rule.pattern_not_regex
+            pattern_of(p, parameters, "pattern-not-regex", trusted) for p in rule.pattern_not_regex
         ]
         self.file_level = not self.patterns and self.block is None
         self._window = 0 if all(stays_on_one_line(p) for p in self.patterns) else KEYWORD_WINDOW
@@ -177,30 +104,7 @@ class CompiledRule:
         return names
 
     def _check_placeholders(self) -> None:
-        allowed = self._capture_names() | {f"parameters.{k}" for k in self.rule.parameters}
-        allowed |= {
-            "match.text",
-            "match.lines",
-            "match.line",
-            "file.path",
-            "file.language",
-            "file.size",
-            "file.line_count",
-            "rule.name",
-            "rule.id",
-        }
-        for key, template in (("message", self.rule.message), ("fix", self.rule.fix or "")):
-            for name in PLACEHOLDER.findall(template):
-                if name not in allowed and not (
-                    name.startswith("match.captures.") and name.split(".", 2)[2] in allowed
-                ):
-                    raise RuleError(
-                        key,
-                        f"{key} uses {{{{{name}}}}}, which is not a capture, a parameter or a "
-                        "known value (" + ", ".join(sorted(allowed)) + ")",
-                    )
-        if self.rule.fix is not None and self.file_level:
-            raise RuleError("fix", "a rule without a pattern has nothing to replace: remove fix")
+        check_placeholders(self.rule, self._capture_names(), file_level=self.file_level)
 
     # -- where the rule applies ----------------------------------------------------------
 
@@ -219,12 +123,12 @@ class CompiledRule:
 
     def _matches(
         self, snapshot: Snapshot, index: LineIndex, region: tuple[int, int] | None = None
-    ) -> Iterator[_Match]:
+    ) -> Iterator[RuleMatch]:
         """The rule's matches in the whole text, or (``region``: a re-check after an edit) those
         of its lines or top-level statements there (see ``locality``)."""
         text = snapshot.text
         if self.file_level:
-            yield _Match(0, 0, (0, 0), (0, 0), {}, index.line_count)
+            yield RuleMatch(0, 0, (0, 0), (0, 0), {}, index.line_count)
             return
         if self.block is not None and self.patterns:
             yield from self._matches_in_blocks(snapshot, index, region)
@@ -237,7 +141,7 @@ class CompiledRule:
             )
             language = snapshot.language
             for header, shift in headers:
-                found = _regex_match(header, shift)
+                found = regex_match(header, shift)
                 found.end = block_end(text, found.start, header.end() + shift, language, index)
                 found.lines = index.lines_between(found.start, max(found.end - 1, found.start))
                 yield found
@@ -246,7 +150,7 @@ class CompiledRule:
 
     def _pattern_matches(
         self, text: str, index: LineIndex, region: tuple[int, int] | None
-    ) -> Iterator[_Match]:
+    ) -> Iterator[RuleMatch]:
         """The patterns' matches in ``region`` (else the whole text), searched only near the
         keywords; each once."""
         if region is None and self.keywords and self._window == 0:
@@ -269,15 +173,15 @@ class CompiledRule:
                         if match.span() in seen:
                             continue
                         seen.add(match.span())
-                    yield _regex_match(match)
+                    yield regex_match(match)
 
-    def _keyword_line_matches(self, text: str, index: LineIndex) -> Iterator[_Match]:
+    def _keyword_line_matches(self, text: str, index: LineIndex) -> Iterator[RuleMatch]:
         """Matches of patterns that stay on one line, in the lines holding a keyword."""
         seen: set[tuple[int, int]] = set()
         for match, shift in search_lines(self.patterns, text, self._keyword_lines(index)):
             if match.end() == match.start() and not match.groupdict():
                 continue
-            found = _regex_match(match, shift)
+            found = regex_match(match, shift)
             if len(self.patterns) > 1:
                 if (found.start, found.end) in seen:
                     continue
@@ -286,7 +190,7 @@ class CompiledRule:
 
     def _matches_in_blocks(
         self, snapshot: Snapshot, index: LineIndex, region: tuple[int, int] | None
-    ) -> Iterator[_Match]:
+    ) -> Iterator[RuleMatch]:
         """Patterns inside blocks (`+=` inside a loop): the patterns' matches (found as any
         rule's), each kept when it lies inside a block, nested or not. Blocks are looked for
         only when there is a match: a file of a thousand loops and no `s += '...'` costs one
@@ -377,7 +281,7 @@ class CompiledRule:
         return regions
 
     def _match_vars(
-        self, snapshot: Snapshot, index: LineIndex, match: _Match, line: int, column: int
+        self, snapshot: Snapshot, index: LineIndex, match: RuleMatch, line: int, column: int
     ) -> dict[str, Any]:
         assert self.condition is not None
         wanted = self.condition.match_fields
@@ -394,7 +298,7 @@ class CompiledRule:
             values["captures"] = match.captures
         return values
 
-    def _excluded(self, match: _Match, index: LineIndex) -> bool:
+    def _excluded(self, match: RuleMatch, index: LineIndex) -> bool:
         if not self.not_patterns:
             return False
         first, _ = index.position(match.start)
@@ -430,8 +334,8 @@ class CompiledRule:
         condition = self.condition
         uses_match = condition is not None and "match" in condition.variables
         needs_line = uses_match or "match.line" in self._template_names
-        message_parts = _Template.of(message_template)
-        fix_parts = _Template.of(rule.fix) if rule.fix is not None else None
+        message_parts = Template.of(message_template)
+        fix_parts = Template.of(rule.fix) if rule.fix is not None else None
         text = snapshot.text
         rule_id, rule_name, rule_url = rule.id, rule.name, rule.url
         severity, rule_type, path = rule.severity.value, rule.type.value, snapshot.path
@@ -446,7 +350,7 @@ class CompiledRule:
                 if uses_match:
                     match_vars = self._match_vars(snapshot, index, match, line, column)
                     context["match"] = match_vars
-                    key = _freeze(match_vars)
+                    key = freeze(match_vars)
                 keep = memo.get(key) if key is not None else None
                 if keep is None:
                     keep = condition.evaluate(context)
@@ -481,7 +385,7 @@ class CompiledRule:
                     index.span(start, end),
                     replacement,
                     rule.applicability,
-                    _fix_title(text[start:end], replacement),
+                    fix_title(text[start:end], replacement),
                 )
             if self.file_level:
                 span = Span(0, 0, 0, len(index.line_text(0)))
@@ -501,70 +405,4 @@ class CompiledRule:
             )
 
 
-def _freeze(values: Mapping[str, Any]) -> tuple[Any, ...]:
-    """A hashable form of a match's variables, to reuse a condition's result."""
-    return tuple(
-        (k, tuple(sorted(v.items())) if isinstance(v, dict) else v) for k, v in values.items()
-    )
-
-
-def _regex_match(match: re.Match[str], shift: int = 0) -> _Match:
-    """``match`` as the engine keeps it; ``shift``: how far its text was moved from its place."""
-    start, end = match.span()
-    focus, fix_range = _focus_and_fix(match)
-    if shift:
-        return _Match(
-            start + shift,
-            end + shift,
-            (focus[0] + shift, focus[1] + shift),
-            (fix_range[0] + shift, fix_range[1] + shift),
-            _captures(match),
-        )
-    return _Match(start, end, focus, fix_range, _captures(match))
-
-
-def _fix_title(old: str, new: str) -> str:
-    if not new:
-        return f"Remove {old.strip()!r}" if old.strip() else "Remove the whitespace"
-    return f"Replace {old!r} with {new!r}" if len(old) + len(new) < 60 else "Apply the fix"
-
-
-def _captures(match: re.Match[str]) -> dict[str, str]:
-    if not match.re.groupindex:
-        return {}
-    return {name: value for name, value in match.groupdict().items() if value is not None}
-
-
-@functools.lru_cache(maxsize=4096)  # patterns are remade when rules reload
-def _groups(pattern: re.Pattern[str]) -> tuple[int | None, int | None, bool]:
-    """A pattern's ``focus`` and ``fix`` group numbers, and whether group 1 is the focus
-    (detect-secrets' convention, for patterns without named groups)."""
-    names = pattern.groupindex
-    return names.get("focus"), names.get("fix"), pattern.groups >= 1 and not names
-
-
-def _focus_and_fix(match: re.Match[str]) -> tuple[tuple[int, int], tuple[int, int]]:
-    """What a finding points at (the ``focus`` group, else ``fix``, else group 1 by
-    detect-secrets' convention, else the match) and what its fix replaces (``fix``, else the
-    focus)."""
-    focus_group, fix_group, group_one = _groups(match.re)
-    fix = match.span(fix_group) if fix_group is not None else (-1, -1)
-    focus = match.span(focus_group) if focus_group is not None else (-1, -1)
-    if focus[0] < 0:
-        focus = fix
-    if focus[0] < 0 and group_one:
-        focus = match.span(1)
-    if focus[0] < 0:
-        focus = match.span()
-    return focus, fix if fix[0] >= 0 else focus
-
-
-def file_variables(snapshot: Snapshot, index: LineIndex) -> dict[str, Any]:
-    head = "\n".join(index.line_text(i) for i in range(min(HEAD_LINES, index.line_count)))
-    return {
-        "path": snapshot.path,
-        "language": snapshot.language,
-        "size": len(snapshot.text.encode("utf-8", "surrogatepass")),
-        "line_count": index.line_count,
-        "head": head,
-    }
+__all__ = ["CompiledRule"]

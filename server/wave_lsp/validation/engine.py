@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from wave_lsp.config.problems import Span
-from wave_lsp.validation.compiled import CompiledRule, file_variables
+from wave_lsp.validation.compiled import CompiledRule
 from wave_lsp.validation.conditions import ConditionError
 from wave_lsp.validation.findings import (
     Finding,
@@ -26,6 +26,7 @@ from wave_lsp.validation.findings import (
 from wave_lsp.validation.incremental import chunk_lines, line_change
 from wave_lsp.validation.keywords import KeywordSearch
 from wave_lsp.validation.languages import INDENT_BLOCKS, applies
+from wave_lsp.validation.rule_parts import file_variables
 from wave_lsp.validation.text_index import LineIndex
 
 __all__ = [

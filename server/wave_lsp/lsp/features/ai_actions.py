@@ -11,7 +11,6 @@ text, can be cancelled from the progress or with ``$/cancelRequest``, and time o
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -23,6 +22,7 @@ from lsprotocol import types
 from wave_lsp.actions.kinds import EDITING, TITLES, ActionKind, custom_actions
 from wave_lsp.lsp.convert import path_of, review_diagnostics, uri_of
 from wave_lsp.lsp.features.base import CommandError, Feature, import_off_loop
+from wave_lsp.lsp.progress import streamed_progress
 
 if TYPE_CHECKING:
     from wave_lsp.actions.run import ActionResult
@@ -342,7 +342,9 @@ class AIActions(Feature):
                 return None
 
         timeout = self.server.settings.action_timeout_ms / 1000
-        async with self._progress(TITLES.get(kind, f"Wave: {kind.value}")) as report:
+        async with streamed_progress(
+            self.server, TITLES.get(kind, f"Wave: {kind.value}")
+        ) as report:
             try:
                 async with asyncio.timeout(timeout):
                     result = await run_action(
@@ -404,45 +406,3 @@ class AIActions(Feature):
             types.ShowDocumentParams(uri=uri_of(path), take_focus=True)
         )
         return bool(result and result.success)
-
-    @contextlib.asynccontextmanager
-    async def _progress(self, title: str) -> Any:
-        """``$/progress`` around a run, with the streamed text in its reports; a cancel from the
-        client cancels the run."""
-        server = self.server
-        token = await server.begin_progress(f"Wave: {title}")
-        if token is None:
-            yield lambda text: None
-            return
-        streamed: list[str] = []
-        last = [0.0]
-        task = asyncio.current_task()
-
-        def report(text: str) -> None:
-            streamed.append(text)
-            now = time.monotonic()
-            if now - last[0] > 0.1:
-                last[0] = now
-                tail = "".join(streamed)[-120:].replace("\n", " ")
-                server.work_done_progress.report(token, types.WorkDoneProgressReport(message=tail))
-
-        async def watch() -> None:
-            while True:
-                await asyncio.sleep(0.05)
-                if server.progress_cancelled(token) and task is not None:
-                    task.cancel()
-                    return
-
-        watcher = asyncio.create_task(watch())
-        outcome = "done"
-        try:
-            yield report
-        except asyncio.CancelledError:
-            outcome = "cancelled"
-            raise
-        except Exception:
-            outcome = "failed"
-            raise
-        finally:
-            watcher.cancel()
-            server.work_done_progress.end(token, types.WorkDoneProgressEnd(message=outcome))
