@@ -7,12 +7,36 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
 if TYPE_CHECKING:
     from wave_lsp.lsp.server import WaveLanguageServer
+
+
+def on_cancel(
+    server: WaveLanguageServer, token: types.ProgressToken | None, callback: Callable[[], Any]
+) -> Callable[[], None]:
+    """Call ``callback`` on the event loop when the client cancels the progress ``token`` (no
+    polling: pygls cancels the token's future); the function returned stops listening."""
+    future = server.work_done_progress.tokens.get(token) if token is not None else None
+    if future is None:
+        return lambda: None
+    loop = asyncio.get_running_loop()
+    listening = [True]
+
+    def done(_: object) -> None:
+        if future.cancelled():
+            loop.call_soon_threadsafe(lambda: callback() if listening[0] else None)
+
+    future.add_done_callback(done)
+
+    def stop() -> None:
+        listening[0] = False
+
+    return stop
 
 
 @contextlib.asynccontextmanager
@@ -35,14 +59,7 @@ async def streamed_progress(server: WaveLanguageServer, title: str) -> Any:
             tail = "".join(streamed)[-120:].replace("\n", " ")
             server.work_done_progress.report(token, types.WorkDoneProgressReport(message=tail))
 
-    async def watch() -> None:
-        while True:
-            await asyncio.sleep(0.05)
-            if server.progress_cancelled(token) and task is not None:
-                task.cancel()
-                return
-
-    watcher = asyncio.create_task(watch())
+    stop = on_cancel(server, token, lambda: task.cancel() if task is not None else None)
     outcome = "done"
     try:
         yield report
@@ -53,5 +70,5 @@ async def streamed_progress(server: WaveLanguageServer, title: str) -> Any:
         outcome = "failed"
         raise
     finally:
-        watcher.cancel()
+        stop()
         server.work_done_progress.end(token, types.WorkDoneProgressEnd(message=outcome))

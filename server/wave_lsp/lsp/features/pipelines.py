@@ -20,6 +20,7 @@ from lsprotocol import types
 from wave_lsp.lsp.convert import path_of, review_diagnostics, uri_of
 from wave_lsp.lsp.features.base import CommandError, Feature, importing_first
 from wave_lsp.lsp.features.proposals import EDIT_MODULES, Proposals
+from wave_lsp.lsp.progress import on_cancel
 
 if TYPE_CHECKING:
     from wave_lsp.lsp.server import WaveLanguageServer
@@ -145,11 +146,11 @@ class Pipelines(Feature):
             try:
                 async with self._slots:
                     entry["state"] = "running"
-                    watcher = asyncio.create_task(self._watch_cancel(token, prepared.run))
+                    stop = on_cancel(self.server, token, prepared.run.cancel)
                     try:
                         await prepared.execute()
                     finally:
-                        watcher.cancel()
+                        stop()
                 await self._finish(root, prepared, entry)
             finally:
                 await asyncio.to_thread(prepared.cleanup)
@@ -193,13 +194,6 @@ class Pipelines(Feature):
                     inputs[spec.name] = str(path)
                 elif spec.type.value == "text" and text:
                     inputs[spec.name] = text
-
-    async def _watch_cancel(self, token: Any, run: Any) -> None:
-        while True:
-            await asyncio.sleep(0.1)
-            if self.server.progress_cancelled(token):
-                run.cancel()
-                return
 
     async def _finish(self, root: Path, prepared: Any, entry: dict[str, Any]) -> None:
         from wave_lsp.pipelines.report import write_report
