@@ -358,3 +358,38 @@ async def test_a_feature_that_raises_in_resolve_does_not_stop_the_others(
     assert resolved.edit is not None  # the AI actions still resolved it
     assert any("raising failed" in m.message for m in client.log_messages)
     assert await stop(client) == 0
+
+
+async def test_cancelling_the_progress_stops_the_answer(
+    client: RecordingClient, project: Path, llm: ProtocolServer
+) -> None:
+    document_uri = open_app(client, project)
+    llm.state.answers = ["slow " * 400]
+    llm.state.piece_delay = 0.05
+    client.progress_reports["ask-1"] = []  # the client made it: no window/workDoneProgress/create
+    asked = asyncio.ensure_future(
+        client.workspace_execute_command_async(
+            types.ExecuteCommandParams(
+                command="wave.ask",
+                arguments=[{"prompt": "Long?", "uri": document_uri}],
+                work_done_token="ask-1",
+            )
+        )
+    )
+    for _ in range(200):
+        if any(
+            isinstance(r, types.WorkDoneProgressReport) for r in client.progress_reports["ask-1"]
+        ):
+            break
+        await asyncio.sleep(0.05)
+    client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token="ask-1"))
+    with pytest.raises(Exception, match="cancel"):
+        await asyncio.wait_for(asked, 10)
+    for _ in range(100):
+        if llm.state.disconnects:
+            break
+        await asyncio.sleep(0.05)
+    assert llm.state.disconnects == 1  # the provider call was stopped
+    assert client.progress_reports["ask-1"][-1].message == "cancelled"  # type: ignore[union-attr]
+    shown = await command(client, "wave.conversation.show")
+    assert shown["messages"] == []  # a stopped exchange is not in the conversation

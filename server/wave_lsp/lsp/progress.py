@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
+from wave_lsp.lsp.features.base import CommandError
+
 if TYPE_CHECKING:
     from wave_lsp.lsp.server import WaveLanguageServer
 
@@ -59,12 +61,23 @@ async def streamed_progress(server: WaveLanguageServer, title: str) -> Any:
             tail = "".join(streamed)[-120:].replace("\n", " ")
             server.work_done_progress.report(token, types.WorkDoneProgressReport(message=tail))
 
-    stop = on_cancel(server, token, lambda: task.cancel() if task is not None else None)
+    by_client = [False]
+
+    def cancel() -> None:
+        if task is not None:
+            by_client[0] = True
+            task.cancel()
+
+    stop = on_cancel(server, token, cancel)
     outcome = "done"
     try:
         yield report
     except asyncio.CancelledError:
         outcome = "cancelled"
+        if by_client[0] and task is not None and task.uncancel() == 0:
+            # answered as a failed request (pygls answers a cancelled command task with no
+            # response at all): the user's cancel, said as such
+            raise CommandError(f"{title}: cancelled") from None
         raise
     except Exception:
         outcome = "failed"
