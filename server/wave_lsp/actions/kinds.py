@@ -6,6 +6,8 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
+from wave_lsp.config.paths import WAVE_DIR
+
 __all__ = ["CUSTOM_DIR", "EDITING", "TITLES", "ActionKind", "custom_actions"]
 
 
@@ -37,7 +39,7 @@ CUSTOM_DIR = ("actions",)
 
 def custom_actions(root: Path) -> list[tuple[str, str]]:
     """``(name, title)`` of every ``.wave/actions/*.md`` (blocking: reads files)."""
-    folder = root.joinpath(".wave", *CUSTOM_DIR)
+    folder = root.joinpath(WAVE_DIR, *CUSTOM_DIR)
     if not folder.is_dir():
         return []
     found = []

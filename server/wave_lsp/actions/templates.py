@@ -7,6 +7,7 @@ from importlib import resources
 from pathlib import Path
 
 from wave_lsp.actions.kinds import CUSTOM_DIR, ActionKind
+from wave_lsp.config.paths import WAVE_DIR
 
 
 class TemplateError(Exception):
@@ -19,14 +20,14 @@ def template(kind: ActionKind, root: Path, name: str = "") -> str:
     if kind is ActionKind.CUSTOM:
         if not name.replace("-", "").replace("_", "").isalnum():
             raise TemplateError(f"{name!r} is not an action name")
-        path = root.joinpath(".wave", *CUSTOM_DIR, f"{name}.md")
+        path = root.joinpath(WAVE_DIR, *CUSTOM_DIR, f"{name}.md")
         try:
             lines = path.read_text(encoding="utf-8").lstrip().splitlines()
         except OSError as error:
             raise TemplateError(f"the action {name!r} is gone: {error}") from error
         body = lines[1:] if lines and lines[0].startswith("# ") else lines
         return "\n".join(body).strip() + "\n\n{{format}}\n"
-    override = root / ".wave" / "prompts" / f"{kind.value}.md"
+    override = root / WAVE_DIR / "prompts" / f"{kind.value}.md"
     if override.is_file():
         return override.read_text(encoding="utf-8")
     return (

@@ -28,10 +28,11 @@ from pathlib import Path
 from typing import Any
 
 from wave_lsp.config.atomic import TEMP_SUFFIX, atomic_write_bytes, fsync_directory
+from wave_lsp.config.paths import WAVE_DIR
 
 logger = logging.getLogger(__name__)
 
-JOURNAL_DIRECTORY = Path(".wave") / "journal"
+JOURNAL_DIRECTORY = Path(WAVE_DIR) / "journal"
 """Under the workspace root."""
 
 
@@ -122,7 +123,7 @@ def _trusted(body: dict[str, Any], root: Path) -> str:
         if not Path(item["path"]).resolve().is_relative_to(base):
             return f"it names {item['path']}, outside the workspace"
         backup = item["backup"]
-        if backup and not Path(backup).resolve().is_relative_to(base / ".wave"):
+        if backup and not Path(backup).resolve().is_relative_to(base / WAVE_DIR):
             return f"its backup {backup} is not in the workspace's .wave/"
     return ""
 

@@ -21,11 +21,13 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import PurePosixPath
 
+from wave_lsp.config.paths import WAVE_DIR
+
 RULE = "protected-paths"
 """The rule's name, in every refusal."""
 VCS_PERMISSION = "vcs:write"
 VCS_DIRECTORIES = frozenset({".git", ".hg", ".svn", ".jj", ".bzr", "_darcs", ".pijul"})
-GOVERNANCE_DIRECTORY = ".wave"
+GOVERNANCE_DIRECTORY = WAVE_DIR
 
 
 class Protection(StrEnum):
