@@ -4,10 +4,12 @@ workspace's .wave/ files."""
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.providers.protocol_server import ProtocolServer
 
 DATA = Path(__file__).parent / "data"
 SEED = DATA / "seed"
@@ -45,3 +47,11 @@ def write(workspace: Path) -> WriteFile:
         return path
 
     return write_file
+
+
+@pytest.fixture
+def llm() -> Iterator[ProtocolServer]:
+    """A recording OpenAI-protocol server on 127.0.0.1 (``state.answers``, ``requests``)."""
+    server = ProtocolServer().start()
+    yield server
+    server.stop()

@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,13 +23,6 @@ FIX = (
     "     for item in items:\n-        result += item\n+        result += item.price\n"
     "     return result\n```\n"
 )
-
-
-@pytest.fixture
-def llm() -> Iterator[ProtocolServer]:
-    server = ProtocolServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

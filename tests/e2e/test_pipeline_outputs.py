@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,13 +17,6 @@ from tests.e2e.test_pipelines_lsp import command, wait_until_done
 from tests.providers.protocol_server import ProtocolServer
 
 LONG = "The summary says a lot. " * 100
-
-
-@pytest.fixture
-def llm() -> Iterator[ProtocolServer]:
-    server = ProtocolServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

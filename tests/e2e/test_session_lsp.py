@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,13 +29,6 @@ FIX_DIFF = (
 )
 REQUEST_FAILED = types.LSPErrorCodes.RequestFailed
 INVALID_PARAMS = -32602
-
-
-@pytest.fixture
-def llm() -> Iterator[ProtocolServer]:
-    server = ProtocolServer().start()
-    yield server
-    server.stop()
 
 
 def config(llm: ProtocolServer, extra: str = "", window: int = 16000) -> str:
