@@ -59,6 +59,10 @@ class Chat:
         self.err = err
         self.default_model = model
         self.answering: asyncio.Task[object] | None = None
+        from wave_lsp.providers.registry import ProviderRegistry
+
+        self.registry = ProviderRegistry.from_config(workspace.config.providers)
+        """Made once: a provider (and its SDK client) serves every question of the chat."""
         self.commands: dict[str, Callable[[list[str]], Awaitable[None]]] = {
             "add": self.add,
             "drop": self.drop,
@@ -86,11 +90,9 @@ class Chat:
 
     def provider(self) -> tuple[Provider, str]:
         from wave_lsp.errors import WaveError
-        from wave_lsp.providers.registry import ProviderRegistry
 
-        registry = ProviderRegistry.from_config(self.workspace.config.providers)
         try:
-            return registry.resolve(self.session.model or self.default_model)
+            return self.registry.resolve(self.session.model or self.default_model)
         except WaveError as error:
             hints = "; ".join(error.error.suggestions)
             raise ChatError(error.error.message + (f" ({hints})" if hints else "")) from error
@@ -300,11 +302,8 @@ class Chat:
             raise ChatError(str(error)) from error
 
     def _model_names(self) -> tuple[str, str | None]:
-        from wave_lsp.providers.registry import ProviderRegistry
-
-        registry = ProviderRegistry.from_config(self.workspace.config.providers)
         try:
-            return registry.split(self.session.model or self.default_model)
+            return self.registry.split(self.session.model or self.default_model)
         except Exception as error:
             raise ChatError(str(error)) from error
 
