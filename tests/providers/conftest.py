@@ -23,7 +23,10 @@ MODEL = {
     "ollama": "llama3:8b",
     "gemini": "gemini-test",
     "vertex": "gemini-test",
+    "anthropic": "claude-sonnet-4-5",
 }
+TOOL_ADAPTERS = ["openai", "ollama", "gemini", "anthropic"]
+"""One adapter per tool-call protocol."""
 
 
 @pytest.fixture
@@ -58,6 +61,8 @@ def make_config(
             settings |= {"type": kind, "baseUrl": f"{base}/v1", "apiKey": "env:TEST_PROVIDER_KEY"}
         elif kind == "ollama":
             settings |= {"type": "ollama", "baseUrl": base}
+        elif kind == "anthropic":
+            settings |= {"type": "anthropic", "baseUrl": base, "apiKey": "env:TEST_PROVIDER_KEY"}
         elif kind == "gemini":
             settings |= {"type": "gemini", "baseUrl": base, "apiKey": "env:TEST_PROVIDER_KEY"}
         else:

@@ -21,6 +21,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+from tests.providers.tool_wire import (
+    ToolTurn,
+    anthropic_messages,
+    gemini_tools,
+    ollama_tools,
+    openai_tools,
+)
+
 ANSWER = "The quick brown fox jumps over the lazy dog. " * 3
 MODELS = {
     "gpt-test",
@@ -69,8 +77,9 @@ class Recorded:
 @dataclass
 class State:
     answer: str = ANSWER
-    answers: list[str] = field(default_factory=list)
-    """Scripted answers, one per request, before ``answer`` is used again."""
+    answers: list[str | ToolTurn] = field(default_factory=list)
+    """Scripted answers, one per request, before ``answer`` is used again (a :class:`ToolTurn`
+    is sent as the protocol's tool calls)."""
     pieces: int = 12
     piece_delay: float = 0.0
     faults: list[Fault] = field(default_factory=list)
@@ -79,6 +88,9 @@ class State:
     """Requests being answered at once, and the most there were."""
     disconnects: int = 0
     """Streams the client closed before the end (a cancelled request)."""
+    claude_code: bool = False
+    """Answer Anthropic requests without tools with "ok", off the script (Claude Code's side
+    questions)."""
     requests: list[Recorded] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -86,9 +98,23 @@ class State:
         with self.lock:
             return self.faults.pop(0) if self.faults else Fault()
 
+    def next_turn(self) -> ToolTurn | None:
+        """The next scripted answer, when it is a tool turn (taken off the script)."""
+        with self.lock:
+            if self.answers and isinstance(self.answers[0], ToolTurn):
+                turn = self.answers.pop(0)
+                assert isinstance(turn, ToolTurn)
+                return turn
+        return None
+
+    def next_answer(self) -> str | ToolTurn:
+        with self.lock:
+            return self.answers.pop(0) if self.answers else self.answer
+
     def split(self) -> list[str]:
         with self.lock:
             text = self.answers.pop(0) if self.answers else self.answer
+        assert isinstance(text, str)
         size = max(1, -(-len(text) // self.pieces))
         return [text[i : i + size] for i in range(0, len(text), size)]
 
@@ -193,7 +219,18 @@ class _Handler(BaseHTTPRequestHandler):
         if fault.stall:
             time.sleep(fault.stall)
         try:
-            if path.endswith("/chat/completions"):
+            if path == "/v1/messages":
+                self._anthropic(body, fault, state)
+                return
+            turn = None if fault.status else state.next_turn()
+            model = str((body or {}).get("model", ""))
+            if turn is not None and path.endswith("/chat/completions"):
+                openai_tools(self, model, turn)
+            elif turn is not None and path == "/api/chat":
+                ollama_tools(self, model, turn)
+            elif turn is not None and "GenerateContent" in path:
+                gemini_tools(self, path.rsplit("/", 1)[-1].split(":", maxsplit=1)[0], turn)
+            elif path.endswith("/chat/completions"):
                 self._openai(body, fault)
             elif path == "/api/chat":
                 self._ollama(body, fault)
@@ -206,6 +243,26 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             with state.lock:
                 state.disconnects += 1
+
+    # -- Anthropic -----------------------------------------------------------------------------
+
+    def _anthropic(self, body: dict[str, Any], fault: Fault, state: State) -> None:
+        if fault.status:
+            error = {
+                "type": "error",
+                "error": {"type": "api_error", "message": f"injected {fault.status}"},
+            }
+            self._send_json(fault.status, error)
+            return
+        if not (self.headers.get("x-api-key") or self.headers.get("authorization")):
+            error = {"type": "authentication_error", "message": "x-api-key header is required"}
+            self._send_json(401, {"type": "error", "error": error})
+            return
+        # Claude Code also asks small side questions (titles, topics) without tools: only
+        # requests that offer tools take the scripted answers.
+        scripted = bool(body.get("tools")) or not state.claude_code
+        answer = state.next_answer() if scripted else "ok"
+        anthropic_messages(self, body, answer)
 
     # -- OpenAI --------------------------------------------------------------------------------
 
@@ -335,7 +392,9 @@ class _Handler(BaseHTTPRequestHandler):
             else "stop",
             "total_duration": 1_000_000,
             "load_duration": 1000,
-            "prompt_eval_count": sum(len(m["content"].split()) for m in body["messages"]),
+            "prompt_eval_count": sum(
+                len(str(m.get("content") or "").split()) for m in body["messages"]
+            ),
             "prompt_eval_duration": 1000,
             "eval_count": len(pieces),
             "eval_duration": 1000,
@@ -394,7 +453,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         pieces = self._pieces(fault)
         prompt_tokens = sum(
-            len(p.get("text", "").split()) for c in body["contents"] for p in c["parts"]
+            len(str(p.get("text", "")).split()) for c in body["contents"] for p in c["parts"]
         )
 
         def response(text: str, finish: str | None, usage: bool) -> dict[str, Any]:

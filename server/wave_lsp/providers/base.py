@@ -30,6 +30,7 @@ from wave_lsp.providers.types import (
     StreamEvent,
     TextDelta,
     TokenUsage,
+    ToolCall,
 )
 
 
@@ -41,6 +42,21 @@ class StreamState:
     finish_reason: str = "stop"
     usage: TokenUsage | None = None
     parts: list[str] = field(default_factory=list)
+    calls: dict[int, list[str]] = field(default_factory=dict)
+    """Tool calls as they stream, by index: [id, name, argument JSON so far]."""
+
+    def add_call(self, index: int, call_id: str = "", name: str = "", arguments: str = "") -> None:
+        """A tool call, or a piece of one (protocols stream the argument JSON in fragments)."""
+        entry = self.calls.setdefault(index, ["", "", ""])
+        entry[0] = entry[0] or call_id
+        entry[1] = entry[1] or name
+        entry[2] += arguments
+
+    def tool_calls(self) -> tuple[ToolCall, ...]:
+        return tuple(
+            ToolCall(call_id or f"call_{index}", name, arguments or "{}")
+            for index, (call_id, name, arguments) in sorted(self.calls.items())
+        )
 
 
 MAX_ANSWER_CHARS = 2_000_000
@@ -138,7 +154,7 @@ class Provider(abc.ABC):
                         "it answered without a single stream event (an HTML page or a plain "
                         "JSON body where a stream belongs?)",
                     )
-                if not state.parts and state.finish_reason not in ("length", "tool_calls"):
+                if not state.parts and not state.calls and state.finish_reason != "length":
                     raise ProviderError.bad_response(self.name, "the answer is empty")
             except asyncio.CancelledError:
                 raise
@@ -159,7 +175,11 @@ class Provider(abc.ABC):
                     yield Restart(error.error.message)
                 await asyncio.sleep(wait)
                 continue
-            yield Completion("".join(state.parts), state.finish_reason, state.model, state.usage)
+            calls = state.tool_calls()
+            reason = (
+                "tool_calls" if calls and state.finish_reason == "stop" else state.finish_reason
+            )
+            yield Completion("".join(state.parts), reason, state.model, state.usage, calls)
             return
 
     def _too_long(self, cap: int) -> ProviderError:

@@ -36,6 +36,40 @@ DEFAULT_TOKEN_URI = "https://oauth2.googleapis.com/token"
 FINISH_REASONS = {"STOP": "stop", "MAX_TOKENS": "length", "SAFETY": "content_filter"}
 
 
+SCHEMA_KEYS = frozenset({
+    "type", "format", "title", "description", "nullable", "enum", "properties", "required",
+    "items", "minItems", "maxItems", "minimum", "maximum", "minLength", "maxLength", "pattern",
+    "anyOf", "propertyOrdering", "default", "example",
+})  # fmt: skip
+"""The JSON Schema keys Gemini's ``Schema`` (an OpenAPI 3.0 subset) accepts; others are
+refused with a 400, so they are dropped."""
+
+
+def openapi_schema(schema: Any) -> Any:
+    """A JSON Schema as Gemini's ``Schema``: unknown keys dropped, ``type: [T, "null"]`` made
+    ``nullable``."""
+    if isinstance(schema, list):
+        return [openapi_schema(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key not in SCHEMA_KEYS:
+            continue
+        if key == "properties" and isinstance(value, dict):
+            out[key] = {name: openapi_schema(sub) for name, sub in value.items()}
+        elif key == "type" and isinstance(value, list):
+            kinds = [kind for kind in value if kind != "null"]
+            out["type"] = kinds[0] if kinds else "string"
+            if len(kinds) < len(value):
+                out["nullable"] = True
+        elif key in ("items", "anyOf"):
+            out[key] = openapi_schema(value)
+        else:
+            out[key] = value
+    return out
+
+
 def request_body(request: CompletionRequest) -> dict[str, Any]:
     """Chat messages as a ``GenerateContentRequest``: system messages become the system
     instruction; the assistant is the ``model`` role."""
@@ -44,17 +78,40 @@ def request_body(request: CompletionRequest) -> dict[str, Any]:
     for message in request.messages:
         if message.role == "system":
             system.append({"text": message.content})
+            continue
+        parts: list[dict[str, Any]] = []
+        if message.role == "tool":
+            response = {"name": message.name, "response": {"content": message.content}}
+            parts.append({"functionResponse": response})
+        elif message.content or not message.tool_calls:
+            parts.append({"text": message.content})
+        for call in message.tool_calls:
+            parts.append({"functionCall": {"name": call.name, "args": call.as_object()}})
+        role = "model" if message.role == "assistant" else "user"
+        if contents and contents[-1]["role"] == role == "user" and message.role == "tool":
+            contents[-1]["parts"].extend(parts)  # the results of one turn's calls, together
         else:
-            role = "model" if message.role == "assistant" else "user"
-            contents.append({"role": role, "parts": [{"text": message.content}]})
+            contents.append({"role": role, "parts": parts})
     config: dict[str, Any] = {"maxOutputTokens": request.max_tokens}
     if request.temperature is not None:
         config["temperature"] = request.temperature
     if request.stop:
         config["stopSequences"] = list(request.stop)
-    if request.json_mode:
+    if request.json_mode or request.response_schema is not None:
         config["responseMimeType"] = "application/json"
+    if request.response_schema is not None:
+        config["responseSchema"] = openapi_schema(request.response_schema)
     body: dict[str, Any] = {"contents": contents, "generationConfig": config}
+    if request.tools:
+        declarations = [
+            {
+                "name": t.name,
+                "description": t.description,
+                "parameters": openapi_schema(t.parameters),
+            }
+            for t in request.tools
+        ]
+        body["tools"] = [{"functionDeclarations": declarations}]
     if system:
         body["systemInstruction"] = {"parts": system}
     return body
@@ -211,6 +268,12 @@ class GeminiProvider(Provider):
             for part in (candidate.get("content") or {}).get("parts", ()):
                 if part.get("text"):
                     text = part["text"] if text is None else text + part["text"]
+                if call := part.get("functionCall"):
+                    index = len(state.calls)
+                    arguments = json.dumps(call.get("args") or {})
+                    state.add_call(
+                        index, call.get("id") or f"call_{index}", call["name"], arguments
+                    )
             if reason := candidate.get("finishReason"):
                 state.finish_reason = FINISH_REASONS.get(reason, reason.lower())
         if meta := chunk.get("usageMetadata"):

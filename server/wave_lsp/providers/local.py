@@ -139,14 +139,22 @@ class LocalProvider(Provider):
         try:
             llama = self._load(path)
             arguments: dict[str, Any] = {
-                "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+                "messages": [
+                    {"role": "user" if m.role == "tool" else m.role, "content": m.content}
+                    for m in request.messages
+                ],
                 "stream": True,
                 "max_tokens": request.max_tokens,
                 "stop": list(request.stop),
             }
             if request.temperature is not None:
                 arguments["temperature"] = request.temperature
-            if request.json_mode:
+            if request.response_schema is not None:  # a grammar made from the schema
+                arguments["response_format"] = {
+                    "type": "json_object",
+                    "schema": request.response_schema,
+                }
+            elif request.json_mode:
                 arguments["response_format"] = {"type": "json_object"}
             chunks = llama.create_chat_completion(**arguments)
             try:

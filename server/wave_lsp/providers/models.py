@@ -23,6 +23,8 @@ class ProviderType(StrEnum):
     GEMINI = "gemini"
     DEEPSEEK = "deepseek"
     QWEN = "qwen"
+    ANTHROPIC = "anthropic"
+    """Claude through the Messages API (``anthropic`` SDK); ``baseUrl`` for a compatible server."""
     LOCAL = "local"
     """The embedded model: a GGUF file run in-process by llama.cpp (``model`` is its path;
     the packaged SmolLM2-135M-Instruct when not given)."""
@@ -35,6 +37,7 @@ CLOUD_PROVIDERS = frozenset(
         ProviderType.GEMINI,
         ProviderType.DEEPSEEK,
         ProviderType.QWEN,
+        ProviderType.ANTHROPIC,
     }
 )
 """Providers whose hosted service needs a key (the seed names OpenAI, Google Cloud, Gemini; the

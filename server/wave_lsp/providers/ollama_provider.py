@@ -18,6 +18,7 @@ from wave_lsp.providers.errors import ProviderError
 from wave_lsp.providers.transport import map_transport_error
 from wave_lsp.providers.types import (
     Capabilities,
+    ChatMessage,
     CompletionRequest,
     TokenUsage,
 )
@@ -95,12 +96,25 @@ class OllamaProvider(Provider):
     async def open(self, request: CompletionRequest, model: str) -> AsyncIterator[Any]:
         options = self.options(request)
         self._retry_after = None
+        output_format: Any = request.response_schema or ("json" if request.json_mode else None)
+        tools = [
+            {
+                "type": "function",
+                "function": {
+                    "name": t.name,
+                    "description": t.description,
+                    "parameters": t.parameters,
+                },
+            }
+            for t in request.tools
+        ]
         stream: AsyncIterator[Any] = await self._get_client().chat(
             model=model,
-            messages=[{"role": m.role, "content": m.content} for m in request.messages],
+            messages=[wire_message(m) for m in request.messages],
             stream=True,
             options=options,
-            format="json" if request.json_mode else None,
+            format=output_format,
+            tools=tools or None,
         )
         return stream
 
@@ -108,6 +122,10 @@ class OllamaProvider(Provider):
         if chunk.done:
             state.finish_reason = chunk.done_reason or "stop"
             state.usage = TokenUsage(chunk.prompt_eval_count or 0, chunk.eval_count or 0)
+        for call in chunk.message.tool_calls or ():  # Ollama sends each call whole
+            index = len(state.calls)
+            arguments = json.dumps(dict(call.function.arguments or {}))
+            state.add_call(index, f"call_{index}", call.function.name, arguments)
         return chunk.message.content or None
 
     def map_error(self, error: Exception, model: str) -> ProviderError:
@@ -140,3 +158,17 @@ class OllamaProvider(Provider):
         if self._client is not None:
             await self._client._client.aclose()
             self._client = None
+
+
+def wire_message(message: ChatMessage) -> dict[str, Any]:
+    """A chat message in ``/api/chat``'s shape: tool calls carry their arguments as objects,
+    tool results name the tool."""
+    wire: dict[str, Any] = {"role": message.role, "content": message.content}
+    if message.role == "tool" and message.name:
+        wire["tool_name"] = message.name
+    if message.tool_calls:
+        wire["tool_calls"] = [
+            {"function": {"name": call.name, "arguments": call.as_object()}}
+            for call in message.tool_calls
+        ]
+    return wire

@@ -17,8 +17,10 @@ from wave_lsp.providers.models import ProviderType
 from wave_lsp.providers.transport import map_transport_error
 from wave_lsp.providers.types import (
     Capabilities,
+    ChatMessage,
     CompletionRequest,
     TokenUsage,
+    ToolSpec,
 )
 
 if TYPE_CHECKING:
@@ -87,7 +89,7 @@ class OpenAICompatibleProvider(Provider):
     def _arguments(self, request: CompletionRequest, model: str) -> dict[str, Any]:
         arguments: dict[str, Any] = {
             "model": model,
-            "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+            "messages": [wire_message(m) for m in request.messages],
             "stream": True,
             "stream_options": {"include_usage": True},
         }
@@ -99,8 +101,19 @@ class OpenAICompatibleProvider(Provider):
             arguments["temperature"] = request.temperature
         if request.stop:
             arguments["stop"] = list(request.stop)
-        if request.json_mode:
+        if request.response_schema is not None:
+            arguments["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {
+                    "name": schema_name(request.response_schema),
+                    "schema": request.response_schema,
+                    "strict": False,  # strict mode refuses common schemas (optional fields)
+                },
+            }
+        elif request.json_mode:
             arguments["response_format"] = {"type": "json_object"}
+        if request.tools:
+            arguments["tools"] = [wire_tool(tool) for tool in request.tools]
         return arguments
 
     async def open(self, request: CompletionRequest, model: str) -> AsyncIterator[Any]:
@@ -119,6 +132,14 @@ class OpenAICompatibleProvider(Provider):
             content = choice.delta.content
             if content:
                 text = content if text is None else text + content
+            for call in choice.delta.tool_calls or ():
+                function = call.function
+                state.add_call(
+                    call.index,
+                    call.id or "",
+                    (function.name if function else None) or "",
+                    (function.arguments if function else None) or "",
+                )
             if choice.finish_reason:
                 state.finish_reason = choice.finish_reason
                 state.model = chunk.model or state.model
@@ -154,6 +175,42 @@ class OpenAICompatibleProvider(Provider):
         if self._client is not None:
             await self._client.close()
             self._client = None
+
+
+def wire_tool(tool: ToolSpec) -> dict[str, Any]:
+    return {
+        "type": "function",
+        "function": {
+            "name": tool.name,
+            "description": tool.description,
+            "parameters": tool.parameters,
+        },
+    }
+
+
+def wire_message(message: ChatMessage) -> dict[str, Any]:
+    """A chat message in the chat completions shape (tool calls and tool results included)."""
+    if message.role == "tool":
+        return {"role": "tool", "tool_call_id": message.tool_call_id, "content": message.content}
+    wire: dict[str, Any] = {"role": message.role, "content": message.content}
+    if message.tool_calls:
+        wire["content"] = message.content or None
+        wire["tool_calls"] = [
+            {
+                "id": call.id,
+                "type": "function",
+                "function": {"name": call.name, "arguments": call.arguments},
+            }
+            for call in message.tool_calls
+        ]
+    return wire
+
+
+def schema_name(schema: dict[str, Any]) -> str:
+    """A name for a schema (``response_format`` requires one): its title, else ``output``."""
+    title = str(schema.get("title") or "output")
+    name = "".join(c if c.isalnum() or c in "_-" else "_" for c in title)[:64]
+    return name or "output"
 
 
 def _detail(error: Any) -> str:

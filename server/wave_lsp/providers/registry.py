@@ -37,6 +37,10 @@ def provider_class(kind: ProviderType) -> Callable[..., Provider]:
         from wave_lsp.providers.gemini import GeminiProvider
 
         return GeminiProvider
+    if kind is ProviderType.ANTHROPIC:
+        from wave_lsp.providers.anthropic_provider import AnthropicProvider
+
+        return AnthropicProvider
     from wave_lsp.providers.local import LocalProvider
 
     return LocalProvider

@@ -1,18 +1,64 @@
 """The request and answer types every provider speaks: messages in, text deltas and one
-completion out."""
+completion out. Tools are provider-neutral: a :class:`ToolSpec` (name, description, JSON Schema
+parameters) offered in the request, :class:`ToolCall` s in the completion, and the results sent
+back as ``tool`` messages; each adapter maps them to its protocol's shape."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
-Role = Literal["system", "user", "assistant"]
+Role = Literal["system", "user", "assistant", "tool"]
+
+
+@dataclass(frozen=True, slots=True)
+class ToolSpec:
+    """A tool offered to the model: its arguments are described by a JSON Schema object."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any] = field(default_factory=lambda: {"type": "object"})
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    """A call the model asked for. ``arguments`` is the JSON text the model wrote (kept as
+    written: a model's malformed JSON goes back to it as the tool's error)."""
+
+    id: str
+    name: str
+    arguments: str = "{}"
+
+    def parsed(self) -> dict[str, Any]:
+        """The arguments as an object; :class:`ValueError` naming the fault otherwise."""
+        try:
+            value = json.loads(self.arguments or "{}")
+        except json.JSONDecodeError as error:
+            raise ValueError(f"the arguments are not valid JSON: {error}") from error
+        if not isinstance(value, dict):
+            raise ValueError("the arguments must be a JSON object")
+        return value
+
+    def as_object(self) -> dict[str, Any]:
+        """The arguments as an object, ``{}`` when malformed (for protocols that carry objects:
+        the malformed text already went back to the model as the call's error)."""
+        try:
+            return self.parsed()
+        except ValueError:
+            return {}
 
 
 @dataclass(frozen=True, slots=True)
 class ChatMessage:
     role: Role
     content: str
+    tool_calls: tuple[ToolCall, ...] = ()
+    """On an assistant message: the calls it made."""
+    tool_call_id: str = ""
+    """On a tool message: the call it answers."""
+    name: str = ""
+    """On a tool message: the tool's name (Gemini and Ollama match results by name)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +71,10 @@ class CompletionRequest:
     max_tokens: int = 1024
     temperature: float | None = None
     json_mode: bool = False
+    response_schema: dict[str, Any] | None = None
+    """A JSON Schema the answer must follow: sent as the protocol's structured-output parameter
+    (the answer is still validated after)."""
+    tools: tuple[ToolSpec, ...] = ()
     stop: tuple[str, ...] = ()
     discard_partial: bool = False
     """The caller can throw away a partly delivered answer: a stream that breaks after some text
@@ -77,6 +127,7 @@ class Completion:
     finish_reason: str
     model: str
     usage: TokenUsage | None = None
+    tool_calls: tuple[ToolCall, ...] = ()
 
 
 StreamEvent = TextDelta | Restart | Completion
