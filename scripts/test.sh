@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/setup-editors.sh  # Emacs, Chromium, code-server and the .vsix for the editor tests
+bash scripts/setup-agents.sh   # the Claude Code CLI for the coding-agent tests
 
 echo "== ruff"
 .venv/bin/ruff check .

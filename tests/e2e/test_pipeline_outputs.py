@@ -28,6 +28,7 @@ def project(write: WriteFile, workspace: Path, llm: ProtocolServer) -> Path:
           base_dir: "{workspace.parent / "runs"}"
         claude:
           binary_path: "{workspace.parent / "no-such-claude"}"
+          agent: claude-code
           max_retries: 3
         providers:
           defaultProvider: llm

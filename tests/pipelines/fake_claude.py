@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""A stand-in for the coding-agent CLI: `claude -p PROMPT --output-format stream-json --verbose
-[--allowedTools A,B]` — it prints the same stream of JSON lines (init, assistant text, result)
+"""A stand-in for the coding-agent CLI: `claude -p --output-format stream-json --verbose
+[--allowedTools A,B]` with the prompt on stdin (or after -p) — it prints the same stream of JSON lines (init, assistant text, result)
 and answers the seed pipeline's three tasks: a plan, an implementation (it writes a file in its
 working directory), a review. FAKE_CLAUDE_MODE=fail makes it fail; =slow makes it hang."""
 
@@ -39,7 +39,8 @@ def emit(message: dict) -> None:
 
 def main() -> int:
     args = sys.argv[1:]
-    prompt = args[args.index("-p") + 1]
+    after = args[args.index("-p") + 1] if args.index("-p") + 1 < len(args) else "--"
+    prompt = sys.stdin.read() if after.startswith("--") else after
     tools = args[args.index("--allowedTools") + 1] if "--allowedTools" in args else ""
     mode = os.environ.get("FAKE_CLAUDE_MODE", "")
     if Path("fake-mode").is_file():  # a file in the project the run copies (for server tests)
@@ -57,6 +58,12 @@ def main() -> int:
             }
         )
         return 1
+    if mode == "deny":
+        denial = {"tool_name": "Write", "tool_use_id": "t1",
+                  "tool_input": {"file_path": "src/greet.py", "content": "x"}}  # fmt: skip
+        emit({"type": "result", "subtype": "success", "is_error": False, "result": "done",
+              "session_id": "s-1", "permission_denials": [denial]})  # fmt: skip
+        return 0
     if mode == "log":
         with Path("calls.log").open("a") as log:
             log.write(f"{prompt[:40]!r} tools={tools}\n")
@@ -72,7 +79,8 @@ def main() -> int:
         answer = "done"
     for piece in (answer[: len(answer) // 2], answer[len(answer) // 2 :]):
         emit({"type": "assistant", "message": {"content": [{"type": "text", "text": piece}]}})
-    emit({"type": "result", "subtype": "success", "is_error": False, "result": answer})
+    emit({"type": "result", "subtype": "success", "is_error": False, "result": answer,
+          "session_id": "fake-session"})  # fmt: skip
     return 0
 
 

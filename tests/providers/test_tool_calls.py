@@ -111,7 +111,7 @@ async def test_several_calls_in_one_turn_keep_their_order(
     assert completion.text == "Looking."
 
 
-@pytest.mark.parametrize("kind", ["openai", "ollama", "gemini"])
+@pytest.mark.parametrize("kind", TOOL_ADAPTERS)
 async def test_a_response_schema_goes_as_the_protocols_structured_output_parameter(
     kind: str, make_provider: MakeProvider, server: ProtocolServer
 ) -> None:
@@ -129,6 +129,8 @@ async def test_a_response_schema_goes_as_the_protocols_structured_output_paramet
         }
     elif kind == "ollama":
         assert body["format"] == SCHEMA
+    elif kind == "anthropic":
+        assert body["output_config"] == {"format": {"type": "json_schema", "schema": SCHEMA}}
     else:
         config = body["generationConfig"]
         assert config["responseMimeType"] == "application/json"

@@ -84,7 +84,7 @@ def test_wrong_type(workspace: Path, write: WriteFile, capsys, monkeypatch) -> N
     problem = only(problems)
     assert (code, problem["line"], problem["col"]) == (1, "6", "13")
     assert "pipeline.tasks[plan].type" in problem["message"]
-    assert "'claude-code', 'llm', 'shell' or 'validate'" in problem["message"]
+    assert "'claude-code', 'llm', 'shell', 'validate' or 'agent'" in problem["message"]
 
 
 def test_wrong_type_in_config(workspace: Path, write: WriteFile, capsys, monkeypatch) -> None:

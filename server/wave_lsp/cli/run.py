@@ -67,6 +67,8 @@ def run(root: Path, pipeline_id: str, pairs: list[str], *, as_json: bool) -> int
         at = f"{time.monotonic() - started:6.1f}s"
         if event.kind == "task_started":
             print(f"{at} {event.task}: started", file=sys.stderr)
+        elif event.kind == "task_note":
+            print(f"{at} {event.task}: {event.message.strip()}", file=sys.stderr)
         elif event.kind == "task_retry":
             print(f"{at} {event.task}: attempt {event.attempt} failed, retrying: {event.message}",
                   file=sys.stderr)  # fmt: skip

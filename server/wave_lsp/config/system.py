@@ -11,6 +11,7 @@ from pydantic import Field
 from wave_lsp.config.base import WaveModel
 from wave_lsp.config.units import ByteSize, Duration, Percent
 from wave_lsp.context.models import CompressionType
+from wave_lsp.personas.models import ToolRules
 
 
 class LogLevel(StrEnum):
@@ -85,12 +86,37 @@ class WorkspaceSettings(WaveModel):
     cleanup_delay: Duration = timedelta(minutes=5)
 
 
+class AgentChoice(StrEnum):
+    AUTO = "auto"
+    """Claude Code when ``binary_path`` is found, else the built-in agent."""
+    CLAUDE_CODE = "claude-code"
+    BUILTIN = "builtin"
+
+
 class ClaudeSettings(WaveModel):
     binary_path: str = "claude"
     """The coding-agent CLI: a path, or a name looked up on PATH."""
+    agent: AgentChoice = AgentChoice.AUTO
+    """What runs ``claude-code`` tasks: Claude Code, the built-in agent on the configured
+    provider, or Claude Code when it is installed and the built-in agent otherwise."""
     timeout: Duration = timedelta(minutes=10)
     max_retries: int = Field(default=3, ge=0, le=10)
     workspace_dir: str = "~/.cache/wave/claude"
+
+
+class AgentSettings(WaveModel):
+    """The built-in agent's limits and approval rules (a persona's own rules come first)."""
+
+    max_steps: int = Field(default=30, ge=1, le=1000)
+    """Model calls in one run."""
+    max_time: Duration = timedelta(minutes=15)
+    max_tokens: int = Field(default=200_000, ge=1)
+    """Prompt and answer tokens of all the run's model calls together."""
+    command_timeout: Duration = timedelta(minutes=2)
+    """The longest a ``run_command`` call may take (less when the persona's limit is lower)."""
+    max_result_chars: int = Field(default=20_000, ge=100)
+    """A tool result longer than this is cut, with a note saying so."""
+    tool_rules: ToolRules = Field(default_factory=ToolRules)
 
 
 class SystemConfiguration(WaveModel):
@@ -103,3 +129,4 @@ class SystemConfiguration(WaveModel):
     context: ContextSettings = Field(default_factory=ContextSettings)
     workspace: WorkspaceSettings = Field(default_factory=WorkspaceSettings)
     claude: ClaudeSettings = Field(default_factory=ClaudeSettings)
+    agent: AgentSettings = Field(default_factory=AgentSettings)

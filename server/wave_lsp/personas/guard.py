@@ -128,6 +128,14 @@ class PersonaGuard:
         )
         self.time = next((c for c in constraints if isinstance(c, TimeConstraint)), None)
 
+    def rooted(self, root: Path) -> PersonaGuard:
+        """The same persona, guarding another copy of the workspace (a pipeline run's): its
+        directory rules apply relative to ``root``."""
+        return PersonaGuard(
+            self.persona, root, enforce=self.enforce, session_id=self.session_id,
+            audit=self.audit, clock=self.clock,
+        )  # fmt: skip
+
     # -- outcomes ------------------------------------------------------------------------------
 
     def _refuse(self, action: str, target: str, decision: Decision) -> None:

@@ -99,6 +99,21 @@ class AIContext(WaveModel):
     max_tokens: int = Field(default=4000, ge=1)
 
 
+TOOL_RULE_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*(\(.+\))?$"
+ToolRule = Annotated[str, Field(pattern=TOOL_RULE_PATTERN)]
+
+
+class ToolRules(WaveModel):
+    """Approval rules for an agent's tool calls, in Claude Code's shape: ``Tool`` or
+    ``Tool(specifier)`` (a path glob for file tools, a command prefix like ``git:*`` or a glob
+    for ``run_command``/``Bash``). ``deny`` is checked first, then ``ask``, then ``allow``; the
+    first match decides."""
+
+    allow: list[ToolRule] = Field(default_factory=list)
+    ask: list[ToolRule] = Field(default_factory=list)
+    deny: list[ToolRule] = Field(default_factory=list)
+
+
 class Persona(WaveModel):
     """The Wave seed's persona definition."""
 
@@ -109,6 +124,9 @@ class Persona(WaveModel):
     capabilities: list[str] = Field(default_factory=list)
     tools_allowed: list[str] = Field(default_factory=list)
     ai_context: AIContext = Field(default_factory=AIContext)
+    tool_rules: ToolRules = Field(default_factory=ToolRules)
+    """What its agent's tool calls need: allowed, asked for, or denied (checked before the
+    configuration's ``agent.tool_rules``)."""
 
 
 class PersonaFile(WaveModel):

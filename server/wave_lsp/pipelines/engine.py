@@ -31,6 +31,7 @@ from wave_lsp.pipelines.models import (
 )
 from wave_lsp.pipelines.tasks import (
     Event,
+    Note,
     PermanentFailure,
     Report,
     RunState,
@@ -39,6 +40,7 @@ from wave_lsp.pipelines.tasks import (
     TaskRecord,
     TaskRunner,
     TaskState,
+    find_schema,
     shown,
 )
 from wave_lsp.providers.answers import json_in, schema_error
@@ -293,7 +295,8 @@ class PipelineRun:
             record.attempts = attempt
 
             def report(text: str, attempt: int = attempt) -> None:
-                self._emit("task_progress", task.id, attempt=attempt, message=text)
+                kind = "task_note" if isinstance(text, Note) else "task_progress"
+                self._emit(kind, task.id, attempt=attempt, message=text)
 
             try:
                 full = prompt + (f"\n\n{feedback}" if feedback else "")
@@ -338,9 +341,7 @@ class PipelineRun:
             if spec.type is OutputType.JSON:
                 value = _json_in(outcome.text)
                 if spec.schema_:
-                    schema = self.schemas.get(spec.schema_) or self.schemas.get(
-                        spec.schema_.removesuffix(".json")
-                    )
+                    schema = find_schema(self.schemas, spec.schema_)
                     if schema is None:
                         raise TaskFailure(f"output '{spec.name}': no schema '{spec.schema_}'")
                     _validate(spec.name, value, schema)

@@ -41,9 +41,11 @@ class TaskType(StrEnum):
     """A command of the persona's allowed tools."""
     VALIDATE = "validate"
     """The validation engine over files or an output."""
+    AGENT = "agent"
+    """The built-in agent: any provider, with tools, as the task's persona."""
 
 
-PROMPTED_TASK_TYPES = frozenset({TaskType.CLAUDE_CODE, TaskType.LLM})
+PROMPTED_TASK_TYPES = frozenset({TaskType.CLAUDE_CODE, TaskType.LLM, TaskType.AGENT})
 
 IMPLICIT_OUTPUTS: dict[TaskType, frozenset[str]] = {
     TaskType.CLAUDE_CODE: frozenset({"output", "changed_files"}),

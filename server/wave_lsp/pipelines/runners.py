@@ -1,6 +1,6 @@
-"""Task runners: ``llm`` (a prompt through the provider layer, as the task's persona) and
-``claude-code`` (the coding-agent CLI as a subprocess, headless, its streamed JSON read as it
-arrives; the persona's tools passed as allowed tools; its limits applied to the process)."""
+"""Task runners: ``llm`` (a prompt through the provider layer, as the task's persona), ``shell``
+and ``validate``. The coding agents are in :mod:`wave_lsp.pipelines.agent_runner` (the built-in
+one) and :mod:`wave_lsp.pipelines.claude_code`."""
 
 from __future__ import annotations
 
@@ -14,12 +14,14 @@ from wave_lsp.context.secrets import Redactor
 from wave_lsp.personas.guard import PersonaGuard
 from wave_lsp.pipelines.engine import PermanentFailure, Report, TaskFailure, TaskOutcome
 from wave_lsp.pipelines.models import Task
+from wave_lsp.pipelines.tasks import output_schema
+from wave_lsp.processes import read_lines
 from wave_lsp.providers.answers import stream_text
 from wave_lsp.providers.base import Provider
 from wave_lsp.providers.types import ChatMessage, CompletionRequest
 
 
-class _PersonaRunner:
+class PersonaRunner:
     """What the model-facing runners share: each task's persona guard (hours checked at every
     attempt) and the redactor every text goes through before it leaves."""
 
@@ -36,7 +38,7 @@ class _PersonaRunner:
         return self.redactor.redact(prompt, f"task:{task.id}")
 
 
-class LLMRunner(_PersonaRunner):
+class LLMRunner(PersonaRunner):
     """A prompt through the provider layer, with the task's persona's system prompt, and every
     text redacted before it leaves."""
 
@@ -46,10 +48,12 @@ class LLMRunner(_PersonaRunner):
         model: str,
         guard_for: Callable[[Task], PersonaGuard],
         redactor: Redactor,
+        schemas: dict[str, dict[str, Any]] | None = None,
     ) -> None:
         super().__init__(guard_for, redactor)
         self.provider = provider
         self.model = model
+        self.schemas = schemas or {}
 
     async def run(self, task: Task, prompt: str, attempt: int, report: Report) -> TaskOutcome:
         persona = self._guard(task).persona
@@ -64,107 +68,9 @@ class LLMRunner(_PersonaRunner):
             max_tokens=persona.ai_context.max_tokens,
             temperature=persona.ai_context.temperature,
             json_mode=json_out,
+            response_schema=output_schema(task, self.schemas),
         )
         return TaskOutcome(await stream_text(self.provider, request, report))
-
-
-class ClaudeCodeRunner(_PersonaRunner):
-    """``claude -p PROMPT --output-format stream-json --verbose --allowedTools ...`` in the
-    run's workspace; the persona's tool list and resource limits apply; the result event's text
-    is the task's output; files it changed come back as ``changed_files``."""
-
-    def __init__(
-        self,
-        binary: str,
-        workdir: Path,
-        guard_for: Callable[[Task], PersonaGuard],
-        redactor: Redactor,
-    ) -> None:
-        super().__init__(guard_for, redactor)
-        self.binary = binary
-        self.workdir = workdir
-
-    async def run(self, task: Task, prompt: str, attempt: int, report: Report) -> TaskOutcome:
-        guard = self._guard(task)
-        guard.require("code:read")
-        tools = task.tools_allowed or guard.persona.tools_allowed
-        before = await asyncio.to_thread(_snapshot, self.workdir)
-        command = [
-            self.binary, "-p", self._redacted(task, prompt),
-            "--output-format", "stream-json", "--verbose",
-        ]  # fmt: skip
-        if tools:
-            command += ["--allowedTools", ",".join(tools)]
-        try:
-            process = await asyncio.create_subprocess_exec(
-                *command,
-                cwd=self.workdir,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
-                preexec_fn=guard.preexec(),
-            )
-        except FileNotFoundError as error:
-            raise PermanentFailure(
-                f"the coding agent '{self.binary}' is not installed (claude.binary_path)"
-            ) from error
-        result: str | None = None
-        is_error = False
-
-        def on_line(raw: str) -> None:
-            nonlocal result, is_error
-            line = raw.strip()
-            if not line:
-                return
-            try:
-                message = json.loads(line)
-            except json.JSONDecodeError:
-                report(line)
-                return
-            kind = message.get("type")
-            if kind == "assistant":
-                for block in (message.get("message") or {}).get("content", []):
-                    if block.get("type") == "text":
-                        report(block.get("text", ""))
-            elif kind == "result":
-                result = str(message.get("result", ""))
-                is_error = bool(message.get("is_error")) or message.get("subtype") != "success"
-
-        code = await _read_lines(process, on_line)
-        stderr = (await process.stderr.read()).decode(errors="replace") if process.stderr else ""
-        if code != 0 or result is None or is_error:
-            detail = (result or stderr.strip() or f"exit code {code}")[-500:]
-            raise TaskFailure(f"the coding agent failed: {detail}")
-        changed = sorted(
-            path
-            for path, stamp in (await asyncio.to_thread(_snapshot, self.workdir)).items()
-            if before.get(path) != stamp
-        )
-        return TaskOutcome(result, {"changed_files": changed})
-
-
-async def _read_lines(process: asyncio.subprocess.Process, on_line: Callable[[str], None]) -> int:
-    """Hand each line of the process's output to ``on_line`` as it comes; its exit code. A
-    cancelled read kills the process: a cancelled task leaves nothing running."""
-    assert process.stdout is not None
-    try:
-        async for raw in process.stdout:
-            on_line(raw.decode("utf-8", errors="replace"))
-        return await process.wait()
-    except asyncio.CancelledError:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-        raise
-
-
-def _snapshot(root: Path) -> dict[str, tuple[int, int]]:
-    """Files under ``root`` with (size, mtime): what a task changed, found by comparing."""
-    found = {}
-    for path in root.rglob("*"):
-        if path.is_file() and ".git" not in path.parts:
-            stat = path.stat()
-            found[path.relative_to(root).as_posix()] = (stat.st_size, stat.st_mtime_ns)
-    return found
 
 
 class ShellRunner:
@@ -201,7 +107,7 @@ class ShellRunner:
             lines.append(line)
             report(line.rstrip())
 
-        code = await _read_lines(process, on_line)
+        code = await read_lines(process, on_line)
         output = "".join(lines)
         if code != 0:
             raise TaskFailure(f"'{program}' exited with {code}: {output.strip()[-300:]}")

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shutil
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from wave_lsp.config.files import WaveConfigFile
 from wave_lsp.config.paths import WAVE_DIR
+from wave_lsp.config.system import AgentChoice
 from wave_lsp.config.workspace import WaveWorkspace
 from wave_lsp.context.secrets import Redactor
 from wave_lsp.edits.changes import plan_changes
@@ -20,10 +23,13 @@ from wave_lsp.edits.patch import FilePatch
 from wave_lsp.edits.proposals import Proposal, ProposalStore, make_proposal
 from wave_lsp.edits.protected import WritePolicy
 from wave_lsp.personas.guard import AuditLog, PersonaGuard, guard_for
+from wave_lsp.pipelines.agent_runner import AgentRunner
+from wave_lsp.pipelines.claude_code import ClaudeCodeRunner
 from wave_lsp.pipelines.engine import Event, PipelineRun, RunState
 from wave_lsp.pipelines.models import OnFailure, Pipeline, Task, TaskType
 from wave_lsp.pipelines.notify import Notifier, Relay
-from wave_lsp.pipelines.runners import ClaudeCodeRunner, LLMRunner, ShellRunner, ValidateRunner
+from wave_lsp.pipelines.runners import LLMRunner, ShellRunner, ValidateRunner
+from wave_lsp.pipelines.tasks import PermanentFailure
 from wave_lsp.providers.registry import ProviderRegistry
 from wave_lsp.workspaces.manager import WorkspaceError, WorkspaceManager
 from wave_lsp.workspaces.models import Workspace
@@ -107,19 +113,25 @@ def prepare_run(
             guards[key] = guard_for(workspace, name, root, session_id=session_id, audit=audit)
         return guards[key]
 
-    redactor = Redactor(list(workspace.rules.values()))
-    registry = ProviderRegistry.from_config(config.providers)
+    rules = list(workspace.rules.values())
+    redactor = Redactor(rules)
+    schemas = {name: loaded.value for name, loaded in workspace.schemas.items()}
     runners: dict[str, Any] = {
-        "claude-code": ClaudeCodeRunner(config.claude.binary_path, workdir, task_guard, redactor),
         "shell": ShellRunner(workdir, task_guard),
-        "validate": ValidateRunner(workdir, list(workspace.rules.values())),
+        "validate": ValidateRunner(workdir, rules),
     }
+    registry = ProviderRegistry.from_config(config.providers)
     try:
         provider, model_name = registry.resolve(model)
-        runners["llm"] = LLMRunner(provider, model_name, task_guard, redactor)
-    except Exception:  # no usable provider: only pipelines without llm tasks can run
-        pass
-    schemas = {name: loaded.value for name, loaded in workspace.schemas.items()}
+    except Exception as error:  # no usable provider: tasks that need one fail, saying why
+        runners["llm"] = runners["agent"] = Unavailable(f"no provider: {error}")
+    else:
+        runners["llm"] = LLMRunner(provider, model_name, task_guard, redactor, schemas)
+        runners["agent"] = AgentRunner(
+            provider, model_name, workdir, task_guard, redactor,
+            rules=rules, settings=config.agent, schemas=schemas,
+        )  # fmt: skip
+    runners["claude-code"] = coding_agent(config, workdir, task_guard, redactor, runners["agent"])
     relay = Relay(f"pipeline:{pipeline.id}")
 
     def publish(event: Event) -> None:
@@ -151,6 +163,41 @@ def prepare_run(
         backoff=backoff,
     )
     return PreparedRun(run, workdir, relay, Notifier(pipeline), place, manager)
+
+
+class Unavailable:
+    """The runner of a task type that cannot run here: each of its tasks fails, saying why."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    async def run(self, task: Task, prompt: str, attempt: int, report: Any) -> Any:
+        raise PermanentFailure(self.reason)
+
+
+def coding_agent(
+    config: WaveConfigFile,
+    workdir: Path,
+    task_guard: Callable[[Task], PersonaGuard],
+    redactor: Redactor,
+    builtin: Any,
+) -> Any:
+    """What runs ``claude-code`` tasks (``claude.agent``): Claude Code, or the built-in agent —
+    by default Claude Code when its binary is found, else the built-in agent, saying why."""
+    binary = config.claude.binary_path
+    found = shutil.which(str(Path(binary).expanduser()))
+    choice = config.claude.agent
+    if choice is AgentChoice.CLAUDE_CODE or (choice is AgentChoice.AUTO and found):
+        return ClaudeCodeRunner(found or binary, workdir, task_guard, redactor,
+                                [config.agent.tool_rules])  # fmt: skip
+    if isinstance(builtin, AgentRunner):
+        why = (
+            "claude.agent is 'builtin'"
+            if choice is AgentChoice.BUILTIN
+            else f"Claude Code ('{binary}', claude.binary_path) is not installed"
+        )
+        return builtin.because(why)
+    return builtin
 
 
 def changes_as_proposal(prepared: PreparedRun, root: Path, store: ProposalStore) -> Proposal | None:

@@ -3,7 +3,7 @@ and record, the runner interface, failures (a permanent one is not retried), and
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
@@ -39,8 +39,31 @@ class TaskOutcome:
 Report = Callable[[str], None]
 
 
+class Note(str):
+    """A progress text a user should see even when not following the stream (which agent runs a
+    task, and why): reported as a ``task_note`` event, printed by ``wave run``."""
+
+    __slots__ = ()
+
+
 class TaskRunner(Protocol):
     async def run(self, task: Task, prompt: str, attempt: int, report: Report) -> TaskOutcome: ...
+
+
+def find_schema(schemas: Mapping[str, dict[str, Any]], name: str) -> dict[str, Any] | None:
+    """A schema by the name an output gives it (``plan.json`` or ``plan``)."""
+    return schemas.get(name) or schemas.get(name.removesuffix(".json"))
+
+
+def output_schema(task: Task, schemas: Mapping[str, dict[str, Any]]) -> dict[str, Any] | None:
+    """The schema of the task's first JSON output that names one (sent as the provider's
+    structured-output parameter; the output is validated against it after, as always)."""
+    for output in task.outputs:
+        if output.type.value == "json" and output.schema_:
+            found = find_schema(schemas, output.schema_)
+            if found is not None:
+                return found
+    return None
 
 
 class TaskFailure(Exception):
@@ -80,7 +103,8 @@ class Event:
 
     run_id: str
     kind: str
-    """run_started, task_started, task_progress, task_retry, task_finished, run_finished."""
+    """run_started, task_started, task_progress, task_note, task_retry, task_finished,
+    run_finished."""
     task: str | None = None
     state: str | None = None
     attempt: int = 0

@@ -1,7 +1,8 @@
 """Anthropic's Messages API through the ``anthropic`` SDK, always streamed: Claude, the model the
 Wave seed was written for. ``baseUrl`` names a compatible server (a proxy, a test's loopback).
 
-System messages go to ``system``; tool calls are ``tool_use`` content blocks whose input JSON
+System messages go to ``system``; a response schema goes as ``output_config.format``
+(structured outputs); tool calls are ``tool_use`` content blocks whose input JSON
 streams as ``input_json_delta`` fragments; tool results are ``tool_result`` blocks of one user
 turn. The SDK's own retries are off: retries are ours, the same for every provider.
 """
@@ -75,8 +76,11 @@ class AnthropicProvider(Provider):
         }
         if system:
             arguments["system"] = system
-        if request.temperature is not None:
-            arguments["temperature"] = min(request.temperature, 1.0)  # Claude's range is 0-1
+        # No temperature: the Messages API of the SDK's version (2.x) no longer takes one.
+        if request.response_schema is not None:
+            arguments["output_config"] = {
+                "format": {"type": "json_schema", "schema": request.response_schema}
+            }
         if request.stop:
             arguments["stop_sequences"] = list(request.stop)
         if request.tools:

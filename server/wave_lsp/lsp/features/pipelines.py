@@ -107,7 +107,7 @@ class Pipelines(Feature):
 
         def on_event(event: Any) -> None:
             if token is None or event.kind not in ("task_started", "task_retry", "task_finished",
-                                                   "task_progress"):  # fmt: skip
+                                                   "task_progress", "task_note"):  # fmt: skip
                 return
             detail = f" (attempt {event.attempt})" if event.attempt > 1 else ""
             text = event.message[-80:].replace("\n", " ") if event.message else ""

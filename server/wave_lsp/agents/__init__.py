@@ -1,0 +1,1 @@
+"""The built-in coding agent: a loop over any provider with tools, every call governed."""

@@ -1,0 +1,57 @@
+"""The one construction of a governed agent: its tool box (policy from the persona's and the
+configuration's rules, the persona guard, redaction, limits) and its loop, from what a front end
+or a pipeline task has."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from wave_lsp.agents.files import AgentFiles
+from wave_lsp.agents.loop import Agent, AgentLimits, OnEvent
+from wave_lsp.agents.policy import ApprovalPolicy
+from wave_lsp.agents.tools import Ask, ToolBox
+from wave_lsp.config.system import AgentSettings
+from wave_lsp.context.secrets import Redactor
+from wave_lsp.personas.guard import PersonaGuard
+from wave_lsp.providers.base import Provider
+
+
+def make_agent(
+    provider: Provider,
+    model: str,
+    files: AgentFiles,
+    guard: PersonaGuard,
+    *,
+    rules: Sequence[Any],
+    settings: AgentSettings,
+    redactor: Redactor | None = None,
+    ask: Ask | None = None,
+    tools_allowed: list[str] | None = None,
+    on_event: OnEvent | None = None,
+    task: str = "",
+) -> Agent:
+    persona = guard.persona
+    toolbox = ToolBox(
+        files,
+        guard,
+        ApprovalPolicy([persona.tool_rules, settings.tool_rules]),
+        redactor or Redactor(list(rules)),
+        list(rules),
+        ask=ask,
+        tools_allowed=tools_allowed,
+        command_timeout=settings.command_timeout.total_seconds(),
+        max_result_chars=settings.max_result_chars,
+    )
+    limits = AgentLimits(
+        settings.max_steps,
+        min(settings.max_time.total_seconds(), guard.max_seconds() or float("inf")),
+        settings.max_tokens,
+        persona.ai_context.max_tokens,
+    )
+    return Agent(
+        provider, model, toolbox,
+        system_prompt=persona.ai_context.system_prompt,
+        temperature=persona.ai_context.temperature,
+        limits=limits, on_event=on_event, persona=persona.name, task=task,
+    )  # fmt: skip
