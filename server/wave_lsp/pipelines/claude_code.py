@@ -54,14 +54,30 @@ def claude_permissions(
     return allowed, disallowed
 
 
-def describe_denial(denial: Any) -> str:
-    """A permission denial of the result event as ``Tool(target)``."""
+REFUSED_TOOL = ("No such tool available", "is disabled", "permission to use")
+"""What Claude Code's tool result says when a call was refused (a disallowed tool is hidden
+from the model, and a call of it answered with an error rather than a permission denial)."""
+
+
+def describe_denial(denial: Any, workdir: Path | None = None) -> str:
+    """A permission denial of the result event as ``Tool(target)`` (paths relative to the
+    run's copy of the project)."""
     if not isinstance(denial, dict):
         return str(denial)
     name = str(denial.get("tool_name") or "a tool")
     given = denial.get("tool_input") or {}
-    target = given.get("file_path") or given.get("command") or given.get("path") or ""
+    target = str(given.get("file_path") or given.get("command") or given.get("path") or "")
+    for base in {str(workdir), str(workdir.resolve())} if workdir is not None else ():
+        if target.startswith(base + "/"):
+            target = target[len(base) + 1 :]
     return f"{name}({target})" if target else name
+
+
+def _result_text(block: dict[str, Any]) -> str:
+    content = block.get("content")
+    if isinstance(content, list):
+        return " ".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
+    return str(content or "")
 
 
 class ClaudeCodeRunner(PersonaRunner):
@@ -122,6 +138,8 @@ class ClaudeCodeRunner(PersonaRunner):
         await process.stdin.drain()
         process.stdin.close()
         final: dict[str, Any] = {}
+        calls: dict[str, dict[str, Any]] = {}
+        refused: list[str] = []
 
         def on_line(raw: str) -> None:
             line = raw.strip()
@@ -140,14 +158,26 @@ class ClaudeCodeRunner(PersonaRunner):
                     if block.get("type") == "text":
                         report(block.get("text", ""))
                     elif block.get("type") == "tool_use":
+                        calls[str(block.get("id"))] = block
                         report(f"{block.get('name')} {json.dumps(block.get('input'))[:200]}")
+            elif kind == "user":
+                for block in (message.get("message") or {}).get("content", []):
+                    if not isinstance(block, dict) or block.get("type") != "tool_result":
+                        continue
+                    text = _result_text(block)
+                    if block.get("is_error") and any(sign in text for sign in REFUSED_TOOL):
+                        call = calls.get(str(block.get("tool_use_id"))) or {}
+                        denial = {"tool_name": call.get("name"), "tool_input": call.get("input")}
+                        refused.append(describe_denial(denial, self.workdir))
             elif kind == "result":
                 final.update(message)
 
         code = await read_lines(process, on_line)
         stderr = (await process.stderr.read()).decode(errors="replace") if process.stderr else ""
         result = final.get("result")
-        denials = [describe_denial(d) for d in final.get("permission_denials") or []]
+        denials = refused + [
+            describe_denial(d, self.workdir) for d in final.get("permission_denials") or []
+        ]
         if denials:
             raise PermanentFailure(
                 "the coding agent was refused: " + "; ".join(denials)
