@@ -62,6 +62,13 @@ class AskArguments(Arguments):
     range: Span | None = None
 
 
+class AgentArguments(Arguments):
+    instruction: str = Field(min_length=1)
+    uri: str | None = None
+    """The document the instruction is about (its workspace folder is the agent's)."""
+    range: Span | None = None
+
+
 class ShowArguments(Arguments):
     uri: str | None = None
     range: Span | None = None

@@ -14,6 +14,7 @@ from pygls.exceptions import JsonRpcException
 from wave_lsp.config.client_settings_section import SETTINGS_SECTION
 from wave_lsp.lsp.documents import use_line_array_documents
 from wave_lsp.lsp.envelope import INVALID_PARAMS
+from wave_lsp.lsp.features.agent import AgentFeature
 from wave_lsp.lsp.features.ai_actions import AIActions
 from wave_lsp.lsp.features.base import CommandError, Feature
 from wave_lsp.lsp.features.config_diagnostics import ConfigDiagnostics
@@ -27,7 +28,13 @@ from wave_lsp.lsp.server import WaveLanguageServer
 
 logger = logging.getLogger(__name__)
 
-LONG_RUNNING = ("wave.action.run", "wave.ask", "wave.pipeline.run", "wave.validate.workspace")
+LONG_RUNNING = (
+    "wave.action.run",
+    "wave.agent.run",
+    "wave.ask",
+    "wave.pipeline.run",
+    "wave.validate.workspace",
+)
 """Commands that take long: a failure is also shown (the user may have moved on)."""
 
 
@@ -46,6 +53,7 @@ def make_features(server: WaveLanguageServer) -> list[Feature]:
         proposals,
         SessionContext(server, proposals),
         AIActions(server, proposals),
+        AgentFeature(server, proposals),
         Pipelines(server, proposals),
     ]
 
