@@ -63,10 +63,17 @@ async def test_the_agent_edits_the_unsaved_text_as_one_proposal(
     document_uri = open_unsaved(client, project)
     llm.state.answers = [
         ToolTurn([("read_file", {"path": "app.py"})]),
-        ToolTurn([("edit_file", {"path": "app.py", "old_text": "return sum(",
-                                 "new_text": "return round(sum("})]),  # fmt: skip
-        ToolTurn([("edit_file", {"path": "app.py", "old_text": "items)\n",
-                                 "new_text": "items), 2)\n"})]),  # fmt: skip
+        ToolTurn(
+            [
+                (
+                    "edit_file",
+                    {"path": "app.py", "old_text": "return sum(", "new_text": "return round(sum("},
+                )
+            ]
+        ),
+        ToolTurn(
+            [("edit_file", {"path": "app.py", "old_text": "items)\n", "new_text": "items), 2)\n"})]
+        ),
         "Rounded the total.",
     ]
     answer = await command(client, "wave.agent.run",
@@ -83,7 +90,9 @@ async def test_the_agent_edits_the_unsaved_text_as_one_proposal(
     assert "Wave: agent" in titles and "edit_file app.py" in messages
     await command(client, "wave.proposal.apply", {"id": answer["proposal"]})
     [edit] = client.applied_edits  # applied through the editor: the document is open
-    assert "round(" in json.dumps(edit.edit.to_json() if hasattr(edit.edit, "to_json") else str(edit.edit))
+    assert "round(" in json.dumps(
+        edit.edit.to_json() if hasattr(edit.edit, "to_json") else str(edit.edit)
+    )
 
 
 @pytest.mark.parametrize("reply", ["Allow", "Deny"])

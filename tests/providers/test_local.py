@@ -130,3 +130,42 @@ async def test_the_local_model_counts_tokens_with_its_own_tokenizer(local: Local
     assert exact > 0 and exact != estimate_tokens(text)
     assert count("") == 0
     assert count(text + text) in range(2 * exact - 2, 2 * exact + 3)
+
+
+async def test_the_seed_plan_schema_gives_schema_valid_json_offline(local: LocalProvider) -> None:
+    """A grammar made of the schema, with bounds on strings and arrays: the 135M model's JSON
+    closes and validates (without the bounds it repeats itself inside one string)."""
+    import json
+
+    from wave_lsp.providers.answers import schema_error
+
+    schema_file = (
+        Path(__file__).parents[2] / "server/wave_lsp/builtin/schemas/implementation-plan.json"
+    )
+    schema = json.loads(schema_file.read_text())
+    request = CompletionRequest.from_prompt(
+        "Plan a greeting feature: a greet(name) function in src/greet.py.",
+        max_tokens=1500, temperature=0.2, json_mode=True, response_schema=schema,
+    )  # fmt: skip
+    completion = await local.complete(request)
+    assert completion.finish_reason == "stop"
+    assert schema_error(json.loads(completion.text), schema) is None
+
+
+def test_the_grammar_schema_bounds_strings_and_arrays_only_where_unbounded() -> None:
+    from wave_lsp.providers.local import bounded_schema
+
+    schema = {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string", "minLength": 1},
+            "kind": {"type": "string", "enum": ["a", "b"]},
+            "tags": {"type": "array", "items": {"type": "string", "maxLength": 9}, "minItems": 6},
+        },
+    }
+    bounded = bounded_schema(schema)
+    assert bounded["properties"]["name"] == {"type": "string", "minLength": 1, "maxLength": 160}
+    assert bounded["properties"]["kind"] == schema["properties"]["kind"]
+    assert bounded["properties"]["tags"]["maxItems"] == 6
+    assert bounded["properties"]["tags"]["items"]["maxLength"] == 9
+    assert schema["properties"]["name"] == {"type": "string", "minLength": 1}  # not changed

