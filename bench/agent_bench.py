@@ -36,7 +36,6 @@ from wave_lsp.providers.types import (  # noqa: E402
     Capabilities,
     ChatMessage,
     CompletionRequest,
-    ToolCall,
 )
 
 
@@ -73,7 +72,9 @@ class Instant(Provider):
         raise error
 
 
-async def agent_run(root: Path, rules: list[Any], steps: int, tool: str, args: dict[str, Any]) -> float:
+async def agent_run(
+    root: Path, rules: list[Any], steps: int, tool: str, args: dict[str, Any]
+) -> float:
     provider = Instant(steps, tool, args)
     persona = Persona.model_validate(
         {"name": "dev", "security_context": {"permissions": ["code:read", "code:write"]}}

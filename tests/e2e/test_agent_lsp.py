@@ -125,3 +125,39 @@ async def test_a_persona_refusal_reaches_the_answer(
     [denial] = answer["denials"]
     assert denial.startswith("write_file(app.py)") and "code:write" in denial
     assert (project / "app.py").read_text() == ON_DISK
+
+
+async def test_cancelling_at_a_step_stops_the_model_call_and_proposes_nothing(
+    client: RecordingClient, project: Path, llm: ProtocolServer
+) -> None:
+    import asyncio
+
+    llm.state.answers = [
+        ToolTurn([("write_file", {"path": "app.py", "content": "half done\n"})]),
+        "x" * 400,  # the second step streams slowly: it is cancelled in flight
+    ]
+    llm.state.pieces = 40
+    llm.state.piece_delay = 0.1
+    request = asyncio.ensure_future(
+        client.protocol.send_request_async(
+            types.WORKSPACE_EXECUTE_COMMAND,
+            types.ExecuteCommandParams(
+                command="wave.agent.run", arguments=[{"instruction": "rewrite"}]
+            ),
+            msg_id="agent-cancel",
+        )
+    )
+    for _ in range(200):
+        if len(llm.requests) >= 2:
+            break
+        await asyncio.sleep(0.05)
+    client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="agent-cancel"))
+    with pytest.raises(Exception, match="cancel"):
+        await asyncio.wait_for(request, 10)
+    for _ in range(100):
+        if llm.state.disconnects:
+            break
+        await asyncio.sleep(0.05)
+    assert llm.state.disconnects == 1
+    assert (project / "app.py").read_text() == ON_DISK
+    assert await command(client, "wave.proposal.list") == []

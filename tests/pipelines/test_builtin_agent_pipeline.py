@@ -151,3 +151,47 @@ def test_a_persona_without_code_write_fails_the_task_naming_the_denied_call(
     assert "the agent was refused: write_file(notes.md)" in result.stdout
     assert "code:write" in result.stdout
     assert len(llm.requests) == 2  # permanent: not retried
+
+
+def test_a_model_without_tool_calling_works_in_one_shot_mode(
+    project: Path, write: WriteFile, llm: ProtocolServer
+) -> None:
+    """providerSpecific.toolUse: false (a local server without tool calling): the task's files
+    go with the prompt, the answer's SEARCH/REPLACE edit goes through the governed write, and
+    the transcript is kept as a seed Context."""
+    configure(write, project, "openai", llm.url)
+    config = (project / ".wave" / "config.yaml").read_text()
+    config = config.replace(
+        "apiKey: sk-test}", "apiKey: sk-test, providerSpecific: {toolUse: false}}"
+    )
+    (project / ".wave" / "config.yaml").write_text(config)
+    write(
+        ".wave/pipelines/fix.yaml",
+        """
+        pipeline:
+          id: fix
+          name: Fix
+          tasks:
+            - id: fix
+              type: agent
+              prompt_template: "In src/app.py, print 'hello' instead"
+              outputs: [{name: changed_files, type: file_list}]
+        """,
+    )
+    llm.state.answers = [
+        "src/app.py\n```python\n<<<<<<< SEARCH\nprint('app')\n=======\nprint('hello')\n"
+        ">>>>>>> REPLACE\n```\n"
+    ]
+    result = wave_run(project, "fix", "--json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "one-shot" in result.stderr
+    [request] = llm.requests
+    assert "tools" not in request.body
+    assert "print('app')" in request.body["messages"][-1]["content"]  # the named file went
+    status = json.loads(result.stdout)
+    state = Path(os.environ["XDG_STATE_HOME"])
+    [saved] = state.rglob(f"proposals/{status['proposal']}.json")
+    assert json.loads(saved.read_text())["files"][0]["newContent"] == "print('hello')\n"
+    assert (project / "src" / "app.py").read_text() == "print('app')\n"
+    transcripts = list(state.rglob("contexts/agent-*"))
+    assert len(transcripts) == 1

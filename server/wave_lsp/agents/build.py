@@ -11,8 +11,10 @@ from wave_lsp.agents.files import AgentFiles
 from wave_lsp.agents.loop import Agent, AgentLimits, OnEvent
 from wave_lsp.agents.policy import ApprovalPolicy
 from wave_lsp.agents.tools import Ask, ToolBox
-from wave_lsp.config.system import AgentSettings
+from wave_lsp.config.system import AgentSettings, ContextSettings
+from wave_lsp.context.models import Context, PersistenceType
 from wave_lsp.context.secrets import Redactor
+from wave_lsp.context.store import ContextStore, storage_dir
 from wave_lsp.personas.guard import PersonaGuard
 from wave_lsp.providers.base import Provider
 
@@ -55,3 +57,14 @@ def make_agent(
         temperature=persona.ai_context.temperature,
         limits=limits, on_event=on_event, persona=persona.name, task=task,
     )  # fmt: skip
+
+
+def keep_transcript(transcript: Context, settings: ContextSettings) -> None:
+    """The run's transcript kept with the other contexts (``context.storage_dir``), compressed
+    and expiring as the configuration says. Blocking: call it off the event loop."""
+    if not settings.persistence_enabled:
+        return
+    transcript.persistence = PersistenceType.FILE
+    transcript.compression = settings.compression
+    transcript.expires_at = transcript.created_at + settings.session_ttl
+    ContextStore(storage_dir(settings)).put(transcript)

@@ -12,11 +12,14 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wave_lsp.config.atomic import atomic_write_bytes
 from wave_lsp.context.models import CompressionType, Context, PersistenceType
 from wave_lsp.context.tokens import estimate_tokens
+
+if TYPE_CHECKING:
+    from wave_lsp.config.system import ContextSettings
 
 KEEP_VERBATIM = 4
 """Messages kept word for word when a context is compacted."""
@@ -59,6 +62,18 @@ def measure(context: Context) -> Context:
     context.size = len(text.encode())
     context.token_count = estimate_tokens(text)
     return context
+
+
+def storage_dir(settings: ContextSettings) -> Path:
+    """Where contexts are kept: ``context.storage_dir`` (the default follows
+    ``$XDG_STATE_HOME``, as every other state of Wave does)."""
+    import os
+
+    from wave_lsp.config.system import ContextSettings
+
+    if settings.storage_dir == ContextSettings().storage_dir and os.environ.get("XDG_STATE_HOME"):
+        return Path(os.environ["XDG_STATE_HOME"]) / "wave" / "contexts"
+    return Path(settings.storage_dir).expanduser()
 
 
 class ContextStore:

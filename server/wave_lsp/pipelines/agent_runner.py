@@ -5,16 +5,17 @@ persona. Its writes go to the copy (so its commands see them) and come back as
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from wave_lsp.agents.build import make_agent
+from wave_lsp.agents.build import keep_transcript, make_agent
 from wave_lsp.agents.files import AgentFiles
 from wave_lsp.agents.loop import Agent
-from wave_lsp.config.system import AgentSettings
+from wave_lsp.config.system import AgentSettings, ContextSettings
 from wave_lsp.context.secrets import Redactor
 from wave_lsp.fileread import FileRefused, read_text
 from wave_lsp.personas.guard import PersonaGuard
@@ -60,6 +61,7 @@ class AgentRunner(PersonaRunner):
         rules: Sequence[Any],
         settings: AgentSettings,
         schemas: dict[str, dict[str, Any]],
+        contexts: ContextSettings | None = None,
         why: str = "",
     ) -> None:
         super().__init__(guard_for, redactor)
@@ -69,6 +71,8 @@ class AgentRunner(PersonaRunner):
         self.rules = list(rules)
         self.settings = settings
         self.schemas = schemas
+        self.contexts = contexts
+        """Where transcripts are kept (``None``: not kept)."""
         self.why = why
         """Why the built-in agent runs a ``claude-code`` task (said in the progress)."""
 
@@ -101,6 +105,8 @@ class AgentRunner(PersonaRunner):
             text = await self._structured(agent, schema, persona.ai_context.max_tokens, ask=False)
             return TaskOutcome(text, {"changed_files": [], "agent": "builtin", "steps": 1})
         result = await agent.run(self._redacted(task, prompt))
+        if self.contexts is not None:
+            await asyncio.to_thread(keep_transcript, result.transcript, self.contexts)
         if result.denials:
             raise PermanentFailure("the agent was refused: " + "; ".join(result.denials))
         if result.stop_reason != "end_turn":

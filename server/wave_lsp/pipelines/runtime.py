@@ -129,7 +129,7 @@ def prepare_run(
         runners["llm"] = LLMRunner(provider, model_name, task_guard, redactor, schemas)
         runners["agent"] = AgentRunner(
             provider, model_name, workdir, task_guard, redactor,
-            rules=rules, settings=config.agent, schemas=schemas,
+            rules=rules, settings=config.agent, schemas=schemas, contexts=config.context,
         )  # fmt: skip
     runners["claude-code"] = coding_agent(config, workdir, task_guard, redactor, runners["agent"])
     relay = Relay(f"pipeline:{pipeline.id}")

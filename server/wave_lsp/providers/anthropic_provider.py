@@ -45,7 +45,11 @@ class AnthropicProvider(Provider):
 
     def capabilities(self, model: str | None = None) -> Capabilities:
         window = self.config.provider_specific.context_window or 200_000
-        return Capabilities(context_window=window, tool_use=True, json_mode=False)
+        return Capabilities(
+            context_window=window,
+            tool_use=self.config.provider_specific.tool_use is not False,
+            json_mode=False,
+        )
 
     def _get_client(self) -> AsyncAnthropic:
         if self._client is None:

@@ -138,7 +138,11 @@ class GeminiProvider(Provider):
 
     def capabilities(self, model: str | None = None) -> Capabilities:
         window = self.config.provider_specific.context_window or 1_048_576
-        return Capabilities(context_window=window, tool_use=True, json_mode=True)
+        return Capabilities(
+            context_window=window,
+            tool_use=self.config.provider_specific.tool_use is not False,
+            json_mode=True,
+        )
 
     def _get_client(self) -> httpx.AsyncClient:
         if self._client is None:

@@ -70,6 +70,10 @@ class ProviderSpecific(CamelModel):
     """The form edits are asked for: a unified diff, the whole file, SEARCH/REPLACE blocks or
     an apply_patch envelope (default: what the model family writes best; answers are read in
     any of them)."""
+    tool_use: bool | None = None
+    """Whether the model calls tools (default: yes for every type but ``local``). ``false`` for
+    a model or compatible server without tool calling: the built-in agent then works in one-shot
+    mode (the edits of one answer, applied through the same governed path)."""
 
 
 class ProviderConfiguration(CamelModel):

@@ -53,7 +53,11 @@ class OllamaProvider(Provider):
         """The last error response's Retry-After (the SDK's ResponseError drops headers)."""
 
     def capabilities(self, model: str | None = None) -> Capabilities:
-        return Capabilities(context_window=self.window, tool_use=True, json_mode=True)
+        return Capabilities(
+            context_window=self.window,
+            tool_use=self.config.provider_specific.tool_use is not False,
+            json_mode=True,
+        )
 
     def _get_client(self) -> AsyncClient:
         if self._client is None:

@@ -63,7 +63,7 @@ class OpenAICompatibleProvider(Provider):
         window = self.config.provider_specific.context_window
         return Capabilities(
             context_window=window or CONTEXT_WINDOWS.get(self.config.type, 8192),
-            tool_use=True,
+            tool_use=self.config.provider_specific.tool_use is not False,
             json_mode=True,
         )
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from wave_lsp.config.paths import workspace_state_dir
 from wave_lsp.context.checkpoints import CheckpointError, CheckpointStore
 from wave_lsp.context.models import ConversationCheckpoint, FileContext, Role
-from wave_lsp.context.store import ContextStore
+from wave_lsp.context.store import ContextStore, storage_dir
 from wave_lsp.session.conversation import Conversation
 from wave_lsp.session.files import ContextFiles
 
@@ -42,18 +42,6 @@ def config_problem(workspace: WaveWorkspace) -> str | None:
         if problem.severity.value == "error" and Path(problem.path).name in CONFIG_NAMES:
             return problem.format()
     return None
-
-
-def storage_dir(settings: ContextSettings) -> Path:
-    """Where contexts are kept: ``context.storage_dir`` (the default follows
-    ``$XDG_STATE_HOME``, as every other state of Wave does)."""
-    import os
-
-    from wave_lsp.config.system import ContextSettings
-
-    if settings.storage_dir == ContextSettings().storage_dir and os.environ.get("XDG_STATE_HOME"):
-        return Path(os.environ["XDG_STATE_HOME"]) / "wave" / "contexts"
-    return Path(settings.storage_dir).expanduser()
 
 
 @dataclass(slots=True)

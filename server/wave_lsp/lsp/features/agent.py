@@ -54,7 +54,7 @@ class AgentFeature(Feature):
 
     async def run(self, *arguments: Any) -> dict[str, Any]:
         await import_off_loop(*MODULES)
-        from wave_lsp.agents.build import make_agent
+        from wave_lsp.agents.build import keep_transcript, make_agent
         from wave_lsp.agents.files import AgentFiles
         from wave_lsp.edits.changes import plan_changes
         from wave_lsp.edits.proposals import make_proposal
@@ -107,6 +107,7 @@ class AgentFeature(Feature):
             except WaveError as error:
                 raise CommandError(f"agent: {error.error.message}") from error
         await asyncio.to_thread(session.record, options.instruction, result.text)
+        await asyncio.to_thread(keep_transcript, result.transcript, loaded.workspace.config.context)
         answer: dict[str, Any] = {
             "text": result.text,
             "stopReason": result.stop_reason,
@@ -115,6 +116,7 @@ class AgentFeature(Feature):
             "denials": result.denials,
             "changedFiles": sorted(result.changed),
             "model": f"{provider.name}:{model}",
+            "transcript": result.transcript.id,
         }
         if result.changed:
             plan = await asyncio.to_thread(plan_changes, root, files.patches(), read)
