@@ -297,6 +297,21 @@ With their tokens, and what was redacted."
     (wave--show "*wave answer*" text)
     answer))
 
+(defun wave-agent (instruction)
+  "Run Wave's agent on INSTRUCTION; its changes become a proposal (M-x wave-proposals)."
+  (interactive (list (read-string "Wave agent: ")))
+  (let* ((answer (wave-command "wave.agent.run"
+                               (append (list :instruction instruction) (wave--focus))))
+         (text (plist-get answer :text))
+         (denials (append (plist-get answer :denials) nil)))
+    (when denials
+      (setq text (format "%s\n\nRefused:\n- %s" text (string-join denials "\n- "))))
+    (when-let ((proposal (plist-get answer :proposal)))
+      (setq text (format "%s\n\nProposal %s (M-x wave-proposals):\n\n%s" text proposal
+                         (plist-get answer :diff))))
+    (wave--show "*wave agent*" text)
+    answer))
+
 (defun wave-validate-workspace ()
   "Check every file of the workspace with Wave's rules."
   (interactive)

@@ -114,6 +114,20 @@ local ok, err = xpcall(function()
   end)
   out.documented = text()
   out.progress = require('wave').last_progress
+
+  -- 5. :WaveAgent: the built-in agent's answer and proposal in a scratch buffer.
+  vim.cmd('WaveAgent write the notes')
+  local agent_buf
+  wait('agent answered', 60, function()
+    for _, buf in ipairs(vim.api.nvim_list_bufs()) do
+      if vim.api.nvim_buf_get_name(buf):find('wave://agent', 1, true) then
+        agent_buf = buf
+        return true
+      end
+    end
+    return false
+  end)
+  out.agent = table.concat(vim.api.nvim_buf_get_lines(agent_buf, 0, -1, false), '\n')
 end, debug.traceback)
 
 finish(not ok and tostring(err) or nil)

@@ -12,6 +12,7 @@ import pytest
 
 from tests.editors.conftest import APP, CLIENTS, DOCUMENTED, FIXED, WAVE_COMMAND, tool
 from tests.providers.protocol_server import ProtocolServer
+from tests.providers.tool_wire import ToolTurn
 
 NVIM = tool("nvim")
 DRIVER = Path(__file__).with_name("nvim_driver.lua")
@@ -29,6 +30,10 @@ def test_the_neovim_client_end_to_end(project: Path, llm: ProtocolServer, tmp_pa
     assert NVIM is not None
     assert nvim_version() >= (0, 11)
     result = tmp_path / "nvim-result.json"
+    llm.state.answers += [
+        ToolTurn([("write_file", {"path": "NOTES.md", "content": "notes\n"})]),
+        "Wrote the notes.",
+    ]
     env = {
         **os.environ,
         "WAVE_ROOT": str(project),
@@ -62,3 +67,6 @@ def test_the_neovim_client_end_to_end(project: Path, llm: ProtocolServer, tmp_pa
     prompt = json.dumps(llm.requests[-1].body)
     assert "yaml.safe_load" in prompt  # the model saw the unsaved, fixed buffer
     assert (project / "app.py").read_text() == APP  # edits are in the buffer, not written
+
+    assert "Wrote the notes." in seen["agent"] and "+++ b/NOTES.md" in seen["agent"]
+    assert not (project / "NOTES.md").exists()  # a proposal, not a write

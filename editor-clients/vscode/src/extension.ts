@@ -291,6 +291,26 @@ async function ask(): Promise<void> {
   }
 }
 
+async function runAgent(): Promise<void> {
+  const instruction = await vscode.window.showInputBox({ title: "Wave: agent", prompt: "What should the agent do?" });
+  if (!instruction) {
+    return;
+  }
+  // The server reports each step in $/progress (shown by the client) and asks with
+  // window/showMessageRequest before any call a rule says to ask about.
+  const answer = await execute<{ text: string; proposal?: string; denials: string[] }>("wave.agent.run", {
+    ...focus(),
+    instruction,
+  });
+  const refused = answer.denials.length ? `\n\nRefused:\n${answer.denials.map((d) => `- ${d}`).join("\n")}` : "";
+  await vscode.window.showTextDocument(
+    await vscode.workspace.openTextDocument({ content: answer.text + refused, language: "markdown" }),
+  );
+  if (answer.proposal) {
+    await showProposal(answer.proposal);
+  }
+}
+
 function guarded(action: () => Promise<void>): () => Promise<void> {
   return async () => {
     try {
@@ -319,6 +339,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     "waveLsp.selectPersona": selectPersona,
     "waveLsp.selectModel": selectModel,
     "waveLsp.ask": ask,
+    "waveLsp.runAgent": runAgent,
     "waveLsp.validateWorkspace": async () => { await execute("wave.validate.workspace", focus()); },
     "waveLsp.restartServer": async () => {
       // A new client, so a changed wave.server.command takes effect.

@@ -327,6 +327,31 @@ function M.ask(opts)
   vim.ui.input({ prompt = 'Ask Wave: ' }, send)
 end
 
+--- :WaveAgent {instruction} — the built-in agent on the workspace; its changes become a proposal.
+function M.agent(opts)
+  local argument = focus(opts)
+  local function send(instruction)
+    if instruction and instruction ~= '' then
+      argument.instruction = instruction
+      M.execute('wave.agent.run', argument, function(result)
+        local text = result.text or ''
+        if result.denials and #result.denials > 0 then
+          text = text .. '\n\nRefused:\n- ' .. table.concat(result.denials, '\n- ')
+        end
+        if result.proposal then
+          text = text .. '\n\n```diff\n' .. result.diff .. '\n```\n'
+          notify('proposal ' .. result.proposal .. ': :WaveProposals to apply or reject it')
+        end
+        scratch('wave://agent', text)
+      end)
+    end
+  end
+  if opts and opts.args ~= '' then
+    return send(opts.args)
+  end
+  vim.ui.input({ prompt = 'Wave agent: ' }, send)
+end
+
 -- Setup -------------------------------------------------------------------------------------
 
 local function complete(choices)
@@ -354,6 +379,7 @@ function M.setup(opts)
   })
   command('WavePersona', M.persona, { nargs = '?', desc = 'Wave: select the persona' })
   command('WaveAsk', M.ask, { nargs = '*', range = true, desc = 'Wave: ask about this code' })
+  command('WaveAgent', M.agent, { nargs = '*', range = true, desc = 'Wave: run the agent' })
 
   local group = vim.api.nvim_create_augroup('wave', { clear = true })
   vim.api.nvim_create_autocmd('LspProgress', {
