@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 from lsprotocol import types
 
 from tests.conftest import WriteFile
 from tests.e2e.conftest import RecordingClient, uri
+from tests.e2e.test_protected_proposals import answer_questions
 from tests.e2e.test_session_lsp import command, config
 from tests.providers.protocol_server import ProtocolServer
 from tests.providers.tool_wire import ToolTurn
@@ -39,17 +39,6 @@ def open_unsaved(client: RecordingClient, project: Path) -> str:
         )
     )
     return document_uri
-
-
-def answer_questions(client: RecordingClient, title: str | None) -> list[str]:
-    asked: list[str] = []
-
-    @client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)
-    def question(params: types.ShowMessageRequestParams) -> Any:
-        asked.append(params.message)
-        return types.MessageActionItem(title=title) if title else None
-
-    return asked
 
 
 def tool_results(llm: ProtocolServer, index: int = -1) -> list[str]:

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from wave_lsp.providers.base import Provider, StreamState, default_timeout_seconds
-from wave_lsp.providers.errors import ProviderError
+from wave_lsp.providers.errors import ProviderError, status_detail
 from wave_lsp.providers.keys import resolve_key
 from wave_lsp.providers.transport import map_transport_error
 from wave_lsp.providers.types import Capabilities, ChatMessage, CompletionRequest, TokenUsage
@@ -135,7 +135,7 @@ class AnthropicProvider(Provider):
             return ProviderError.from_status(
                 self.name,
                 error.status_code,
-                _detail(error),
+                status_detail(error),
                 model=model,
                 headers=error.response.headers,
                 key_ref=self.config.api_key,
@@ -191,12 +191,3 @@ def wire_messages(messages: tuple[ChatMessage, ...]) -> list[dict[str, Any]]:
             continue
         wire.append({"role": message.role, "content": message.content})
     return wire
-
-
-def _detail(error: Any) -> str:
-    body = error.body
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        if isinstance(inner, dict) and inner.get("message"):
-            return str(inner["message"])
-    return str(error.message)

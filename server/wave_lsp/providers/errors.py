@@ -6,6 +6,7 @@ from __future__ import annotations
 import email.utils
 import time
 from collections.abc import Mapping
+from typing import Any
 
 from wave_lsp.errors import Error, ErrorContext, ErrorSeverity, ErrorType, WaveError
 
@@ -238,3 +239,16 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
             return None
         seconds = moment.timestamp() - (time.time() if now is None else now)
     return max(0.0, seconds)
+
+
+def status_detail(error: Any) -> str:
+    """The message of an SDK's status error (the openai and anthropic SDKs share the shape:
+    ``body`` is ``{"error": {"message": ...}}`` or a string, else ``message``)."""
+    body = error.body
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict) and inner.get("message"):
+            return str(inner["message"])
+        if isinstance(inner, str):
+            return inner
+    return str(error.message)

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from wave_lsp.providers.base import Provider, StreamState, default_timeout_seconds
-from wave_lsp.providers.errors import ProviderError
+from wave_lsp.providers.errors import ProviderError, status_detail
 from wave_lsp.providers.keys import resolve_key
 from wave_lsp.providers.models import ProviderType
 from wave_lsp.providers.transport import map_transport_error
@@ -152,7 +152,7 @@ class OpenAICompatibleProvider(Provider):
             return ProviderError.from_status(
                 self.name,
                 error.status_code,
-                _detail(error),
+                status_detail(error),
                 model=model,
                 headers=error.response.headers,
                 key_ref=self.config.api_key,
@@ -211,14 +211,3 @@ def schema_name(schema: dict[str, Any]) -> str:
     title = str(schema.get("title") or "output")
     name = "".join(c if c.isalnum() or c in "_-" else "_" for c in title)[:64]
     return name or "output"
-
-
-def _detail(error: Any) -> str:
-    body = error.body
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        if isinstance(inner, dict) and inner.get("message"):
-            return str(inner["message"])
-        if isinstance(inner, str):
-            return inner
-    return str(error.message)
