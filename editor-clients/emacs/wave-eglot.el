@@ -298,7 +298,8 @@ With their tokens, and what was redacted."
     answer))
 
 (defun wave-agent (instruction)
-  "Run Wave's agent on INSTRUCTION; its changes become a proposal (M-x wave-proposals)."
+  "Run Wave's agent on INSTRUCTION.
+Its changes become a proposal (see `wave-proposals')."
   (interactive (list (read-string "Wave agent: ")))
   (let* ((answer (wave-command "wave.agent.run"
                                (append (list :instruction instruction) (wave--focus))))
