@@ -9,7 +9,7 @@ from typing import Any
 
 from wave_lsp.agents.files import AgentFiles
 from wave_lsp.agents.loop import Agent, AgentLimits, OnEvent
-from wave_lsp.agents.policy import ApprovalPolicy
+from wave_lsp.agents.policy import ApprovalPolicy, Verdict
 from wave_lsp.agents.tools import Ask, ToolBox
 from wave_lsp.config.system import AgentSettings, ContextSettings
 from wave_lsp.context.models import Context, PersistenceType
@@ -32,12 +32,18 @@ def make_agent(
     tools_allowed: list[str] | None = None,
     on_event: OnEvent | None = None,
     task: str = "",
+    confirm_edits: bool = False,
 ) -> Agent:
+    """``confirm_edits``: every edit no rule allows is asked about with its change (a front end
+    that writes approved edits at once); else edits are held for one proposal."""
     persona = guard.persona
     toolbox = ToolBox(
         files,
         guard,
-        ApprovalPolicy([persona.tool_rules, settings.tool_rules]),
+        ApprovalPolicy(
+            [persona.tool_rules, settings.tool_rules],
+            edits=Verdict.ASK if confirm_edits else Verdict.ALLOW,
+        ),
         redactor or Redactor(list(rules)),
         list(rules),
         ask=ask,

@@ -49,6 +49,25 @@ class AgentFiles:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 atomic_write_text(target, text)
 
+    def snapshot(self) -> tuple[dict[str, str | None], dict[str, str | None]]:
+        """The held texts now (an edit staged for approval is undone with ``restore``)."""
+        return dict(self._texts), dict(self._originals)
+
+    def restore(self, state: tuple[dict[str, str | None], dict[str, str | None]]) -> None:
+        self._texts, self._originals = dict(state[0]), dict(state[1])
+
+    def since(
+        self, state: tuple[dict[str, str | None], dict[str, str | None]]
+    ) -> dict[str, tuple[str | None, str | None]]:
+        """Each file whose held text changed after ``state``: (before, after)."""
+        texts, _ = state
+        changed: dict[str, tuple[str | None, str | None]] = {}
+        for relative, text in sorted(self._texts.items()):
+            before = texts[relative] if relative in texts else self._originals[relative]
+            if text != before:
+                changed[relative] = (before, text)
+        return changed
+
     def created(self) -> list[str]:
         """Files the agent made that the workspace did not have (listed with the rest)."""
         return [r for r, text in self._texts.items() if text is not None and not self._originals[r]]

@@ -82,7 +82,10 @@ class Decision:
 class ApprovalPolicy:
     """Rule sets in order of precedence (the persona's, then the configuration's)."""
 
-    def __init__(self, rule_sets: Sequence[ToolRules]) -> None:
+    def __init__(self, rule_sets: Sequence[ToolRules], *, edits: Verdict | None = None) -> None:
+        self.edits = edits or Verdict.ALLOW
+        """What an edit no rule names gets: allowed where the changes become a proposal,
+        asked where they are written once approved (ACP)."""
         self.lists: dict[Verdict, list[Rule]] = {verdict: [] for verdict in Verdict}
         for rules in rule_sets:
             self.lists[Verdict.DENY] += [Rule.parse(text) for text in rules.deny]
@@ -94,6 +97,8 @@ class ApprovalPolicy:
             for rule in self.lists[verdict]:
                 if rule.matches(tool, target):
                     return Decision(verdict, rule.text)
-        if tool in READING_TOOLS or tool in EDITING_TOOLS:
+        if tool in EDITING_TOOLS:
+            return Decision(self.edits)
+        if tool in READING_TOOLS:
             return Decision(Verdict.ALLOW)
         return Decision(Verdict.ASK)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import shlex
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ from typing import Any
 import regex
 
 from wave_lsp.agents.files import AgentFiles
-from wave_lsp.agents.policy import ApprovalPolicy, Verdict
+from wave_lsp.agents.policy import EDITING_TOOLS, ApprovalPolicy, Verdict
 from wave_lsp.context.secrets import Redactor
 from wave_lsp.edits.changes import PathError, inside, plan_changes
 from wave_lsp.edits.extract import extract_patches
@@ -36,6 +36,9 @@ class PendingCall:
     target: str
     arguments: dict[str, Any]
     rule: str
+    changes: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    """For an edit: each file it changes, (before, after): the edit is made, held, shown and
+    undone when refused."""
 
 
 Ask = Callable[[PendingCall], Awaitable[bool]]
@@ -81,19 +84,40 @@ class ToolBox:
         decision = self.policy.decide(call.name, target)
         if decision.verdict is Verdict.DENY:
             return self._denied(described, f"denied by the rule {decision.rule}")
+        pending = PendingCall(call.name, target, arguments, decision.rule)
         if decision.verdict is Verdict.ASK:
             why = f"the rule {decision.rule}" if decision.rule else f"{call.name} needs approval"
             if self.ask is None:
                 return self._denied(described, f"{why} and no one can be asked here")
-            if not await self.ask(PendingCall(call.name, target, arguments, decision.rule)):
+            if call.name in EDITING_TOOLS:
+                return await self._staged(pending, described)
+            if not await self.ask(pending):
                 return self._denied(described, "refused by the user")
+        return await self._outcome(call.name, arguments, described)
+
+    async def _outcome(self, tool: str, arguments: dict[str, Any], described: str) -> ToolOutcome:
         try:
-            text = await self._run(call.name, arguments)
+            text = await self._run(tool, arguments)
         except WaveError as refusal:  # the persona guard (SecurityRefusal)
             return self._denied(described, refusal.error.message)
         except (ValueError, OSError, PathError, PatchSyntaxError, KeyError) as error:
             return ToolOutcome(f"error: {error}", error=True)
-        return ToolOutcome(self._bounded(self.redactor.redact(text, f"tool:{call.name}")))
+        return ToolOutcome(self._bounded(self.redactor.redact(text, f"tool:{tool}")))
+
+    async def _staged(self, pending: PendingCall, described: str) -> ToolOutcome:
+        """An edit to ask about: made (and checked by the persona) first, so the question
+        shows the change itself; undone when the answer is no."""
+        assert self.ask is not None
+        before = self.files.snapshot()
+        outcome = await self._outcome(pending.tool, pending.arguments, described)
+        changes = self.files.since(before)
+        if outcome.error or not changes:
+            return outcome
+        pending = replace(pending, changes=changes)
+        if not await self.ask(pending):
+            self.files.restore(before)
+            return self._denied(described, "refused by the user")
+        return outcome
 
     def _denied(self, described: str, why: str) -> ToolOutcome:
         self.denials.append(f"{described}: {why}")
