@@ -1,5 +1,6 @@
-"""The domain core knows nothing of the protocol: importing every core module loads neither
-pygls nor lsprotocol (ruff's TID251 enforces the same on the source)."""
+"""The domain core knows nothing of the protocols: importing every core module loads neither
+pygls, lsprotocol nor acp (ruff's TID251 enforces the same on the source); the LSP layer loads
+no ACP and the ACP layer no LSP."""
 
 from __future__ import annotations
 
@@ -9,28 +10,44 @@ import sys
 
 import wave_lsp
 
+FRONT_ENDS = ("wave_lsp.lsp", "wave_lsp.acp")
+
 
 def core_modules() -> list[str]:
     names = []
     for module in pkgutil.walk_packages(wave_lsp.__path__, "wave_lsp."):
-        if not module.name.startswith(("wave_lsp.lsp", "wave_lsp.__main__")):
+        if not module.name.startswith((*FRONT_ENDS, "wave_lsp.__main__")):
             names.append(module.name)
     return names
 
 
-def test_core_imports_no_protocol_library() -> None:
-    modules = core_modules()
-    assert "wave_lsp.config.workspace" in modules
+def loaded_libraries(modules: list[str], libraries: tuple[str, ...]) -> str:
     code = (
         "import importlib, sys\n"
         f"for name in {modules!r}: importlib.import_module(name)\n"
-        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('pygls', 'lsprotocol'))\n"
+        f"bad = sorted(m for m in sys.modules if m.split('.')[0] in {libraries!r})\n"
         "print(','.join(bad))\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
-    assert result.stdout.strip() == ""
+    return result.stdout.strip()
+
+
+def test_core_imports_no_protocol_library() -> None:
+    modules = core_modules()
+    assert "wave_lsp.config.workspace" in modules
+    assert loaded_libraries(modules, ("pygls", "lsprotocol", "acp")) == ""
+
+
+def test_each_front_end_loads_only_its_own_protocol() -> None:
+    def of(prefix: str) -> list[str]:
+        return [m.name for m in pkgutil.walk_packages(wave_lsp.__path__, "wave_lsp.")
+                if m.name.startswith(prefix)]  # fmt: skip
+
+    assert "wave_lsp.acp.agent" in of("wave_lsp.acp")
+    assert loaded_libraries(of("wave_lsp.acp"), ("pygls", "lsprotocol")) == ""
+    assert loaded_libraries(of("wave_lsp.lsp"), ("acp",)) == ""
 
 
 def test_cli_help_does_not_load_the_server() -> None:

@@ -125,6 +125,15 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--model", "-m", help="provider:model or model")
     chat.add_argument("--persona", help="the persona to act as (default: the configured one)")
 
+    acp = commands.add_parser(
+        "acp",
+        help="serve the Agent Client Protocol over stdio (Zed, JetBrains, Neovim, Emacs)",
+        description="Wave as an ACP agent: the editor starts it and talks JSON-RPC over "
+        "stdio. Each session is a Wave session on the folder the editor names; prompts run "
+        "the built-in agent with the persona (the session's mode) and every edit asked about.",
+    )
+    acp.add_argument("--model", "-m", help="provider:model or model (default: the configured)")
+
     apply = commands.add_parser(
         "apply",
         help="apply a unified diff or a model's answer to the workspace",
@@ -314,6 +323,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 files=arguments.file,
                 persona=arguments.persona,
             )
+        if arguments.command == "acp":
+            from wave_lsp.acp.agent import main as acp_serve
+
+            return acp_serve(arguments.model)
         if arguments.command == "chat":
             from wave_lsp.cli import chat
 
@@ -360,6 +373,17 @@ def lsp_main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--version", action="version", version=f"wave-lsp {__version__}")
     _add_lsp_arguments(parser)
     return _lsp(parser.parse_args(argv))
+
+
+def acp_main(argv: Sequence[str] | None = None) -> int:
+    """``wave-acp``: the same as ``wave acp``."""
+    parser = argparse.ArgumentParser(prog="wave-acp", description="Serve ACP over stdio.")
+    parser.add_argument("--version", action="version", version=f"wave-acp {__version__}")
+    parser.add_argument("--model", "-m", help="provider:model or model")
+    arguments = parser.parse_args(argv)
+    from wave_lsp.acp.agent import main as acp_serve
+
+    return acp_serve(arguments.model)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,1 @@
+"""The Agent Client Protocol front end (``wave acp``): the only package that imports ``acp``."""

@@ -1,0 +1,254 @@
+"""``wave acp``: Wave as an Agent Client Protocol agent over stdio. Every ACP session is a
+:class:`wave_lsp.session.core.Session` (persona, conversation) on the workspace ``cwd`` names;
+a prompt runs the built-in agent on it, governed as everywhere (persona guard, allow/ask/deny
+rules, redaction), with every edit approved by the user (:mod:`wave_lsp.acp.turn`). The
+personas are the session's modes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from acp.schema import (
+    AgentCapabilities,
+    ClientCapabilities,
+    Implementation,
+    InitializeResponse,
+    McpCapabilities,
+    NewSessionResponse,
+    PromptCapabilities,
+    PromptResponse,
+    SessionMode,
+    SessionModeState,
+    SetSessionModeResponse,
+)
+
+from acp import PROTOCOL_VERSION, RequestError, run_agent
+from wave_lsp.acp.turn import Remembered, Turn
+
+if TYPE_CHECKING:
+    from acp import Agent, Client
+    from wave_lsp.config.workspace import WaveWorkspace
+    from wave_lsp.providers.registry import ProviderRegistry
+    from wave_lsp.session.core import Session
+
+log = logging.getLogger(__name__)
+STOP_REASONS = {"max_time": "max_turn_requests"}
+"""The agent's stop reasons ACP has no word for."""
+
+
+@dataclass
+class AcpSession:
+    session: Session
+    workspace: WaveWorkspace
+    registry: ProviderRegistry
+    remembered: Remembered = field(default_factory=Remembered)
+    running: asyncio.Task[Any] | None = None
+    cancelled: bool = False
+
+
+class WaveAgent:
+    def __init__(self, *, model: str | None = None) -> None:
+        self.model = model
+        self.client: Client | None = None
+        self.capabilities = ClientCapabilities()
+        self.sessions: dict[str, AcpSession] = {}
+
+    def on_connect(self, conn: Client) -> None:
+        self.client = conn
+
+    async def initialize(
+        self,
+        protocol_version: int,
+        client_capabilities: ClientCapabilities | None = None,
+        client_info: Implementation | None = None,
+        **kwargs: Any,
+    ) -> InitializeResponse:
+        from wave_lsp import __version__
+
+        self.capabilities = client_capabilities or ClientCapabilities()
+        return InitializeResponse(
+            protocol_version=min(protocol_version, PROTOCOL_VERSION),
+            agent_capabilities=AgentCapabilities(
+                load_session=False,
+                prompt_capabilities=PromptCapabilities(embedded_context=True),
+                mcp_capabilities=McpCapabilities(),
+            ),
+            agent_info=Implementation(name="wave", title="Wave", version=__version__),
+            auth_methods=[],
+        )
+
+    async def new_session(
+        self, cwd: str, mcp_servers: list[Any] | None = None, **kwargs: Any
+    ) -> NewSessionResponse:
+        from wave_lsp.config.workspace import load_workspace
+        from wave_lsp.providers.registry import ProviderRegistry
+        from wave_lsp.session.core import Session
+
+        root = await asyncio.to_thread(Path(cwd).resolve)
+        if not await asyncio.to_thread(root.is_dir):
+            raise RequestError.invalid_params({"cwd": f"{cwd} is not a directory"})
+        workspace = await asyncio.to_thread(load_workspace, root)
+        session_id = uuid.uuid4().hex[:12]
+        session = await asyncio.to_thread(Session, root, session_id, workspace.config.context)
+        registry = ProviderRegistry.from_config(workspace.config.providers)
+        state = self.sessions[session_id] = AcpSession(session, workspace, registry)
+        return NewSessionResponse(session_id=session_id, modes=self._modes(state))
+
+    def _modes(self, state: AcpSession) -> SessionModeState:
+        personas = state.workspace.personas
+        default = state.workspace.config.security.personas.default_persona
+        current = state.session.persona_name(default)
+        return SessionModeState(
+            current_mode_id=current or next(iter(personas), ""),
+            available_modes=[
+                SessionMode(id=name, name=name, description=persona.value.description or None)
+                for name, persona in sorted(personas.items())
+            ],
+        )
+
+    def _state(self, session_id: str) -> AcpSession:
+        state = self.sessions.get(session_id)
+        if state is None:
+            raise RequestError.invalid_params({"sessionId": f"no session {session_id!r}"})
+        return state
+
+    async def set_session_mode(
+        self, session_id: str, mode_id: str, **kwargs: Any
+    ) -> SetSessionModeResponse:
+        from wave_lsp.session.core import SessionError
+
+        state = self._state(session_id)
+        try:
+            state.session.select_persona(mode_id, state.workspace)
+        except SessionError as error:
+            raise RequestError.invalid_params({"modeId": str(error)}) from error
+        state.remembered = Remembered()  # a new persona's approvals start afresh
+        return SetSessionModeResponse()
+
+    async def cancel(self, session_id: str, **kwargs: Any) -> None:
+        state = self.sessions.get(session_id)
+        if state is not None and state.running is not None:
+            state.cancelled = True
+            state.running.cancel()
+
+    async def prompt(self, session_id: str, prompt: list[Any], **kwargs: Any) -> PromptResponse:
+        state = self._state(session_id)
+        if state.running is not None:
+            raise RequestError.invalid_request({"sessionId": "a prompt is already running"})
+        assert self.client is not None
+        fs = self.capabilities.fs
+        turn = Turn(self.client, session_id, state.session.root, state.remembered,
+                    writes_through_client=bool(fs and fs.write_text_file))  # fmt: skip
+        state.cancelled = False
+        state.running = asyncio.current_task()
+        try:
+            reason = await self._run(state, turn, instruction_of(prompt))
+        except asyncio.CancelledError:
+            if not state.cancelled:
+                raise
+            current = asyncio.current_task()
+            if current is not None:
+                current.uncancel()
+            reason = "cancelled"
+        finally:
+            state.running = None
+        try:
+            await asyncio.wait_for(turn.flush(), 5)
+        finally:
+            await turn.close()
+        return PromptResponse(stop_reason=reason)
+
+    async def _run(self, state: AcpSession, turn: Turn, instruction: str) -> str:
+        from wave_lsp.agents.build import keep_transcript, make_agent
+        from wave_lsp.agents.files import AgentFiles
+        from wave_lsp.errors import WaveError
+        from wave_lsp.session.core import SessionError, config_problem
+
+        problem = config_problem(state.workspace)
+        if problem is not None:
+            turn.say(f"The configuration is broken, so no model is asked: {problem}")
+            return "refusal"
+        try:
+            provider, model = state.registry.resolve(state.session.model or self.model)
+            guard = state.session.guard(state.workspace)
+        except (WaveError, SessionError) as error:
+            message = error.error.message if isinstance(error, WaveError) else str(error)
+            turn.say(f"Wave cannot ask a model: {message}")
+            return "refusal"
+        root = state.session.root
+        files = AgentFiles(root, self._reader(state.session.session_id, root))
+        config = state.workspace.config
+        agent = make_agent(
+            provider, model, files, guard,
+            rules=list(state.workspace.rules.values()), settings=config.agent,
+            ask=turn.ask, on_event=turn.on_event, task="acp", confirm_edits=True,
+        )  # fmt: skip
+        try:
+            result = await agent.run(instruction, state.session.conversation.history(4000))
+        except WaveError as error:
+            turn.say(f"\n\nThe model failed: {error.error.message}")
+            return "refusal"
+        await asyncio.to_thread(state.session.record, instruction, result.text)
+        await asyncio.to_thread(keep_transcript, result.transcript, config.context)
+        return STOP_REASONS.get(result.stop_reason, result.stop_reason)
+
+    def _reader(self, session_id: str, root: Path) -> Any:
+        """Files as the editor has them (``fs/read_text_file``: unsaved buffers) when it offers
+        it, else the disk. Called from the agent's worker threads."""
+        fs = self.capabilities.fs
+        loop = asyncio.get_running_loop()
+        client = self.client
+
+        def from_disk(path: Path) -> str | None:
+            try:
+                return path.read_bytes().decode("utf-8", errors="surrogateescape")
+            except (FileNotFoundError, IsADirectoryError):
+                return None
+
+        if not (fs and fs.read_text_file) or client is None:
+            return from_disk
+
+        def from_client(path: Path) -> str | None:
+            if not path.exists():
+                return None  # a file the editor has not got either
+            future = asyncio.run_coroutine_threadsafe(
+                client.read_text_file(session_id=session_id, path=str(path)), loop
+            )
+            return future.result(30).content
+
+        return from_client
+
+
+def instruction_of(prompt: list[Any]) -> str:
+    """The prompt's blocks as one instruction: text as it is, a linked file named, an embedded
+    resource's text included (redacted with the rest before it reaches a provider)."""
+    parts: list[str] = []
+    for block in prompt:
+        kind = getattr(block, "type", "")
+        if kind == "text":
+            parts.append(block.text)
+        elif kind == "resource_link":
+            parts.append(f"(The user points at {block.uri}.)")
+        elif kind == "resource":
+            resource = block.resource
+            text = getattr(resource, "text", None)
+            if text is not None:
+                parts.append(f"Contents of {resource.uri}:\n```\n{text}\n```")
+    return "\n\n".join(parts)
+
+
+def main(model: str | None = None) -> int:
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
+    try:
+        # the methods Wave does not offer are answered 'method not found' by the connection
+        asyncio.run(run_agent(cast("Agent", WaveAgent(model=model))))
+    except KeyboardInterrupt:
+        return 130
+    return 0

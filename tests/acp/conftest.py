@@ -1,0 +1,89 @@
+"""An ACP client of the Python SDK's own (``acp``'s client side) driving a real ``wave acp``
+subprocess: it records every ``session/update``, answers permission requests as scripted, and
+serves the editor's buffers for ``fs/read_text_file`` / records ``fs/write_text_file``."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from acp.schema import (
+    AllowedOutcome,
+    ClientCapabilities,
+    DeniedOutcome,
+    FileSystemCapabilities,
+    ReadTextFileResponse,
+    RequestPermissionResponse,
+    WriteTextFileResponse,
+)
+
+from acp import PROTOCOL_VERSION, spawn_agent_process
+
+WAVE = str(Path(sys.executable).with_name("wave"))
+
+
+@dataclass
+class RecordingClient:
+    answers: list[str] = field(default_factory=list)
+    """Option ids to answer permission requests with, in order (none left: cancelled)."""
+    buffers: dict[str, str] = field(default_factory=dict)
+    updates: list[Any] = field(default_factory=list)
+    permissions: list[Any] = field(default_factory=list)
+    writes: list[tuple[str, str]] = field(default_factory=list)
+    reads: list[str] = field(default_factory=list)
+    first_chunk: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def request_permission(self, session_id: str, tool_call: Any, options: Any,
+                                 **kwargs: Any) -> RequestPermissionResponse:  # fmt: skip
+        self.permissions.append(tool_call)
+        if not self.answers:
+            return RequestPermissionResponse(outcome=DeniedOutcome(outcome="cancelled"))
+        chosen = self.answers.pop(0)
+        return RequestPermissionResponse(outcome=AllowedOutcome(outcome="selected",
+                                                                option_id=chosen))  # fmt: skip
+
+    async def session_update(self, session_id: str, update: Any, **kwargs: Any) -> None:
+        self.updates.append(update)
+        if update.session_update == "agent_message_chunk":
+            self.first_chunk.set()
+
+    async def write_text_file(self, session_id: str, path: str, content: str,
+                              **kwargs: Any) -> WriteTextFileResponse:  # fmt: skip
+        self.writes.append((path, content))
+        Path(path).write_text(content)  # as an editor saving the buffer would
+        return WriteTextFileResponse()
+
+    async def read_text_file(
+        self, session_id: str, path: str, **kwargs: Any
+    ) -> ReadTextFileResponse:
+        self.reads.append(path)
+        if path in self.buffers:
+            return ReadTextFileResponse(content=self.buffers[path])
+        return ReadTextFileResponse(content=Path(path).read_text())
+
+    def on_connect(self, conn: Any) -> None:
+        pass
+
+    def kinds(self) -> list[str]:
+        return [u.session_update for u in self.updates]
+
+    def text(self) -> str:
+        return "".join(u.content.text for u in self.updates
+                       if u.session_update == "agent_message_chunk")  # fmt: skip
+
+
+@asynccontextmanager
+async def wave_acp(client: RecordingClient, root: Path, *, fs: bool = True) -> AsyncIterator[Any]:
+    env = {**os.environ, "XDG_STATE_HOME": str(root.parent / "state")}
+    async with spawn_agent_process(client, WAVE, "acp", cwd=root, env=env) as (conn, _process):
+        capabilities = ClientCapabilities(
+            fs=FileSystemCapabilities(read_text_file=fs, write_text_file=fs)
+        )
+        await conn.initialize(protocol_version=PROTOCOL_VERSION, client_capabilities=capabilities)
+        yield conn
