@@ -15,3 +15,12 @@ if [ "$("$TOOLS/node_modules/.bin/claude" --version 2>/dev/null | cut -d' ' -f1)
   [ -f "$TOOLS/package.json" ] || echo '{"private": true}' > "$TOOLS/package.json"
   npm install --loglevel=error --prefix "$TOOLS" "$CLAUDE_CODE"
 fi
+# The ACP TypeScript SDK: the tests' own ACP client is written on it, so `wave acp` is checked
+# by an implementation that is not ours (zod is its peer dependency).
+ACP_SDK=@agentclientprotocol/sdk@2.4.0
+if ! grep -qs '"version": "2.4.0"' "$TOOLS/node_modules/@agentclientprotocol/sdk/package.json"; then
+  echo "setup-agents: installing $ACP_SDK (npm)" >&2
+  mkdir -p "$TOOLS"
+  [ -f "$TOOLS/package.json" ] || echo '{"private": true}' > "$TOOLS/package.json"
+  npm install --loglevel=error --prefix "$TOOLS" "$ACP_SDK" zod@3
+fi

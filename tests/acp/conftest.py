@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
 from acp.schema import (
     AllowedOutcome,
     ClientCapabilities,
@@ -24,8 +25,33 @@ from acp.schema import (
 )
 
 from acp import PROTOCOL_VERSION, spawn_agent_process
+from tests.conftest import WriteFile
+from tests.e2e.test_session_lsp import config
+from tests.providers.protocol_server import ProtocolServer
+from tests.providers.tool_wire import ToolTurn
 
 WAVE = str(Path(sys.executable).with_name("wave"))
+APP = "def main():\n    print('hi')\n"
+GREET = "def greet(name):\n    return f'hello {name}'\n"
+NEW = GREET + "\n\ndef main():"
+
+
+@pytest.fixture
+def project(write: WriteFile, workspace: Path, llm: ProtocolServer) -> Path:
+    write(".wave/config.yaml", config(llm))
+    (workspace / "src").mkdir()
+    (workspace / "src" / "app.py").write_text(APP)
+    return workspace
+
+
+def script_greet(llm: ProtocolServer) -> None:
+    llm.state.answers = [
+        ToolTurn([("read_file", {"path": "src/app.py"})], text="Looking first. "),
+        ToolTurn(
+            [("edit_file", {"path": "src/app.py", "old_text": "def main():", "new_text": NEW})]
+        ),
+        "Added greet.",
+    ]
 
 
 @dataclass

@@ -11,33 +11,9 @@ from pathlib import Path
 import pytest
 
 from acp import text_block
-from tests.acp.conftest import RecordingClient, wave_acp
-from tests.conftest import WriteFile
-from tests.e2e.test_session_lsp import config
+from tests.acp.conftest import APP, GREET, RecordingClient, script_greet, wave_acp
 from tests.providers.protocol_server import ProtocolServer
 from tests.providers.tool_wire import ToolTurn
-
-APP = "def main():\n    print('hi')\n"
-GREET = "def greet(name):\n    return f'hello {name}'\n"
-NEW = GREET + "\n\ndef main():"
-
-
-@pytest.fixture
-def project(write: WriteFile, workspace: Path, llm: ProtocolServer) -> Path:
-    write(".wave/config.yaml", config(llm))
-    (workspace / "src").mkdir()
-    (workspace / "src" / "app.py").write_text(APP)
-    return workspace
-
-
-def script_greet(llm: ProtocolServer) -> None:
-    llm.state.answers = [
-        ToolTurn([("read_file", {"path": "src/app.py"})], text="Looking first. "),
-        ToolTurn(
-            [("edit_file", {"path": "src/app.py", "old_text": "def main():", "new_text": NEW})]
-        ),
-        "Added greet.",
-    ]
 
 
 @pytest.mark.parametrize("answer", ["reject_once", "allow_once"])
