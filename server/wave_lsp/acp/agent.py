@@ -243,12 +243,27 @@ def instruction_of(prompt: list[Any]) -> str:
     return "\n\n".join(parts)
 
 
+async def serve(agent: WaveAgent) -> None:
+    """``agent`` over stdio, each line checked first (:mod:`wave_lsp.acp.framing`)."""
+    from acp.stdio import stdio_streams
+
+    from wave_lsp.acp.framing import MAX_LINE_BYTES, pump
+
+    reader, writer = await stdio_streams(limit=MAX_LINE_BYTES)
+    checked = asyncio.StreamReader(limit=MAX_LINE_BYTES)
+    pumping = asyncio.create_task(pump(reader, checked, writer))
+    try:
+        # the methods Wave does not offer are answered 'method not found' by the connection
+        await run_agent(cast("Agent", agent), writer, checked)
+    finally:
+        pumping.cancel()
+
+
 def main(model: str | None = None) -> int:
     logging.basicConfig(stream=sys.stderr, level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
     try:
-        # the methods Wave does not offer are answered 'method not found' by the connection
-        asyncio.run(run_agent(cast("Agent", WaveAgent(model=model))))
+        asyncio.run(serve(WaveAgent(model=model)))
     except KeyboardInterrupt:
         return 130
     return 0
