@@ -89,7 +89,13 @@ async def test_cancel_ends_the_turn_cancelled(project: Path, llm: ProtocolServer
         await conn.cancel(session_id=session.session_id)
         response = await asyncio.wait_for(turn, 5)
         assert asyncio.get_running_loop().time() - began < 1.0
+        for _ in range(100):  # the server sees it at its next piece (50 ms apart)
+            if llm.state.disconnects or asyncio.get_running_loop().time() - began > 1.0:
+                break
+            await asyncio.sleep(0.01)
+        assert llm.state.disconnects == 1, "the provider's request was left open"
     assert response.stop_reason == "cancelled"
+    assert len(llm.requests) == 1
 
 
 async def test_secrets_in_a_read_file_never_reach_the_provider(

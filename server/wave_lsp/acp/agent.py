@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -19,16 +18,22 @@ from acp.schema import (
     ClientCapabilities,
     Implementation,
     InitializeResponse,
+    ListSessionsResponse,
+    LoadSessionResponse,
     McpCapabilities,
     NewSessionResponse,
     PromptCapabilities,
     PromptResponse,
+    SessionCapabilities,
+    SessionListCapabilities,
     SessionMode,
     SessionModeState,
     SetSessionModeResponse,
 )
 
 from acp import PROTOCOL_VERSION, RequestError, run_agent
+from wave_lsp.acp import history
+from wave_lsp.acp.commands import CHECKPOINT, available_commands, parse, run_pipeline
 from wave_lsp.acp.turn import Remembered, Turn
 
 if TYPE_CHECKING:
@@ -58,6 +63,7 @@ class WaveAgent:
         self.client: Client | None = None
         self.capabilities = ClientCapabilities()
         self.sessions: dict[str, AcpSession] = {}
+        self._background: set[asyncio.Task[None]] = set()
 
     def on_connect(self, conn: Client) -> None:
         self.client = conn
@@ -75,7 +81,8 @@ class WaveAgent:
         return InitializeResponse(
             protocol_version=min(protocol_version, PROTOCOL_VERSION),
             agent_capabilities=AgentCapabilities(
-                load_session=False,
+                load_session=True,
+                session_capabilities=SessionCapabilities(list=SessionListCapabilities()),
                 prompt_capabilities=PromptCapabilities(embedded_context=True),
                 mcp_capabilities=McpCapabilities(),
             ),
@@ -86,6 +93,41 @@ class WaveAgent:
     async def new_session(
         self, cwd: str, mcp_servers: list[Any] | None = None, **kwargs: Any
     ) -> NewSessionResponse:
+        from wave_lsp.context.checkpoints import new_checkpoint_id
+
+        state = await self._open(cwd, new_checkpoint_id())
+        return NewSessionResponse(session_id=state.session.session_id, modes=self._modes(state))
+
+    async def load_session(
+        self, cwd: str, session_id: str, mcp_servers: list[Any] | None = None, **kwargs: Any
+    ) -> LoadSessionResponse:
+        """A checkpoint (every ACP session keeps one of its own, updated each turn; ``wave
+        chat``'s and the editor's are listed too) goes on as this session: its conversation is
+        replayed as ``session/update``s, and the next prompt carries it."""
+        from wave_lsp.session.core import SessionError
+
+        if session_id in self.sessions:
+            raise RequestError.invalid_params({"sessionId": f"{session_id} is already open"})
+        state = await self._open(cwd, session_id, announce=False)
+        try:
+            guard = state.session.guard(state.workspace)
+            restored = await asyncio.to_thread(state.session.resume, session_id, guard.check_path)
+        except SessionError as error:
+            del self.sessions[session_id]
+            raise RequestError.invalid_params({"sessionId": str(error)}) from error
+        assert self.client is not None
+        await history.replay(self.client, session_id, restored.checkpoint)
+        self._announce(state)
+        return LoadSessionResponse(modes=self._modes(state))
+
+    async def list_sessions(
+        self, cwd: str | None = None, cursor: str | None = None, **kwargs: Any
+    ) -> ListSessionsResponse:
+        roots = {Path(cwd)} if cwd else {s.session.root for s in self.sessions.values()}
+        listed = await asyncio.to_thread(history.sessions, sorted(roots))
+        return ListSessionsResponse(sessions=listed)
+
+    async def _open(self, cwd: str, session_id: str, *, announce: bool = True) -> AcpSession:
         from wave_lsp.config.workspace import load_workspace
         from wave_lsp.providers.registry import ProviderRegistry
         from wave_lsp.session.core import Session
@@ -94,11 +136,25 @@ class WaveAgent:
         if not await asyncio.to_thread(root.is_dir):
             raise RequestError.invalid_params({"cwd": f"{cwd} is not a directory"})
         workspace = await asyncio.to_thread(load_workspace, root)
-        session_id = uuid.uuid4().hex[:12]
-        session = await asyncio.to_thread(Session, root, session_id, workspace.config.context)
+        session = await asyncio.to_thread(
+            Session, root, session_id, workspace.config.context, thread=session_id
+        )
         registry = ProviderRegistry.from_config(workspace.config.providers)
         state = self.sessions[session_id] = AcpSession(session, workspace, registry)
-        return NewSessionResponse(session_id=session_id, modes=self._modes(state))
+        if announce:
+            self._announce(state)
+        return state
+
+    def _announce(self, state: AcpSession) -> None:
+        """The slash commands, sent once the session's answer is on its way."""
+        assert self.client is not None
+        task = asyncio.create_task(
+            history.announce(
+                self.client, state.session.session_id, available_commands(state.workspace)
+            )
+        )
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     def _modes(self, state: AcpSession) -> SessionModeState:
         personas = state.workspace.personas
@@ -165,15 +221,47 @@ class WaveAgent:
         return PromptResponse(stop_reason=reason)
 
     async def _run(self, state: AcpSession, turn: Turn, instruction: str) -> str:
-        from wave_lsp.agents.build import keep_transcript, make_agent
-        from wave_lsp.agents.files import AgentFiles
-        from wave_lsp.errors import WaveError
-        from wave_lsp.session.core import SessionError, config_problem
+        from wave_lsp.session.core import config_problem
 
         problem = config_problem(state.workspace)
         if problem is not None:
             turn.say(f"The configuration is broken, so no model is asked: {problem}")
             return "refusal"
+        invocation = parse(instruction)
+        if invocation is not None and invocation.name == CHECKPOINT:
+            return await self._checkpoint(state, turn, invocation.text)
+        if invocation is not None and invocation.name in state.workspace.pipelines:
+            model = state.session.model or self.model
+            return await run_pipeline(state.session, state.workspace, turn, invocation, model)
+        reason = await self._agent_turn(state, turn, instruction)
+        await self._keep(state, state.session.session_id, history.title(state.session))
+        return reason
+
+    async def _checkpoint(self, state: AcpSession, turn: Turn, name: str) -> str:
+        saved = await self._keep(state, None, name or "checkpoint")
+        if saved is not None:
+            turn.say(f"Checkpoint {saved} '{name or 'checkpoint'}' kept: load it as a session.")
+        return "end_turn"
+
+    async def _keep(self, state: AcpSession, checkpoint_id: str | None, name: str) -> str | None:
+        """The session as a checkpoint (its own when ``checkpoint_id`` is its id)."""
+        if not len(state.session.conversation):
+            return None
+        try:
+            provider, model = state.registry.split(state.session.model or self.model)
+        except Exception:  # no provider configured: the checkpoint still keeps the talk
+            provider, model = "none", None
+        saved = await asyncio.to_thread(
+            state.session.save_checkpoint, name, provider, model, (), checkpoint_id
+        )
+        return saved.id
+
+    async def _agent_turn(self, state: AcpSession, turn: Turn, instruction: str) -> str:
+        from wave_lsp.agents.build import keep_transcript, make_agent
+        from wave_lsp.agents.files import AgentFiles
+        from wave_lsp.errors import WaveError
+        from wave_lsp.session.core import SessionError
+
         try:
             provider, model = state.registry.resolve(state.session.model or self.model)
             guard = state.session.guard(state.workspace)

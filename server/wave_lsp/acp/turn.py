@@ -135,6 +135,33 @@ class Turn:
                 self.plan[index] = plan_entry(self.plan[index].content, status="completed")
                 self.updates.put_nowait(update_plan(list(self.plan)))
 
+    def start_call(self, call_id: str, title: str, kind: str, paths: list[str]) -> None:
+        self.current = call_id
+        self.updates.put_nowait(
+            start_tool_call(
+                call_id,
+                title,
+                kind=kind,  # type: ignore[arg-type]
+                status="in_progress",
+                locations=[ToolCallLocation(path=str(self.root / p)) for p in paths],
+            )
+        )
+
+    def finish_call(self, call_id: str, ok: bool, text: str, refused: str | None = None) -> None:
+        self.updates.put_nowait(
+            update_tool_call(
+                call_id,
+                status="completed" if ok else "failed",
+                content=[tool_content(text_block(text))],
+                raw_output={"refused": refused} if refused else None,
+            )
+        )
+
+    def refuse(self, call_id: str, title: str, reason: str) -> None:
+        """A call Wave refused before it began: a tool call that failed, with the reason."""
+        self.start_call(call_id, title, "other", [])
+        self.finish_call(call_id, False, reason, refused=reason)
+
     # -- approvals -----------------------------------------------------------------------------
 
     async def ask(self, call: PendingCall) -> bool:

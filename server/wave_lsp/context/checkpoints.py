@@ -4,6 +4,7 @@ error naming the file, never a crash."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 from collections.abc import Sequence
@@ -18,6 +19,10 @@ from wave_lsp.context.models import ConversationCheckpoint, FileContext, Message
 
 class CheckpointError(ValueError):
     pass
+
+
+def new_checkpoint_id() -> str:
+    return f"c-{secrets.token_hex(4)}"
 
 
 class CheckpointStore:
@@ -39,12 +44,19 @@ class CheckpointStore:
         *,
         persona: str | None = None,
         applied: Sequence[str] = (),
+        checkpoint_id: str | None = None,
     ) -> ConversationCheckpoint:
+        """A new checkpoint, or with ``checkpoint_id`` that checkpoint kept up to date (saved
+        over, its creation time kept: an ACP session's own checkpoint)."""
         now = datetime.now(UTC)
+        created: datetime | float = now
+        if checkpoint_id is not None and self._path(checkpoint_id).is_file():
+            with contextlib.suppress(CheckpointError):  # an unreadable one is replaced
+                created = self.load(checkpoint_id).created_at
         checkpoint = ConversationCheckpoint(
-            id=f"c-{secrets.token_hex(4)}",
+            id=checkpoint_id or new_checkpoint_id(),
             name=name,
-            created_at=now,
+            created_at=created,
             updated_at=now,
             message_count=len(history),
             context_files=list(files),
@@ -100,6 +112,7 @@ class CheckpointStore:
                     "id": checkpoint.id,
                     "name": checkpoint.name,
                     "createdAt": created.isoformat() if isinstance(created, datetime) else created,
+                    "updatedAt": _iso(checkpoint.updated_at),
                     "messageCount": checkpoint.message_count,
                     "files": [f.path for f in checkpoint.context_files],
                     "provider": checkpoint.current_provider,
@@ -114,3 +127,9 @@ class CheckpointStore:
         if not path.is_file():
             raise CheckpointError(f"no checkpoint '{checkpoint_id}'")
         path.unlink()
+
+
+def _iso(moment: datetime | float) -> str:
+    if isinstance(moment, datetime):
+        return moment.isoformat()
+    return datetime.fromtimestamp(moment, UTC).isoformat()

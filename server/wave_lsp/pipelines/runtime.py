@@ -200,21 +200,28 @@ def coding_agent(
     return builtin
 
 
-def changes_as_proposal(prepared: PreparedRun, root: Path, store: ProposalStore) -> Proposal | None:
-    """The files the run's tasks changed in its copy, as one proposal against ``root`` (none
-    after a rollback)."""
+def changed_files(prepared: PreparedRun) -> dict[str, str]:
+    """The files the run's tasks changed in its copy, with their new text, by relative path
+    (none after a rollback)."""
     if prepared.restored is not None:
-        return None
+        return {}
     changed: set[str] = set()
     for record in prepared.run.records.values():
         changed.update(record.outputs.get("changed_files") or [])
-    if not changed:
-        return None
-    patches = [
-        FilePatch(path, path, whole_text=(prepared.workdir / path).read_text(encoding="utf-8"))
+    return {
+        path: (prepared.workdir / path).read_text(encoding="utf-8")
         for path in sorted(changed)
         if (prepared.workdir / path).is_file()
-    ]
+    }
+
+
+def changes_as_proposal(prepared: PreparedRun, root: Path, store: ProposalStore) -> Proposal | None:
+    """The files the run's tasks changed in its copy, as one proposal against ``root`` (none
+    after a rollback)."""
+    changed = changed_files(prepared)
+    if not changed:
+        return None
+    patches = [FilePatch(path, path, whole_text=text) for path, text in changed.items()]
     plan = plan_changes(
         root,
         patches,

@@ -39,7 +39,7 @@ def conversation_id(root: Path) -> str:
     return f"session-{digest}"
 
 
-def _text(message: Message) -> str:
+def message_text(message: Message) -> str:
     if isinstance(message.content, str):
         return message.content
     return "\n".join(part.text or "" for part in message.content if part.type == "text")
@@ -55,8 +55,9 @@ class Conversation:
         compression: CompressionType = CompressionType.NONE,
         ttl: timedelta | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        thread: str = "",
     ) -> None:
-        self.id = conversation_id(root)
+        self.id = conversation_id(root) + (f"-{thread}" if thread else "")
         self.store = store
         self.persist = persist
         self.compression = compression
@@ -94,7 +95,7 @@ class Conversation:
         return len(self.context.data.get("messages", []))
 
     def tokens(self) -> int:
-        return sum(estimate_tokens(_text(m)) + 4 for m in self.messages)
+        return sum(estimate_tokens(message_text(m)) + 4 for m in self.messages)
 
     def history(self, limit: int) -> list[ChatMessage]:
         """The newest messages that fit in ``limit`` tokens, oldest first (a summary left by
@@ -102,7 +103,7 @@ class Conversation:
         kept: list[ChatMessage] = []
         used = 0
         for message in reversed(self.messages):
-            text = _text(message)
+            text = message_text(message)
             cost = estimate_tokens(text) + 4
             if used + cost > limit:
                 break
@@ -147,7 +148,7 @@ class Conversation:
         if self.tokens() <= threshold * limit or len(messages) <= KEEP_VERBATIM:
             return False
         old, recent = messages[:-KEEP_VERBATIM], messages[-KEEP_VERBATIM:]
-        transcript = "\n\n".join(f"{m.role.value}: {_text(m)}" for m in old)
+        transcript = "\n\n".join(f"{m.role.value}: {message_text(m)}" for m in old)
         summary = (await summarize(transcript)).strip()
         if not summary:
             return False

@@ -53,7 +53,11 @@ class Restored:
 
 
 class Session:
-    def __init__(self, root: Path, session_id: str, settings: ContextSettings) -> None:
+    def __init__(
+        self, root: Path, session_id: str, settings: ContextSettings, *, thread: str = ""
+    ) -> None:
+        """``thread``: a conversation of its own (an ACP session's) instead of the root's one
+        conversation that the language server and ``wave chat`` share."""
         self.root = root
         self.session_id = session_id
         self.files = ContextFiles()
@@ -69,6 +73,7 @@ class Session:
             persist=settings.persistence_enabled,
             compression=settings.compression,
             ttl=settings.session_ttl,
+            thread=thread,
         )
         self.checkpoints = CheckpointStore(workspace_state_dir(root) / "checkpoints")
         self.undo_id: str | None = None
@@ -116,8 +121,14 @@ class Session:
     # -- checkpoints -----------------------------------------------------------------------
 
     def save_checkpoint(
-        self, name: str, provider: str, model: str | None, applied: Sequence[str] = ()
+        self,
+        name: str,
+        provider: str,
+        model: str | None,
+        applied: Sequence[str] = (),
+        checkpoint_id: str | None = None,
     ) -> ConversationCheckpoint:
+        """The session's state as a new checkpoint (or saved over ``checkpoint_id``)."""
         files = []
         for path in self.files:
             try:
@@ -140,6 +151,7 @@ class Session:
             model,
             persona=self.persona,
             applied=list(applied),
+            checkpoint_id=checkpoint_id,
         )
 
     def restore_checkpoint(
@@ -160,6 +172,16 @@ class Session:
         refused = self._take(checkpoint, check_path)
         self.undo_id = before.id
         return Restored(checkpoint, before.id, refused)
+
+    def resume(self, checkpoint_id: str, check_path: Callable[[str], Path]) -> Restored:
+        """Go on with a checkpoint of this session's own thread (an ACP session's): its
+        conversation, files, persona and model taken as they are (nothing of another thread is
+        replaced, so nothing is kept first)."""
+        try:
+            checkpoint = self.checkpoints.load(checkpoint_id)
+        except CheckpointError as error:
+            raise SessionError(str(error)) from error
+        return Restored(checkpoint, "", self._take(checkpoint, check_path))
 
     def undo_restore(self, check_path: Callable[[str], Path]) -> ConversationCheckpoint:
         if self.undo_id is None:
