@@ -121,6 +121,7 @@ class State:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # each piece goes at once, as a real server streams them
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:  # keep test output clean

@@ -64,6 +64,7 @@ class WaveAgent:
         self.capabilities = ClientCapabilities()
         self.sessions: dict[str, AcpSession] = {}
         self._background: set[asyncio.Task[None]] = set()
+        self._registries: dict[Path, tuple[str, ProviderRegistry]] = {}
 
     def on_connect(self, conn: Client) -> None:
         self.client = conn
@@ -129,7 +130,6 @@ class WaveAgent:
 
     async def _open(self, cwd: str, session_id: str, *, announce: bool = True) -> AcpSession:
         from wave_lsp.config.workspace import load_workspace
-        from wave_lsp.providers.registry import ProviderRegistry
         from wave_lsp.session.core import Session
 
         root = await asyncio.to_thread(Path(cwd).resolve)
@@ -139,11 +139,23 @@ class WaveAgent:
         session = await asyncio.to_thread(
             Session, root, session_id, workspace.config.context, thread=session_id
         )
-        registry = ProviderRegistry.from_config(workspace.config.providers)
+        registry = self._registry(root, workspace.config.providers)
         state = self.sessions[session_id] = AcpSession(session, workspace, registry)
         if announce:
             self._announce(state)
         return state
+
+    def _registry(self, root: Path, providers: Any) -> ProviderRegistry:
+        """The workspace's providers, shared by its sessions while their configuration stays
+        the same: a provider's client (its connection pool, its TLS context: ~15 ms to make)
+        is made once, not once per thread."""
+        from wave_lsp.providers.registry import ProviderRegistry
+
+        key = providers.model_dump_json()
+        kept = self._registries.get(root)
+        if kept is None or kept[0] != key:
+            kept = self._registries[root] = (key, ProviderRegistry.from_config(providers))
+        return kept[1]
 
     def _announce(self, state: AcpSession) -> None:
         """The slash commands, sent once the session's answer is on its way."""
