@@ -17,10 +17,13 @@ import pytest
 from acp.schema import (
     AllowedOutcome,
     ClientCapabilities,
+    CreateTerminalResponse,
     DeniedOutcome,
     FileSystemCapabilities,
     ReadTextFileResponse,
     RequestPermissionResponse,
+    TerminalOutputResponse,
+    WaitForTerminalExitResponse,
     WriteTextFileResponse,
 )
 
@@ -93,6 +96,50 @@ class RecordingClient:
             return ReadTextFileResponse(content=self.buffers[path])
         return ReadTextFileResponse(content=Path(path).read_text())
 
+    # -- a terminal, as an editor runs one -------------------------------------------------------
+
+    terminals: dict[str, tuple[Any, list[bytes], asyncio.Task[None]]] = field(default_factory=dict)
+    commands: list[tuple[str, list[str], str]] = field(default_factory=list)
+    released: list[str] = field(default_factory=list)
+
+    async def create_terminal(self, session_id: str, command: str, args: Any = None,
+                              cwd: Any = None, **kwargs: Any) -> CreateTerminalResponse:  # fmt: skip
+        self.commands.append((command, list(args or []), str(cwd)))
+        process = await asyncio.create_subprocess_exec(
+            command, *(args or []), cwd=cwd, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        output: list[bytes] = []
+
+        async def drain() -> None:
+            assert process.stdout is not None
+            while chunk := await process.stdout.read(4096):
+                output.append(chunk)
+
+        terminal = f"t{len(self.terminals) + 1}"
+        self.terminals[terminal] = (process, output, asyncio.create_task(drain()))
+        return CreateTerminalResponse(terminal_id=terminal)
+
+    async def wait_for_terminal_exit(self, session_id: str, terminal_id: str,
+                                     **kwargs: Any) -> WaitForTerminalExitResponse:  # fmt: skip
+        process, _, drained = self.terminals[terminal_id]
+        code = await process.wait()
+        await drained
+        return WaitForTerminalExitResponse(exit_code=code)
+
+    async def terminal_output(self, session_id: str, terminal_id: str,
+                              **kwargs: Any) -> TerminalOutputResponse:  # fmt: skip
+        _, output, _ = self.terminals[terminal_id]
+        return TerminalOutputResponse(output=b"".join(output).decode(), truncated=False)
+
+    async def kill_terminal(self, session_id: str, terminal_id: str, **kwargs: Any) -> None:
+        process, _, _ = self.terminals[terminal_id]
+        if process.returncode is None:
+            process.kill()
+
+    async def release_terminal(self, session_id: str, terminal_id: str, **kwargs: Any) -> None:
+        self.released.append(terminal_id)
+
     def on_connect(self, conn: Any) -> None:
         pass
 
@@ -105,11 +152,13 @@ class RecordingClient:
 
 
 @asynccontextmanager
-async def wave_acp(client: RecordingClient, root: Path, *, fs: bool = True) -> AsyncIterator[Any]:
+async def wave_acp(
+    client: RecordingClient, root: Path, *, fs: bool = True, terminal: bool = False
+) -> AsyncIterator[Any]:
     env = {**os.environ, "XDG_STATE_HOME": str(root.parent / "state")}
     async with spawn_agent_process(client, WAVE, "acp", cwd=root, env=env) as (conn, _process):
         capabilities = ClientCapabilities(
-            fs=FileSystemCapabilities(read_text_file=fs, write_text_file=fs)
+            fs=FileSystemCapabilities(read_text_file=fs, write_text_file=fs), terminal=terminal
         )
         await conn.initialize(protocol_version=PROTOCOL_VERSION, client_capabilities=capabilities)
         yield conn

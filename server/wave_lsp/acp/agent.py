@@ -288,6 +288,7 @@ class WaveAgent:
             provider, model, files, guard,
             rules=list(state.workspace.rules.values()), settings=config.agent,
             ask=turn.ask, on_event=turn.on_event, task="acp", confirm_edits=True,
+            run_command=self._terminal(state.session.session_id, turn),
         )  # fmt: skip
         try:
             result = await agent.run(instruction, state.session.conversation.history(4000))
@@ -297,6 +298,15 @@ class WaveAgent:
         await asyncio.to_thread(state.session.record, instruction, result.text)
         await asyncio.to_thread(keep_transcript, result.transcript, config.context)
         return STOP_REASONS.get(result.stop_reason, result.stop_reason)
+
+    def _terminal(self, session_id: str, turn: Turn) -> Any:
+        """Commands in the editor's terminal when it offers one, else (``None``) the
+        persona-limited subprocess."""
+        from wave_lsp.acp.terminal import terminal_runner
+
+        if not self.capabilities.terminal or self.client is None:
+            return None
+        return terminal_runner(self.client, session_id, turn)
 
     def _reader(self, session_id: str, root: Path) -> Any:
         """Files as the editor has them (``fs/read_text_file``: unsaved buffers) when it offers

@@ -21,6 +21,7 @@ from acp import (
     text_block,
     tool_content,
     tool_diff_content,
+    tool_terminal_ref,
     update_agent_message_text,
     update_plan,
     update_tool_call,
@@ -155,6 +156,12 @@ class Turn:
                 content=[tool_content(text_block(text))],
                 raw_output={"refused": refused} if refused else None,
             )
+        )
+
+    def show_terminal(self, terminal_id: str) -> None:
+        """The running command's terminal, shown live in its tool call."""
+        self.updates.put_nowait(
+            update_tool_call(self.current, content=[tool_terminal_ref(terminal_id)])
         )
 
     def refuse(self, call_id: str, title: str, reason: str) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 from wave_lsp.agents.files import AgentFiles
 from wave_lsp.agents.loop import Agent, AgentLimits, OnEvent
 from wave_lsp.agents.policy import ApprovalPolicy, Verdict
-from wave_lsp.agents.tools import Ask, ToolBox
+from wave_lsp.agents.tools import Ask, RunCommand, ToolBox
 from wave_lsp.config.system import AgentSettings, ContextSettings
 from wave_lsp.context.models import Context, PersistenceType
 from wave_lsp.context.secrets import Redactor
@@ -33,6 +33,7 @@ def make_agent(
     on_event: OnEvent | None = None,
     task: str = "",
     confirm_edits: bool = False,
+    run_command: RunCommand | None = None,
 ) -> Agent:
     """``confirm_edits``: every edit no rule allows is asked about with its change (a front end
     that writes approved edits at once); else edits are held for one proposal."""
@@ -50,6 +51,7 @@ def make_agent(
         tools_allowed=tools_allowed,
         command_timeout=settings.command_timeout.total_seconds(),
         max_result_chars=settings.max_result_chars,
+        run_command=run_command,
     )
     limits = AgentLimits(
         settings.max_steps,

@@ -42,6 +42,10 @@ class PendingCall:
 
 
 Ask = Callable[[PendingCall], Awaitable[bool]]
+RunCommand = Callable[[list[str], Path, float], Awaitable[str]]
+"""Runs an approved, persona-checked command line (argv, working folder, time limit in
+seconds) and returns what the model is told (exit code and output): a front end's own
+terminal (ACP's ``terminal/*``) instead of the persona-limited subprocess."""
 
 
 @dataclass(slots=True)
@@ -66,6 +70,8 @@ class ToolBox:
     command_timeout: float = 120.0
     max_result_chars: int = 20_000
     denials: list[str] = field(default_factory=list)
+    run_command: RunCommand | None = None
+    """``None``: a subprocess with the persona's limits."""
 
     @property
     def root(self) -> Path:
@@ -272,6 +278,8 @@ class ToolBox:
         if self.tools_allowed is not None and program not in self.tools_allowed:
             raise ValueError(f"'{program}' is not among the task's tools_allowed")
         limit = min(self.command_timeout, self.guard.max_seconds() or self.command_timeout)
+        if self.run_command is not None:
+            return await self.run_command(argv, self.root, limit)
         try:
             process = await asyncio.create_subprocess_exec(
                 *argv,

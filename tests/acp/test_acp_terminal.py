@@ -1,0 +1,62 @@
+"""Commands of `wave acp` run in the editor's terminal (terminal/*) when it offers one: asked
+first with the command shown, run there once allowed (the tool call shows the terminal), the
+output back to the model, the terminal released; a refused one never starts; without a
+terminal the persona-limited subprocess runs it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from acp import text_block
+from tests.acp.conftest import RecordingClient, wave_acp
+from tests.providers.protocol_server import ProtocolServer
+from tests.providers.tool_wire import ToolTurn
+
+COMMAND = "python -c 'print(6 * 7)'"
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+async def test_an_allowed_command_runs_and_its_output_reaches_the_model(
+    project: Path, llm: ProtocolServer, terminal: bool
+) -> None:
+    llm.state.answers = [ToolTurn([("run_command", {"command": COMMAND})]), "It is 42."]
+    client = RecordingClient(answers=["allow_once"])
+    async with wave_acp(client, project, terminal=terminal) as conn:
+        session = await conn.new_session(cwd=str(project), mcp_servers=[])
+        await conn.prompt(session_id=session.session_id, prompt=[text_block("compute")])
+    (asked,) = client.permissions
+    assert asked.kind == "execute" and COMMAND in asked.content[0].content.text
+    result = llm.requests[1].body["messages"][-1]["content"]
+    assert result.startswith("exit code 0") and "42" in result
+    if terminal:
+        assert client.commands == [("python", ["-c", "print(6 * 7)"], str(project))]
+        assert client.released == ["t1"]
+        shown = [c for u in client.updates if u.session_update == "tool_call_update"
+                 for c in (u.content or []) if c.type == "terminal"]  # fmt: skip
+        assert [c.terminal_id for c in shown] == ["t1"]
+    else:
+        assert client.commands == []
+
+
+async def test_a_refused_command_never_starts(project: Path, llm: ProtocolServer) -> None:
+    llm.state.answers = [ToolTurn([("run_command", {"command": COMMAND})]), "Fine."]
+    client = RecordingClient(answers=["reject_once"])
+    async with wave_acp(client, project, terminal=True) as conn:
+        session = await conn.new_session(cwd=str(project), mcp_servers=[])
+        await conn.prompt(session_id=session.session_id, prompt=[text_block("compute")])
+    assert client.commands == []
+    assert "refused by the user" in llm.requests[1].body["messages"][-1]["content"]
+
+
+async def test_a_program_the_persona_lacks_never_reaches_the_terminal(
+    project: Path, llm: ProtocolServer
+) -> None:
+    llm.state.answers = [ToolTurn([("run_command", {"command": "curl http://x"})]), "Fine."]
+    client = RecordingClient(answers=["allow_once"])
+    async with wave_acp(client, project, terminal=True) as conn:
+        session = await conn.new_session(cwd=str(project), mcp_servers=[])
+        await conn.prompt(session_id=session.session_id, prompt=[text_block("fetch")])
+    assert client.commands == []
+    assert "may not run 'curl'" in llm.requests[1].body["messages"][-1]["content"]
