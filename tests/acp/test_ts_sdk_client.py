@@ -79,3 +79,4 @@ def test_the_typescript_sdk_client_cancels_mid_answer(
     seen = run_client(tmp_path, project, "cancel", "write a lot")
     assert seen["stopReason"] == "cancelled" and seen["cancelMs"] < 1000
     assert len(seen["text"]) < len("slow " * 400)
+    assert llm.state.disconnects == 1  # the provider's request was closed, not left streaming

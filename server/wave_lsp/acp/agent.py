@@ -55,6 +55,8 @@ class AcpSession:
     remembered: Remembered = field(default_factory=Remembered)
     running: asyncio.Task[Any] | None = None
     cancelled: bool = False
+    mcp_servers: list[Any] = field(default_factory=list)
+    """The MCP servers the editor named (``session/new``), kept for the MCP client."""
 
 
 class WaveAgent:
@@ -97,6 +99,7 @@ class WaveAgent:
         from wave_lsp.context.checkpoints import new_checkpoint_id
 
         state = await self._open(cwd, new_checkpoint_id())
+        state.mcp_servers = list(mcp_servers or [])
         return NewSessionResponse(session_id=state.session.session_id, modes=self._modes(state))
 
     async def load_session(
@@ -110,6 +113,7 @@ class WaveAgent:
         if session_id in self.sessions:
             raise RequestError.invalid_params({"sessionId": f"{session_id} is already open"})
         state = await self._open(cwd, session_id, announce=False)
+        state.mcp_servers = list(mcp_servers or [])
         try:
             guard = state.session.guard(state.workspace)
             restored = await asyncio.to_thread(state.session.resume, session_id, guard.check_path)
