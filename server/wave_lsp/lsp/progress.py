@@ -1,6 +1,7 @@
 """``$/progress`` around a long run: begun with the client's token (or one of ours), the
-streamed text in its reports (at most ten a second), a cancel from the client cancelling the
-run, and always ended — done, cancelled or failed."""
+streamed text in its reports (at most ten a second; the newest is sent when the interval ends,
+never dropped), a cancel from the client cancelling the run, and always ended — done, cancelled
+or failed."""
 
 from __future__ import annotations
 
@@ -51,15 +52,25 @@ async def streamed_progress(server: WaveLanguageServer, title: str) -> Any:
         return
     streamed: list[str] = []
     last = [0.0]
+    sent = [0]
+    """How many pieces the last report showed."""
+    later: list[asyncio.TimerHandle] = []
     task = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+
+    def send() -> None:
+        later.clear()
+        last[0], sent[0] = time.monotonic(), len(streamed)
+        tail = "".join(streamed)[-120:].replace("\n", " ")
+        server.work_done_progress.report(token, types.WorkDoneProgressReport(message=tail))
 
     def report(text: str) -> None:
         streamed.append(text)
-        now = time.monotonic()
-        if now - last[0] > 0.1:
-            last[0] = now
-            tail = "".join(streamed)[-120:].replace("\n", " ")
-            server.work_done_progress.report(token, types.WorkDoneProgressReport(message=tail))
+        wait = 0.1 - (time.monotonic() - last[0])
+        if wait <= 0:
+            send()
+        elif not later:  # the newest text goes out when the interval ends, never dropped
+            later.append(loop.call_later(wait, send))
 
     by_client = [False]
 
@@ -84,4 +95,8 @@ async def streamed_progress(server: WaveLanguageServer, title: str) -> Any:
         raise
     finally:
         stop()
+        for handle in later:
+            handle.cancel()
+        if sent[0] < len(streamed):
+            send()
         server.work_done_progress.end(token, types.WorkDoneProgressEnd(message=outcome))
