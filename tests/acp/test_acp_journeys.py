@@ -46,6 +46,8 @@ async def test_a_prompt_edits_only_once_allowed(
         assert client.writes == [(str(app), GREET + "\n\n" + APP)]
         assert app.read_text() == GREET + "\n\n" + APP
         assert results[-1].status == "completed"
+        (shown,) = [c for c in results[-1].content if c.type == "diff"]  # in the call's result
+        assert shown.old_text == APP and shown.new_text == GREET + "\n\n" + APP
 
 
 async def test_the_reviewer_mode_cannot_edit(project: Path, llm: ProtocolServer) -> None:

@@ -80,6 +80,8 @@ class Turn:
         self.current = ""
         """The id of the tool call running now (calls run one at a time)."""
         self.written: list[str] = []
+        self.diffs: dict[str, list[Any]] = {}
+        """An approved edit's diffs, by tool call: shown in the call's result."""
         self.sender = asyncio.create_task(self._send())
 
     # -- updates, in order ---------------------------------------------------------------------
@@ -127,7 +129,7 @@ class Turn:
                 update_tool_call(
                     event.call_id,
                     status="failed" if failed else "completed",
-                    content=[tool_content(text_block(shown))],
+                    content=[*self.diffs.pop(event.call_id, []), tool_content(text_block(shown))],
                     raw_output={"refused": event.denied} if event.denied else None,
                 )
             )
@@ -201,6 +203,10 @@ class Turn:
                 self.remembered.rejected.add(call.tool)
             if chosen not in ("allow_once", "allow_always"):
                 return False
+        self.diffs[self.current] = [
+            tool_diff_content(str(self.root / relative), after or "", before)
+            for relative, (before, after) in call.changes.items()
+        ]
         for relative, (_, after) in call.changes.items():
             await self.write(relative, after)
         return True
