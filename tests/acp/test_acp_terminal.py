@@ -60,3 +60,27 @@ async def test_a_program_the_persona_lacks_never_reaches_the_terminal(
         await conn.prompt(session_id=session.session_id, prompt=[text_block("fetch")])
     assert client.commands == []
     assert "may not run 'curl'" in llm.requests[1].body["messages"][-1]["content"]
+
+
+async def test_a_cancel_kills_the_running_command(project: Path, llm: ProtocolServer) -> None:
+    import asyncio
+
+    slow = "python -c 'import time; time.sleep(30)'"
+    llm.state.answers = [ToolTurn([("run_command", {"command": slow})]), "Done."]
+    client = RecordingClient(answers=["allow_once"])
+    async with wave_acp(client, project, terminal=True) as conn:
+        session = await conn.new_session(cwd=str(project), mcp_servers=[])
+        turn = asyncio.create_task(conn.prompt(session_id=session.session_id,
+                                               prompt=[text_block("wait")]))  # fmt: skip
+        for _ in range(500):
+            if client.terminals:
+                break
+            await asyncio.sleep(0.01)
+        began = asyncio.get_running_loop().time()
+        await conn.cancel(session_id=session.session_id)
+        response = await asyncio.wait_for(turn, 5)
+        assert asyncio.get_running_loop().time() - began < 1.0
+        process, _, _ = client.terminals["t1"]
+        assert await asyncio.wait_for(process.wait(), 2) != 0  # killed, not left running
+    assert response.stop_reason == "cancelled" and client.released == ["t1"]
+    assert len(llm.requests) == 1  # the model never heard of a result
