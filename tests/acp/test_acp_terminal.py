@@ -17,15 +17,22 @@ from tests.providers.tool_wire import ToolTurn
 COMMAND = "python -c 'print(6 * 7)'"
 
 
+async def run_one(project: Path, llm: ProtocolServer, command: str, answer: str,
+                  *, terminal: bool = True) -> RecordingClient:  # fmt: skip
+    """A prompt whose model runs ``command``, the user answering ``answer``."""
+    llm.state.answers = [ToolTurn([("run_command", {"command": command})]), "Done."]
+    client = RecordingClient(answers=[answer])
+    async with wave_acp(client, project, terminal=terminal) as conn:
+        session = await conn.new_session(cwd=str(project), mcp_servers=[])
+        await conn.prompt(session_id=session.session_id, prompt=[text_block("run it")])
+    return client
+
+
 @pytest.mark.parametrize("terminal", [True, False])
 async def test_an_allowed_command_runs_and_its_output_reaches_the_model(
     project: Path, llm: ProtocolServer, terminal: bool
 ) -> None:
-    llm.state.answers = [ToolTurn([("run_command", {"command": COMMAND})]), "It is 42."]
-    client = RecordingClient(answers=["allow_once"])
-    async with wave_acp(client, project, terminal=terminal) as conn:
-        session = await conn.new_session(cwd=str(project), mcp_servers=[])
-        await conn.prompt(session_id=session.session_id, prompt=[text_block("compute")])
+    client = await run_one(project, llm, COMMAND, "allow_once", terminal=terminal)
     (asked,) = client.permissions
     assert asked.kind == "execute" and COMMAND in asked.content[0].content.text
     result = llm.requests[1].body["messages"][-1]["content"]
@@ -41,11 +48,7 @@ async def test_an_allowed_command_runs_and_its_output_reaches_the_model(
 
 
 async def test_a_refused_command_never_starts(project: Path, llm: ProtocolServer) -> None:
-    llm.state.answers = [ToolTurn([("run_command", {"command": COMMAND})]), "Fine."]
-    client = RecordingClient(answers=["reject_once"])
-    async with wave_acp(client, project, terminal=True) as conn:
-        session = await conn.new_session(cwd=str(project), mcp_servers=[])
-        await conn.prompt(session_id=session.session_id, prompt=[text_block("compute")])
+    client = await run_one(project, llm, COMMAND, "reject_once")
     assert client.commands == []
     assert "refused by the user" in llm.requests[1].body["messages"][-1]["content"]
 
@@ -53,11 +56,7 @@ async def test_a_refused_command_never_starts(project: Path, llm: ProtocolServer
 async def test_a_program_the_persona_lacks_never_reaches_the_terminal(
     project: Path, llm: ProtocolServer
 ) -> None:
-    llm.state.answers = [ToolTurn([("run_command", {"command": "curl http://x"})]), "Fine."]
-    client = RecordingClient(answers=["allow_once"])
-    async with wave_acp(client, project, terminal=True) as conn:
-        session = await conn.new_session(cwd=str(project), mcp_servers=[])
-        await conn.prompt(session_id=session.session_id, prompt=[text_block("fetch")])
+    client = await run_one(project, llm, "curl http://x", "allow_once")
     assert client.commands == []
     assert "may not run 'curl'" in llm.requests[1].body["messages"][-1]["content"]
 

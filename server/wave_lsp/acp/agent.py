@@ -34,7 +34,7 @@ from acp.schema import (
 from acp import PROTOCOL_VERSION, RequestError, run_agent
 from wave_lsp.acp import history
 from wave_lsp.acp.commands import CHECKPOINT, available_commands, parse, run_pipeline
-from wave_lsp.acp.turn import Remembered, Turn
+from wave_lsp.acp.turn import Remembered, Turn, read_disk
 
 if TYPE_CHECKING:
     from acp import Agent, Client
@@ -250,7 +250,7 @@ class WaveAgent:
             model = state.session.model or self.model
             return await run_pipeline(state.session, state.workspace, turn, invocation, model)
         reason = await self._agent_turn(state, turn, instruction)
-        await self._keep(state, state.session.session_id, history.title(state.session))
+        await self._keep(state, state.session.session_id, None)
         return reason
 
     async def _checkpoint(self, state: AcpSession, turn: Turn, name: str) -> str:
@@ -259,18 +259,25 @@ class WaveAgent:
             turn.say(f"Checkpoint {saved} '{name or 'checkpoint'}' kept: load it as a session.")
         return "end_turn"
 
-    async def _keep(self, state: AcpSession, checkpoint_id: str | None, name: str) -> str | None:
-        """The session as a checkpoint (its own when ``checkpoint_id`` is its id)."""
+    async def _keep(
+        self, state: AcpSession, checkpoint_id: str | None, name: str | None
+    ) -> str | None:
+        """The session as a checkpoint (its own when ``checkpoint_id`` is its id; named
+        after its first question when ``name`` is ``None``), on a worker thread: the
+        conversation is read whole."""
         if not len(state.session.conversation):
             return None
         try:
             provider, model = state.registry.split(state.session.model or self.model)
         except Exception:  # no provider configured: the checkpoint still keeps the talk
             provider, model = "none", None
-        saved = await asyncio.to_thread(
-            state.session.save_checkpoint, name, provider, model, (), checkpoint_id
-        )
-        return saved.id
+        session = state.session
+
+        def save() -> str:
+            title = history.title(session) if name is None else name
+            return session.save_checkpoint(title, provider, model, (), checkpoint_id).id
+
+        return await asyncio.to_thread(save)
 
     async def _agent_turn(self, state: AcpSession, turn: Turn, instruction: str) -> str:
         from wave_lsp.agents.build import keep_transcript, make_agent
@@ -319,14 +326,8 @@ class WaveAgent:
         loop = asyncio.get_running_loop()
         client = self.client
 
-        def from_disk(path: Path) -> str | None:
-            try:
-                return path.read_bytes().decode("utf-8", errors="surrogateescape")
-            except (FileNotFoundError, IsADirectoryError):
-                return None
-
         if not (fs and fs.read_text_file) or client is None:
-            return from_disk
+            return read_disk
 
         def from_client(path: Path) -> str | None:
             if not path.exists():

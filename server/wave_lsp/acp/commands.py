@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 from acp.schema import AvailableCommand, AvailableCommandInput, UnstructuredCommandInput
 
 from acp import plan_entry, start_tool_call, text_block, tool_content, update_plan, update_tool_call
+from wave_lsp.acp.turn import Turn, read_disk
 
 if TYPE_CHECKING:
-    from wave_lsp.acp.turn import Turn
     from wave_lsp.config.workspace import WaveWorkspace
     from wave_lsp.pipelines.tasks import Event
     from wave_lsp.session.core import Session
@@ -201,11 +201,11 @@ async def run_pipeline(
     refusals: dict[str, str] = {}
     for relative, after in changes.items():
         try:  # the session's persona writes them: a reviewer's run proposes nothing
-            guard.check_path(relative, Access.WRITE)
+            target = await asyncio.to_thread(guard.check_path, relative, Access.WRITE)
         except WaveError as refusal:
             refusals[relative] = refusal.error.message
             continue
-        before = await asyncio.to_thread(_read, session.root / relative)
+        before = await asyncio.to_thread(read_disk, target)
         call = PendingCall("pipeline", relative, {"path": relative}, "edits",
                            {relative: (before, after)})  # fmt: skip
         if await turn.ask(call):
@@ -218,10 +218,3 @@ async def run_pipeline(
     if reasons:
         turn.say(f" Refused: {reasons}.")
     return "end_turn"
-
-
-def _read(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (FileNotFoundError, IsADirectoryError):
-        return None

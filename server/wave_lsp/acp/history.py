@@ -27,7 +27,7 @@ def title(session: Session) -> str:
 
     for message in session.conversation.messages:
         if message.role.value == "user":
-            line = message_text(message).strip().splitlines()[0] if message_text(message) else ""
+            line = next(iter(message_text(message).strip().splitlines()), "")
             return (line[: TITLE_CHARS - 1] + "…") if len(line) > TITLE_CHARS else line or "session"
     return "session"
 

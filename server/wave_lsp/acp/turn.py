@@ -223,19 +223,21 @@ class Turn:
         self.written.append(relative)
 
 
+def read_disk(path: Path) -> str | None:
+    """A file's text as it is on disk (bytes kept as they are), ``None`` when there is none."""
+    try:
+        return path.read_bytes().decode("utf-8", errors="surrogateescape")
+    except (FileNotFoundError, IsADirectoryError):
+        return None
+
+
 def write_to_disk(root: Path, relative: str, text: str) -> None:
     """Atomically, with a backup and a journal, through the one planning of writes (protected
     paths refused)."""
     from wave_lsp.edits.changes import plan_changes, state_directory, write_changes
     from wave_lsp.edits.patch import FilePatch
 
-    def read(path: Path) -> str | None:
-        try:
-            return path.read_bytes().decode("utf-8", errors="surrogateescape")
-        except (FileNotFoundError, IsADirectoryError):
-            return None
-
-    plan = plan_changes(root, [FilePatch(relative, relative, whole_text=text)], read)
+    plan = plan_changes(root, [FilePatch(relative, relative, whole_text=text)], read_disk)
     if not plan.ok:
         raise ValueError("; ".join(plan.errors()))
     stamp = time.strftime("%Y%m%dT%H%M%S")
