@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from wave_lsp.agents.external import ExternalTools
 from wave_lsp.agents.files import AgentFiles
 from wave_lsp.agents.loop import Agent, AgentLimits, OnEvent
 from wave_lsp.agents.policy import ApprovalPolicy, Verdict
@@ -34,6 +35,7 @@ def make_agent(
     task: str = "",
     confirm_edits: bool = False,
     run_command: RunCommand | None = None,
+    external: ExternalTools | None = None,
 ) -> Agent:
     """``confirm_edits``: every edit no rule allows is asked about with its change (a front end
     that writes approved edits at once); else edits are held for one proposal."""
@@ -52,6 +54,7 @@ def make_agent(
         command_timeout=settings.command_timeout.total_seconds(),
         max_result_chars=settings.max_result_chars,
         run_command=run_command,
+        external=external,
     )
     limits = AgentLimits(
         settings.max_steps,

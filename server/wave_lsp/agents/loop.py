@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from wave_lsp.agents.specs import TOOLS
 from wave_lsp.agents.tools import ToolBox
 from wave_lsp.context.models import Context, ContextType
 from wave_lsp.context.tokens import estimate_tokens
@@ -156,7 +155,7 @@ class Agent:
             model=self.model,
             max_tokens=self.limits.answer_tokens,
             temperature=self.temperature,
-            tools=TOOLS if tools else (),
+            tools=await self.toolbox.specs() if tools else (),
             discard_partial=True,
         )
         completion: Completion | None = None

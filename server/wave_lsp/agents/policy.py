@@ -6,9 +6,12 @@ which cover several: ``Read`` (read_file, list_files, search_text), ``Edit`` (ed
 write_file), ``Write`` (write_file), ``Bash`` (run_command). The specifier of a file tool is a
 glob over the workspace-relative path (``*`` crosses ``/``); of ``run_command`` a command
 prefix ``git:*`` (the command is ``git`` or starts with ``git ``), else a glob over the command
-line. Rule lists are checked deny first, then ask, then allow, the persona's before the
-configuration's; the first match decides. With no match, reading tools and ``check`` are
-allowed, edits are allowed (they become a proposal the user approves), commands are asked for.
+line. MCP tools are named ``server__tool`` (or as Claude Code names them,
+``mcp__server__tool``; ``mcp__server`` covers all of a server's tools). Rule lists are checked
+deny first, then ask, then allow, the persona's before the configuration's; the first match
+decides. With no match, reading tools and ``check`` are
+allowed, edits are allowed (they become a proposal the user approves), commands are asked for,
+MCP tools are allowed when their server marks them read-only and asked for otherwise.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ ALIASES: dict[str, frozenset[str]] = {
     "Write": frozenset({"write_file"}),
     "Bash": frozenset({"run_command"}),
 }
-_RULE = re.compile(r"^(?P<tool>[A-Za-z_][A-Za-z0-9_]*)(?:\((?P<spec>.+)\))?$")
+_RULE = re.compile(r"^(?P<tool>[A-Za-z_][A-Za-z0-9_-]*)(?:\((?P<spec>.+)\))?$")
 
 
 class Verdict(StrEnum):
@@ -55,7 +58,12 @@ class Rule:
         return cls(match.group("tool"), match.group("spec"), text.strip())
 
     def names(self, tool: str) -> bool:
-        return tool == self.tool or tool in ALIASES.get(self.tool, ())
+        if tool == self.tool or tool in ALIASES.get(self.tool, ()):
+            return True
+        if "__" in tool and self.tool.startswith("mcp__"):  # Claude Code's names of MCP tools
+            named = self.tool.removeprefix("mcp__")
+            return tool == named or ("__" not in named and tool.startswith(named + "__"))
+        return False
 
     def matches(self, tool: str, target: str) -> bool:
         if not self.names(tool):
@@ -92,11 +100,15 @@ class ApprovalPolicy:
             self.lists[Verdict.ASK] += [Rule.parse(text) for text in rules.ask]
             self.lists[Verdict.ALLOW] += [Rule.parse(text) for text in rules.allow]
 
-    def decide(self, tool: str, target: str) -> Decision:
+    def decide(self, tool: str, target: str, *, read_only: bool = False) -> Decision:
+        """``read_only``: an MCP tool its server marks read-only (allowed unless a rule says
+        otherwise; other MCP tools are asked for)."""
         for verdict in (Verdict.DENY, Verdict.ASK, Verdict.ALLOW):
             for rule in self.lists[verdict]:
                 if rule.matches(tool, target):
                     return Decision(verdict, rule.text)
+        if read_only:
+            return Decision(Verdict.ALLOW)
         if tool in EDITING_TOOLS:
             return Decision(self.edits)
         if tool in READING_TOOLS:

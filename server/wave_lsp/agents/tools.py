@@ -15,6 +15,7 @@ from typing import Any
 
 import regex
 
+from wave_lsp.agents.external import ExternalTool, ExternalTools
 from wave_lsp.agents.files import AgentFiles
 from wave_lsp.agents.policy import EDITING_TOOLS, ApprovalPolicy, Verdict
 from wave_lsp.context.secrets import Redactor
@@ -25,7 +26,7 @@ from wave_lsp.edits.patch import PatchSyntaxError
 from wave_lsp.errors import WaveError
 from wave_lsp.personas.guard import Access, PersonaGuard
 from wave_lsp.processes import kill, read_lines
-from wave_lsp.providers.types import ToolCall
+from wave_lsp.providers.types import ToolCall, ToolSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +73,21 @@ class ToolBox:
     denials: list[str] = field(default_factory=list)
     run_command: RunCommand | None = None
     """``None``: a subprocess with the persona's limits."""
+    external: ExternalTools | None = None
+    """MCP servers' tools (``server__tool``), offered after the persona's and the task's
+    narrowing."""
+    offered: dict[str, ExternalTool] = field(default_factory=dict)
+
+    async def specs(self) -> tuple[ToolSpec, ...]:
+        """The tools the model is given: the built-in ones and the external ones it may use
+        (servers started on first use)."""
+        from wave_lsp.agents.mcp_calls import offered, spec
+        from wave_lsp.agents.specs import TOOLS
+
+        if self.external is None:
+            return TOOLS
+        self.offered = await offered(self.external, self, self.tools_allowed)
+        return (*TOOLS, *(spec(tool) for tool in self.offered.values()))
 
     @property
     def root(self) -> Path:
@@ -79,6 +95,13 @@ class ToolBox:
 
     async def call(self, call: ToolCall) -> ToolOutcome:
         """The call's result for the model, refusals included (also kept in ``denials``)."""
+        if call.name in self.offered:
+            from wave_lsp.agents.mcp_calls import call_external
+
+            try:
+                return await call_external(self, self.offered[call.name], call.parsed())
+            except ValueError as error:
+                return ToolOutcome(f"error: {error}", error=True)
         if call.name != "run_command" and call.name not in _HANDLERS:
             return ToolOutcome(f"error: there is no tool '{call.name}'", error=True)
         try:
@@ -89,26 +112,26 @@ class ToolBox:
         described = f"{call.name}({target})" if target else call.name
         decision = self.policy.decide(call.name, target)
         if decision.verdict is Verdict.DENY:
-            return self._denied(described, f"denied by the rule {decision.rule}")
+            return self.denied(described, f"denied by the rule {decision.rule}")
         pending = PendingCall(call.name, target, arguments, decision.rule)
         if decision.verdict is Verdict.ASK:
             why = f"the rule {decision.rule}" if decision.rule else f"{call.name} needs approval"
             if self.ask is None:
-                return self._denied(described, f"{why} and no one can be asked here")
+                return self.denied(described, f"{why} and no one can be asked here")
             if call.name in EDITING_TOOLS:
                 return await self._staged(pending, described)
             if not await self.ask(pending):
-                return self._denied(described, "refused by the user")
+                return self.denied(described, "refused by the user")
         return await self._outcome(call.name, arguments, described)
 
     async def _outcome(self, tool: str, arguments: dict[str, Any], described: str) -> ToolOutcome:
         try:
             text = await self._run(tool, arguments)
         except WaveError as refusal:  # the persona guard (SecurityRefusal)
-            return self._denied(described, refusal.error.message)
+            return self.denied(described, refusal.error.message)
         except (ValueError, OSError, PathError, PatchSyntaxError, KeyError) as error:
             return ToolOutcome(f"error: {error}", error=True)
-        return ToolOutcome(self._bounded(self.redactor.redact(text, f"tool:{tool}")))
+        return ToolOutcome(self.bounded(self.redactor.redact(text, f"tool:{tool}")))
 
     async def _staged(self, pending: PendingCall, described: str) -> ToolOutcome:
         """An edit to ask about: made (and checked by the persona) first, so the question
@@ -122,14 +145,14 @@ class ToolBox:
         pending = replace(pending, changes=changes)
         if not await self.ask(pending):
             self.files.restore(before)
-            return self._denied(described, "refused by the user")
+            return self.denied(described, "refused by the user")
         return outcome
 
-    def _denied(self, described: str, why: str) -> ToolOutcome:
+    def denied(self, described: str, why: str) -> ToolOutcome:
         self.denials.append(f"{described}: {why}")
         return ToolOutcome(f"refused: {why}", error=True, denied=why)
 
-    def _bounded(self, text: str) -> str:
+    def bounded(self, text: str) -> str:
         cap = self.max_result_chars
         if len(text) <= cap:
             return text

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from wave_lsp.agents.external import narrowed
 from wave_lsp.config.paths import WAVE_DIR
 from wave_lsp.errors import Error, ErrorContext, ErrorSeverity, ErrorType, WaveError
 from wave_lsp.personas.models import (
@@ -296,6 +297,22 @@ class PersonaGuard:
                     "security.tool_denied",
                     f"persona '{self.persona.name}' may not run '{name}'",
                     f"allowed tools: {', '.join(allowed)}",
+                ),
+            )
+
+    def check_mcp(self, server: str, tool: str) -> None:
+        """An MCP server's tool, if the persona's ``tools_allowed`` lets it through (a list
+        with ``mcp:`` entries names the servers and tools it may use), within its hours."""
+        self.check_time()
+        if not narrowed(self.persona.tools_allowed, server, tool):
+            self._refuse(
+                "use MCP tool",
+                f"{server}__{tool}",
+                Decision(
+                    False,
+                    "security.tool_denied",
+                    f"persona '{self.persona.name}' may not use the MCP tool '{server}__{tool}'",
+                    f"add 'mcp:{server}' or 'mcp:{server}__{tool}' to its tools_allowed",
                 ),
             )
 

@@ -124,17 +124,28 @@ class MCPServerConfiguration(CamelModel):
 
     name: str = ""
     """The server's identifier; its key in ``mcpServers`` when not given."""
-    command: str = Field(min_length=1)
+    command: str | None = Field(default=None, min_length=1)
+    """The program that starts the server (stdio); or give ``url``."""
     args: list[str] = Field(default_factory=list)
     env: dict[str, str] = Field(default_factory=dict)
+    """Variables for the server's process (over a safe default set: PATH, HOME ...); a value
+    ``env:NAME`` is read from Wave's own environment."""
+    url: str | None = Field(default=None, pattern=r"^https?://")
+    """A Streamable HTTP server's endpoint, instead of ``command``."""
+    headers: dict[str, str] = Field(default_factory=dict)
+    """HTTP headers for a ``url`` server (``env:NAME`` values read from the environment)."""
     include_tools: list[str] | None = None
     exclude_tools: list[str] | None = None
     enabled: bool = True
+    timeout: int = Field(default=60, gt=0)
+    """Seconds a tool call may take before it is abandoned with an error."""
 
     @model_validator(mode="after")
     def _include_or_exclude(self) -> MCPServerConfiguration:
         if self.include_tools is not None and self.exclude_tools is not None:
             raise ValueError("includeTools and excludeTools cannot both be given: choose one")
+        if (self.command is None) == (self.url is None):
+            raise ValueError("give the server's command (stdio) or its url (HTTP), one of them")
         return self
 
 
