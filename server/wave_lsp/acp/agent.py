@@ -39,6 +39,7 @@ from wave_lsp.acp.turn import Remembered, Turn, read_disk
 if TYPE_CHECKING:
     from acp import Agent, Client
     from wave_lsp.config.workspace import WaveWorkspace
+    from wave_lsp.mcp.hub import McpHub
     from wave_lsp.providers.registry import ProviderRegistry
     from wave_lsp.session.core import Session
 
@@ -55,8 +56,8 @@ class AcpSession:
     remembered: Remembered = field(default_factory=Remembered)
     running: asyncio.Task[Any] | None = None
     cancelled: bool = False
-    mcp_servers: list[Any] = field(default_factory=list)
-    """The MCP servers the editor named (``session/new``), kept for the MCP client."""
+    hub: McpHub | None = None
+    """The session's MCP servers (the workspace's and the editor's), started on first use."""
 
 
 class WaveAgent:
@@ -67,6 +68,11 @@ class WaveAgent:
         self.sessions: dict[str, AcpSession] = {}
         self._background: set[asyncio.Task[None]] = set()
         self._registries: dict[Path, tuple[str, ProviderRegistry]] = {}
+
+    async def aclose(self) -> None:
+        """Stop every MCP server the sessions started."""
+        hubs = [state.hub for state in self.sessions.values() if state.hub is not None]
+        await asyncio.gather(*(hub.aclose() for hub in hubs))
 
     def on_connect(self, conn: Client) -> None:
         self.client = conn
@@ -98,8 +104,7 @@ class WaveAgent:
     ) -> NewSessionResponse:
         from wave_lsp.context.checkpoints import new_checkpoint_id
 
-        state = await self._open(cwd, new_checkpoint_id())
-        state.mcp_servers = list(mcp_servers or [])
+        state = await self._open(cwd, new_checkpoint_id(), mcp_servers)
         return NewSessionResponse(session_id=state.session.session_id, modes=self._modes(state))
 
     async def load_session(
@@ -112,8 +117,7 @@ class WaveAgent:
 
         if session_id in self.sessions:
             raise RequestError.invalid_params({"sessionId": f"{session_id} is already open"})
-        state = await self._open(cwd, session_id, announce=False)
-        state.mcp_servers = list(mcp_servers or [])
+        state = await self._open(cwd, session_id, mcp_servers, announce=False)
         try:
             guard = state.session.guard(state.workspace)
             restored = await asyncio.to_thread(state.session.resume, session_id, guard.check_path)
@@ -132,7 +136,10 @@ class WaveAgent:
         listed = await asyncio.to_thread(history.sessions, sorted(roots))
         return ListSessionsResponse(sessions=listed)
 
-    async def _open(self, cwd: str, session_id: str, *, announce: bool = True) -> AcpSession:
+    async def _open(
+        self, cwd: str, session_id: str, mcp_servers: list[Any] | None, *, announce: bool = True
+    ) -> AcpSession:
+        from wave_lsp.acp.mcp_servers import session_hub
         from wave_lsp.config.workspace import load_workspace
         from wave_lsp.session.core import Session
 
@@ -145,6 +152,7 @@ class WaveAgent:
         )
         registry = self._registry(root, workspace.config.providers)
         state = self.sessions[session_id] = AcpSession(session, workspace, registry)
+        state.hub = session_hub(root, workspace.config, list(mcp_servers or []))
         if announce:
             self._announce(state)
         return state
@@ -248,7 +256,8 @@ class WaveAgent:
             return await self._checkpoint(state, turn, invocation.text)
         if invocation is not None and invocation.name in state.workspace.pipelines:
             model = state.session.model or self.model
-            return await run_pipeline(state.session, state.workspace, turn, invocation, model)
+            return await run_pipeline(state.session, state.workspace, turn, invocation, model,
+                                      external=state.hub)  # fmt: skip
         reason = await self._agent_turn(state, turn, instruction)
         await self._keep(state, state.session.session_id, None)
         return reason
@@ -299,7 +308,7 @@ class WaveAgent:
             provider, model, files, guard,
             rules=list(state.workspace.rules.values()), settings=config.agent,
             ask=turn.ask, on_event=turn.on_event, task="acp", confirm_edits=True,
-            run_command=self._terminal(state.session.session_id, turn),
+            run_command=self._terminal(state.session.session_id, turn), external=state.hub,
         )  # fmt: skip
         try:
             result = await agent.run(instruction, state.session.conversation.history(4000))
@@ -372,6 +381,7 @@ async def serve(agent: WaveAgent) -> None:
         await run_agent(cast("Agent", agent), writer, checked)
     finally:
         pumping.cancel()
+        await agent.aclose()
 
 
 def main(model: str | None = None) -> int:

@@ -18,6 +18,7 @@ from acp import plan_entry, start_tool_call, text_block, tool_content, update_pl
 from wave_lsp.acp.turn import Turn, read_disk
 
 if TYPE_CHECKING:
+    from wave_lsp.agents.external import ExternalTools
     from wave_lsp.config.workspace import WaveWorkspace
     from wave_lsp.pipelines.tasks import Event
     from wave_lsp.session.core import Session
@@ -147,7 +148,7 @@ class PipelineView:
 
 async def run_pipeline(
     session: Session, workspace: WaveWorkspace, turn: Turn, invocation: Invocation,
-    model: str | None,
+    model: str | None, *, external: ExternalTools | None = None,
 ) -> str:  # fmt: skip
     """The stop reason of a pipeline run from a slash command."""
     from wave_lsp.agents.tools import PendingCall
@@ -174,7 +175,7 @@ async def run_pipeline(
     try:
         prepared = await asyncio.to_thread(
             prepare_run, workspace, session.root, pipeline, inputs,
-            on_event=on_event, session_id=session.session_id, model=model,
+            on_event=on_event, session_id=session.session_id, model=model, external=external,
         )  # fmt: skip
     except ValueError as error:
         turn.say(f"The pipeline {invocation.name} cannot run: {error}")

@@ -56,6 +56,12 @@ def _add_lsp_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_mcp_serve_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--root", type=Path, default=Path(), help="workspace root (default: .)")
+    parser.add_argument("--persona", help="the persona the server acts as (default: the "
+                        "configuration's default persona)")  # fmt: skip
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wave",
@@ -157,6 +163,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     apply.add_argument("--persona", help="the persona whose permissions apply (default: the "
                        "configuration's default persona)")  # fmt: skip
+    apply.add_argument("--proposal", metavar="ID", help="apply a pending proposal (from the "
+                       "editor, `wave run` or MCP's propose_edit) instead of PATCH")  # fmt: skip
+
+    mcp = commands.add_parser(
+        "mcp",
+        help="MCP: the configured servers (list), or Wave as an MCP server (serve)",
+        description="`wave mcp list` starts the MCP servers of providers.mcpServers and shows "
+        "their state and tools (as the agents name them: server__tool). `wave mcp serve` "
+        "serves Wave's rules, proposals and pipelines as MCP tools over stdio.",
+    )
+    mcp_commands = mcp.add_subparsers(dest="mcp_command", metavar="COMMAND", required=True)
+    mcp_list = mcp_commands.add_parser("list", help="the configured servers and their tools")
+    mcp_list.add_argument("--root", type=Path, default=Path(), help="workspace root")
+    mcp_list.add_argument("--json", action="store_true", help="print JSON")
+    _add_mcp_serve_arguments(mcp_commands.add_parser("serve", help="serve MCP over stdio"))
 
     run = commands.add_parser(
         "run",
@@ -337,6 +358,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_command.run(
                 arguments.root, arguments.pipeline, arguments.input, as_json=arguments.json
             )
+        if arguments.command == "apply" and arguments.proposal:
+            from wave_lsp.cli.mcp import apply_proposal
+
+            return apply_proposal(arguments.root, arguments.proposal, arguments.persona)
+        if arguments.command == "mcp":
+            from wave_lsp.cli import mcp as mcp_command
+
+            if arguments.mcp_command == "list":
+                return mcp_command.list_servers(arguments.root, arguments.json)
+            from wave_lsp.mcp.server import main as mcp_serve
+
+            return mcp_serve(arguments.root, arguments.persona)
         if arguments.command == "apply":
             from wave_lsp.cli import apply
 
@@ -388,3 +421,14 @@ def acp_main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def mcp_main(argv: Sequence[str] | None = None) -> int:
+    """``wave-mcp``: the same as ``wave mcp serve``."""
+    parser = argparse.ArgumentParser(prog="wave-mcp", description="Serve MCP over stdio.")
+    parser.add_argument("--version", action="version", version=f"wave-mcp {__version__}")
+    _add_mcp_serve_arguments(parser)
+    arguments = parser.parse_args(argv)
+    from wave_lsp.mcp.server import main as mcp_serve
+
+    return mcp_serve(arguments.root, arguments.persona)

@@ -40,6 +40,8 @@ def run(root: Path, pipeline_id: str, pairs: list[str], *, as_json: bool) -> int
     from wave_lsp.config.paths import workspace_state_dir
     from wave_lsp.config.workspace import load_workspace
     from wave_lsp.edits.proposals import ProposalStore
+    from wave_lsp.mcp.hub import McpHub
+    from wave_lsp.mcp.hubs import configured
     from wave_lsp.pipelines.engine import Event, RunState
     from wave_lsp.pipelines.report import write_report
     from wave_lsp.pipelines.runtime import changes_as_proposal, prepare_run
@@ -76,15 +78,26 @@ def run(root: Path, pipeline_id: str, pairs: list[str], *, as_json: bool) -> int
             detail = f": {event.message}" if event.message else ""
             print(f"{at} {event.task}: {event.state}{detail}", file=sys.stderr)
 
+    servers = configured(workspace.config)
+    hub = McpHub(servers, root.resolve()) if servers else None  # started on an agent's first use
     try:
         prepared = prepare_run(
-            workspace, root.resolve(), workspace.pipelines[pipeline_id].value, inputs, on_event=show
-        )
+            workspace, root.resolve(), workspace.pipelines[pipeline_id].value, inputs,
+            on_event=show, external=hub,
+        )  # fmt: skip
     except ValueError as error:
         print(f"wave run: {error}", file=sys.stderr)
         return EXIT_USAGE
+
+    async def execute() -> RunState:
+        try:
+            return await prepared.execute()
+        finally:
+            if hub is not None:
+                await hub.aclose()
+
     try:
-        state = asyncio.run(prepared.execute())
+        state = asyncio.run(execute())
         store = ProposalStore(root.resolve(), workspace_state_dir(root.resolve()))
         proposal = changes_as_proposal(prepared, root.resolve(), store)
     finally:

@@ -45,6 +45,7 @@ from wave_lsp.lsp.framing import (
 )
 from wave_lsp.lsp.log import ClientLogHandler, configure_logging
 from wave_lsp.lsp.workspaces import WorkspaceConfigs
+from wave_lsp.mcp.hubs import HubCache
 from wave_lsp.session.sessions import Sessions
 
 if TYPE_CHECKING:
@@ -144,6 +145,8 @@ class WaveLanguageServer(LanguageServer):
         self.session_id = uuid.uuid4().hex[:12]
         """This server's session (``${SESSION_ID}`` in personas' paths, the audit log)."""
         self.sessions = Sessions(self.session_id)
+        self.mcp = HubCache()
+        """The workspaces' MCP servers (started on an agent's first use, stopped at shutdown)."""
         """What the user builds up, one session per workspace root (:mod:`wave_lsp.session`)."""
         self._init_settings: ClientSettings | None = None
         self.diagnostics = DiagnosticStore(self.send_raw)

@@ -283,3 +283,4 @@ def register(server: WaveLanguageServer) -> None:
     async def shutdown(params: None) -> None:
         logger.info("shutdown")
         await _each_async(server, "shutdown")
+        await server.mcp.aclose()  # every MCP server the session started

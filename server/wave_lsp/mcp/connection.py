@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import tempfile
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -42,15 +41,11 @@ class ServerUnavailable(Exception):
     """The server cannot be used: the message says why (and what it printed)."""
 
 
-def resolved_env(values: dict[str, str]) -> dict[str, str]:
-    """``env:NAME`` values read from Wave's environment (an unset one is an error)."""
-    out = {}
-    for key, value in values.items():
-        name = value[4:] if value.startswith("env:") else None
-        if name is not None and name not in os.environ:
-            raise ServerUnavailable(f"the variable {name} (for {key}) is not set")
-        out[key] = os.environ[name] if name is not None else value
-    return out
+def resolved_env(config: MCPServerConfiguration, values: dict[str, str]) -> dict[str, str]:
+    try:
+        return config.resolved(values)
+    except ValueError as error:
+        raise ServerUnavailable(f"the MCP server '{config.name}': {error}") from None
 
 
 @dataclass(slots=True)
@@ -97,7 +92,7 @@ class Connection:
 
         assert config.command is not None
         errlog = tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace")  # noqa: SIM115
-        env = get_default_environment() | resolved_env(config.env)
+        env = get_default_environment() | resolved_env(config, config.env)
         argv = [config.command, *config.args]
         return bounded_stdio(argv, env, self.root, errlog, MAX_MESSAGE_BYTES), errlog
 
@@ -105,7 +100,8 @@ class Connection:
         self.starts += 1
         transport, self._errlog = self._server()
         if self.config.url is not None and self.config.headers:
-            transport = _http_with_headers(self.config.url, resolved_env(self.config.headers))
+            headers = resolved_env(self.config, self.config.headers)
+            transport = _http_with_headers(self.config.url, headers)
         ready: asyncio.Future[Client] = asyncio.get_running_loop().create_future()
         ready.add_done_callback(lambda f: f.cancelled() or f.exception())  # always retrieved
         self._ready = ready
@@ -169,7 +165,7 @@ class Connection:
             await self.ensure()
         except ServerUnavailable as again:
             return (
-                f"the MCP server '{self.name}' stopped{printed}; starting it again failed: {again}"  # noqa: E501
+                f"the MCP server '{self.name}' stopped{printed}; starting it again failed: {again}"
             )
         return (
             f"the MCP server '{self.name}' stopped during the call ({describe(error)}){printed}; "

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from wave_lsp.agents.build import keep_transcript, make_agent
+from wave_lsp.agents.external import ExternalTools
 from wave_lsp.agents.files import AgentFiles
 from wave_lsp.agents.loop import Agent
 from wave_lsp.config.system import AgentSettings, ContextSettings
@@ -63,6 +64,7 @@ class AgentRunner(PersonaRunner):
         schemas: dict[str, dict[str, Any]],
         contexts: ContextSettings | None = None,
         why: str = "",
+        external: ExternalTools | None = None,
     ) -> None:
         super().__init__(guard_for, redactor)
         self.provider = provider
@@ -75,6 +77,7 @@ class AgentRunner(PersonaRunner):
         """Where transcripts are kept (``None``: not kept)."""
         self.why = why
         """Why the built-in agent runs a ``claude-code`` task (said in the progress)."""
+        self.external = external
 
     def because(self, why: str) -> AgentRunner:
         """This runner, saying in its progress why it runs (a ``claude-code`` task)."""
@@ -92,7 +95,7 @@ class AgentRunner(PersonaRunner):
             ask=None,  # a pipeline has no one to ask: `ask` calls are refused, saying so
             tools_allowed=task.tools_allowed,
             on_event=lambda event: report(event.line() or ""),
-            task=task.id,
+            task=task.id, external=self.external,
         )  # fmt: skip
         name = f"{self.provider.name}:{self.model}"
         mode = "tool calls" if agent.uses_tools else "one-shot (the model has no tool calling)"

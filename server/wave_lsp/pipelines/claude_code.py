@@ -17,13 +17,16 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from wave_lsp.agents.external import ExternalTools
 from wave_lsp.context.secrets import Redactor
 from wave_lsp.personas.guard import PersonaGuard
 from wave_lsp.personas.models import Persona, ToolRules
+from wave_lsp.pipelines.claude_mcp import McpArguments, mcp_arguments
 from wave_lsp.pipelines.models import Task
 from wave_lsp.pipelines.runners import PersonaRunner
 from wave_lsp.pipelines.tasks import Note, PermanentFailure, Report, TaskFailure, TaskOutcome
 from wave_lsp.processes import read_lines
+from wave_lsp.providers.models import MCPServerConfiguration
 
 READ_TOOLS = ["Read", "Glob", "Grep", "LS"]
 EDIT_TOOLS = ["Edit", "Write", "MultiEdit", "NotebookEdit"]
@@ -88,23 +91,35 @@ class ClaudeCodeRunner(PersonaRunner):
         guard_for: Callable[[Task], PersonaGuard],
         redactor: Redactor,
         extra_rules: Sequence[ToolRules] = (),
+        *,
+        external: ExternalTools | None = None,
+        mcp_servers: dict[str, MCPServerConfiguration] | None = None,
     ) -> None:
         super().__init__(guard_for, redactor)
         self.binary = binary
         self.workdir = workdir
         self.extra_rules = list(extra_rules)
+        self.external = external
+        self.mcp_servers = mcp_servers or {}
 
-    def command(self, task: Task, guard: PersonaGuard) -> list[str]:
+    def command(
+        self, task: Task, guard: PersonaGuard, mcp: McpArguments | None = None
+    ) -> list[str]:
         persona = guard.persona
         tools = task.tools_allowed if task.tools_allowed is not None else persona.tools_allowed
+        programs = [tool for tool in tools if not tool.startswith("mcp:")]
         allowed, disallowed = claude_permissions(
-            persona, tools, [persona.tool_rules, *self.extra_rules]
+            persona, programs, [persona.tool_rules, *self.extra_rules]
         )
+        if mcp is not None:
+            allowed += mcp.allowed
+            disallowed += mcp.disallowed
         can_write = any(tool in allowed for tool in EDIT_TOOLS)
         command = [
             self.binary, "-p", "--output-format", "stream-json", "--verbose",
             "--permission-mode", "acceptEdits" if can_write else "default",
         ]  # fmt: skip
+        command += mcp.arguments if mcp is not None else []
         if allowed:
             command += ["--allowedTools", ",".join(allowed)]
         if disallowed:
@@ -120,9 +135,27 @@ class ClaudeCodeRunner(PersonaRunner):
         guard.require("code:read")
         report(Note(f"Claude Code ({self.binary})"))
         before = await asyncio.to_thread(snapshot, self.workdir)
+        persona = guard.persona
+        try:
+            mcp = await mcp_arguments(
+                self.external, self.mcp_servers, persona, task.tools_allowed,
+                [persona.tool_rules, *self.extra_rules],
+            )  # fmt: skip
+        except ValueError as error:
+            raise PermanentFailure(f"the task's MCP servers: {error}") from error
+        try:
+            return await self._run(task, guard, prompt=prompt, report=report, before=before,
+                                   mcp=mcp)  # fmt: skip
+        finally:
+            mcp.remove()
+
+    async def _run(
+        self, task: Task, guard: PersonaGuard, *, prompt: str, report: Report,
+        before: dict[str, tuple[int, int]], mcp: McpArguments,
+    ) -> TaskOutcome:  # fmt: skip
         try:
             process = await asyncio.create_subprocess_exec(
-                *self.command(task, guard),
+                *self.command(task, guard, mcp),
                 cwd=self.workdir,
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from wave_lsp.agents.external import ExternalTools
 from wave_lsp.config.files import WaveConfigFile
 from wave_lsp.config.paths import WAVE_DIR
 from wave_lsp.config.system import AgentChoice
@@ -91,7 +92,10 @@ def prepare_run(
     session_id: str = "",
     model: str | None = None,
     backoff: float = 1.0,
+    external: ExternalTools | None = None,
 ) -> PreparedRun:
+    """``external``: the session's MCP servers' tools, for ``agent`` and ``claude-code`` tasks
+    (the caller owns them and stops them)."""
     config = workspace.config
     manager = WorkspaceManager(Path(str(config.workspace.base_dir)), config.workspace.cleanup_delay)
     mounts = [m for task in pipeline.tasks for m in task.workspace_mounts]
@@ -130,8 +134,11 @@ def prepare_run(
         runners["agent"] = AgentRunner(
             provider, model_name, workdir, task_guard, redactor,
             rules=rules, settings=config.agent, schemas=schemas, contexts=config.context,
+            external=external,
         )  # fmt: skip
-    runners["claude-code"] = coding_agent(config, workdir, task_guard, redactor, runners["agent"])
+    runners["claude-code"] = coding_agent(
+        config, workdir, task_guard, redactor, runners["agent"], external=external
+    )
     relay = Relay(f"pipeline:{pipeline.id}")
 
     def publish(event: Event) -> None:
@@ -181,6 +188,8 @@ def coding_agent(
     task_guard: Callable[[Task], PersonaGuard],
     redactor: Redactor,
     builtin: Any,
+    *,
+    external: ExternalTools | None = None,
 ) -> Any:
     """What runs ``claude-code`` tasks (``claude.agent``): Claude Code, or the built-in agent —
     by default Claude Code when its binary is found, else the built-in agent, saying why."""
@@ -188,8 +197,11 @@ def coding_agent(
     found = shutil.which(str(Path(binary).expanduser()))
     choice = config.claude.agent
     if choice is AgentChoice.CLAUDE_CODE or (choice is AgentChoice.AUTO and found):
-        return ClaudeCodeRunner(found or binary, workdir, task_guard, redactor,
-                                [config.agent.tool_rules])  # fmt: skip
+        servers = config.providers.mcp_servers if config.providers is not None else {}
+        return ClaudeCodeRunner(
+            found or binary, workdir, task_guard, redactor, [config.agent.tool_rules],
+            external=external, mcp_servers={n: s for n, s in servers.items() if s.enabled},
+        )  # fmt: skip
     if isinstance(builtin, AgentRunner):
         why = (
             "claude.agent is 'builtin'"

@@ -3,6 +3,7 @@ MCPServerConfiguration and the runtime ProviderRegistryEntry."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from enum import StrEnum
@@ -139,6 +140,17 @@ class MCPServerConfiguration(CamelModel):
     enabled: bool = True
     timeout: int = Field(default=60, gt=0)
     """Seconds a tool call may take before it is abandoned with an error."""
+
+    def resolved(self, values: dict[str, str]) -> dict[str, str]:
+        """``env`` or ``headers`` with ``env:NAME`` values read from Wave's environment (an
+        unset one is a ``ValueError`` naming it)."""
+        out = {}
+        for key, value in values.items():
+            name = value[len(ENV_PREFIX) :] if value.startswith(ENV_PREFIX) else None
+            if name is not None and name not in os.environ:
+                raise ValueError(f"the variable {name} (for {key}) is not set")
+            out[key] = os.environ[name] if name is not None else value
+        return out
 
     @model_validator(mode="after")
     def _include_or_exclude(self) -> MCPServerConfiguration:

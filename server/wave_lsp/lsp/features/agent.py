@@ -61,6 +61,7 @@ class AgentFeature(Feature):
         from wave_lsp.errors import WaveError
         from wave_lsp.lsp.arguments import AgentArguments, parse
         from wave_lsp.lsp.features.context import resolve_model
+        from wave_lsp.mcp.hubs import configured
         from wave_lsp.session.core import SessionError
 
         options = parse(AgentArguments, arguments, RUN)
@@ -101,6 +102,7 @@ class AgentFeature(Feature):
                 provider, model, files, guard,
                 rules=rules, settings=loaded.workspace.config.agent, ask=self.ask,
                 on_event=lambda event: report(event.line() or ""), task=RUN,
+                external=self.server.mcp.get(root, configured(loaded.workspace.config)),
             )  # fmt: skip
             try:
                 result = await agent.run(instruction, session.conversation.history(4000))

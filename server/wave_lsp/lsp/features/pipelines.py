@@ -81,6 +81,7 @@ class Pipelines(Feature):
         return out
 
     async def run(self, *arguments: Any) -> dict[str, Any]:
+        from wave_lsp.mcp.hubs import configured
         from wave_lsp.pipelines.runtime import prepare_run
 
         options = arguments[0] if arguments and isinstance(arguments[0], dict) else {}
@@ -129,6 +130,7 @@ class Pipelines(Feature):
                 on_event=on_event,
                 session_id=self.server.session_id,
                 model=session.model or self.server.settings.model,
+                external=self.server.mcp.get(root, configured(loaded.workspace.config)),
             )
         except ValueError as error:
             raise CommandError(str(error)) from error
