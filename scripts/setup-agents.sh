@@ -24,3 +24,11 @@ if ! grep -qs '"version": "2.4.0"' "$TOOLS/node_modules/@agentclientprotocol/sdk
   [ -f "$TOOLS/package.json" ] || echo '{"private": true}' > "$TOOLS/package.json"
   npm install --loglevel=error --prefix "$TOOLS" "$ACP_SDK" zod@3
 fi
+# A third-party MCP server (the reference filesystem server) for the MCP client's tests.
+MCP_FS=@modelcontextprotocol/server-filesystem@2026.8.31
+if ! grep -qs '"version": "2026.8.31"' "$TOOLS/node_modules/@modelcontextprotocol/server-filesystem/package.json"; then
+  echo "setup-agents: installing $MCP_FS (npm)" >&2
+  mkdir -p "$TOOLS"
+  [ -f "$TOOLS/package.json" ] || echo '{"private": true}' > "$TOOLS/package.json"
+  npm install --loglevel=error --prefix "$TOOLS" "$MCP_FS"
+fi

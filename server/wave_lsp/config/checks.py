@@ -123,5 +123,69 @@ def _check_pipelines(workspace: WaveWorkspace) -> list[Placed]:
     return found
 
 
+def _unknown_servers(
+    allowed: list[str] | None, loc: tuple[str | int, ...], owner: str, known: list[str]
+) -> list[DataProblem]:
+    from wave_lsp.agents.external import MCP_PREFIX, split_name
+
+    found = []
+    for index, entry in enumerate(allowed or []):
+        if not entry.startswith(MCP_PREFIX) or entry == f"{MCP_PREFIX}*":
+            continue
+        server = split_name(entry[len(MCP_PREFIX) :])[0]
+        if server not in known:
+            found.append(
+                DataProblem(
+                    (*loc, "tools_allowed", index),
+                    f"'{entry}' of {owner} names the MCP server '{server}', which is not "
+                    "configured",
+                    "unknown-mcp-server",
+                    _unknown("MCP server", server, known) + "; MCP servers are configured under providers.mcpServers",
+                )
+            )
+    return found
+
+
+def _check_mcp(workspace: WaveWorkspace, layers: list[Layer]) -> list[Placed]:
+    """MCP servers whose command is not found; ``mcp:`` entries naming no configured server."""
+    import shutil
+    from pathlib import Path
+
+    found: list[Placed] = []
+    providers = workspace.config.providers
+    servers = providers.mcp_servers if providers is not None else {}
+    for name, server in servers.items():
+        if server.command is None or not server.enabled or not layers:
+            continue
+        command = Path(server.command).expanduser()
+        local = workspace.root / command if workspace.root is not None else command
+        if shutil.which(str(command)) is None and not (command.parts[1:] and local.is_file()):
+            loc = ("providers", "mcpServers", name, "command")
+            found.append((layer_for(layers, loc).document, DataProblem(
+                loc,
+                f"the command '{server.command}' of MCP server '{name}' is not found on PATH",
+                "command-not-found",
+                "install it, give its full path, or set enabled: false",
+            )))  # fmt: skip
+    known = list(servers)
+    for loaded in workspace.personas.values():
+        if loaded.document is None:
+            continue
+        owner = f"persona '{loaded.value.name}'"
+        for problem in _unknown_servers(loaded.value.tools_allowed, loaded.loc, owner, known):
+            found.append((loaded.document, problem))
+    for pipeline in workspace.pipelines.values():
+        for index, task in enumerate(pipeline.value.tasks):
+            task_loc = (*pipeline.loc, "tasks", index)
+            owner = f"task '{task.id}'"
+            for problem in _unknown_servers(task.tools_allowed, task_loc, owner, known):
+                found.append((pipeline.document, problem))
+    return found
+
+
 def check_references(workspace: WaveWorkspace, layers: list[Layer]) -> list[Placed]:
-    return _check_config(workspace, layers) + _check_pipelines(workspace)
+    return (
+        _check_config(workspace, layers)
+        + _check_pipelines(workspace)
+        + _check_mcp(workspace, layers)
+    )
