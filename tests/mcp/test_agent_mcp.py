@@ -267,9 +267,7 @@ async def test_a_server_that_cannot_start_is_left_out_and_said(
     assert state.state.value == "failed" and said in state.error
 
 
-async def test_every_server_is_stopped_with_the_session(
-    project: Path, log: Path
-) -> None:
+async def test_every_server_is_stopped_with_the_session(project: Path, log: Path) -> None:
     hub = McpHub({"a": tool_server(log), "b": tool_server(log)}, project)
     await hub.tools()
     await asyncio.gather(hub.call("a__echo", {"text": "1"}), hub.call("b__echo", {"text": "2"}))
@@ -287,8 +285,12 @@ async def test_the_npm_filesystem_server_reads_for_the_agent(
     fs = MCPServerConfiguration(command=str(filesystem_server), args=[str(project)])
     app = str(project / "src" / "app.py")
     llm.state.answers = [
-        ToolTurn([("fs__read_text_file", {"path": app}), ("fs__write_file",
-                  {"path": app, "content": "gone"})]),  # fmt: skip
+        ToolTurn(
+            [
+                ("fs__read_text_file", {"path": app}),
+                ("fs__write_file", {"path": app, "content": "gone"}),
+            ]
+        ),
         "read it",
     ]
     result = await agent_with({"fs": fs}).run("read src/app.py through the fs server")
