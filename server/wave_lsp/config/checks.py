@@ -140,7 +140,8 @@ def _unknown_servers(
                     f"'{entry}' of {owner} names the MCP server '{server}', which is not "
                     "configured",
                     "unknown-mcp-server",
-                    _unknown("MCP server", server, known) + "; MCP servers are configured under providers.mcpServers",
+                    _unknown("MCP server", server, known)
+                    + "; MCP servers are configured under providers.mcpServers",
                 )
             )
     return found

@@ -92,7 +92,7 @@ class Runs:
         except ValueError as error:
             raise Refused(f"the pipeline cannot run: {error}") from error
         run_id = prepared.run.id
-        self.known[run_id] = {"run": run_id, "pipeline": pipeline_id, "state": "running"}
+        self.known[run_id] = {"runId": run_id, "pipeline": pipeline_id, "state": "running"}
         forwarding = asyncio.create_task(forward())
         try:
             await prepared.execute()

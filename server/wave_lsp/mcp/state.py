@@ -110,10 +110,8 @@ def check(
 
     guard = state.guard()
     rules = state.rules()
-    texts: dict[Path, str] | None = None
     if text is not None:
-        target = state.relative(path or "untitled.txt")
-        targets, texts = [target], {target: text}
+        targets = [state.relative(path or "untitled.txt")]
     else:
         targets = [state.relative(p) for p in paths or ["."]]
         missing = [str(p) for p in targets if not p.exists()]
@@ -126,10 +124,19 @@ def check(
     except WaveError as refusal:
         raise Refused(refusal.error.message) from refusal
     persona = guard.persona
-    result = check_files(
-        state.root, Engine(rules), targets, persona=persona.name,
-        permissions=persona.security_context.permissions, texts=texts,
-    )  # fmt: skip
+    if text is not None:
+        from wave_lsp.validation.findings import Snapshot
+        from wave_lsp.validation.runner import RunResult
+
+        relative = targets[0].relative_to(state.root).as_posix()
+        checked = Engine(rules).check(Snapshot.of(relative, text), persona.name,
+                                      persona.security_context.permissions)  # fmt: skip
+        result = RunResult(list(checked.findings), list(checked.failures), [relative])
+    else:
+        result = check_files(
+            state.root, Engine(rules), targets, persona=persona.name,
+            permissions=persona.security_context.permissions,
+        )  # fmt: skip
     return {
         "findings": [finding_json(f) for f in result.findings],
         "failures": [
