@@ -137,13 +137,16 @@ def check(
             state.root, Engine(rules), targets, persona=persona.name,
             permissions=persona.security_context.permissions,
         )  # fmt: skip
+    found = {f.rule_id for f in result.findings}
     return {
         "findings": [finding_json(f) for f in result.findings],
         "failures": [
             {"rule": f.rule_id, "path": f.path, "message": f.message} for f in result.failures
         ],
         "files": len(result.files),
-        "sarif": to_sarif(state.root.as_uri() + "/", rules, result.findings),
+        "sarif": to_sarif(
+            state.root.as_uri() + "/", [r for r in rules if r.rule.id in found], result.findings
+        ),  # only the rules that found something: it is read by models
     }
 
 
