@@ -99,7 +99,8 @@ async def client(lsp_client: RecordingClient, request: pytest.FixtureRequest, wo
         initialize_params(client_capabilities(request.param), workspace, {"debounceMs": 20})
     )
     yield
-    await lsp_client.shutdown_session()
+    if not getattr(lsp_client, "shut_down", False):  # a test that shut the server down itself
+        await lsp_client.shutdown_session()
 
 
 async def wait_for_diagnostics(

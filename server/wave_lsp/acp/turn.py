@@ -8,7 +8,6 @@ backup."""
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -184,7 +183,7 @@ class Turn:
             content: list[Any] = [
                 tool_diff_content(str(self.root / relative), after or "", before)
                 for relative, (before, after) in call.changes.items()
-            ] or [tool_content(text_block(_asked(call)))]
+            ] or [tool_content(text_block(call.shown()))]
             answer = await self.client.request_permission(
                 session_id=self.session_id,
                 tool_call=ToolCallUpdate(
@@ -249,10 +248,3 @@ def write_to_disk(root: Path, relative: str, text: str) -> None:
 def _title(tool: str, arguments: dict[str, Any]) -> str:
     target = arguments.get("path") or arguments.get("command") or arguments.get("pattern") or ""
     return f"{tool} {target}".strip()
-
-
-def _asked(call: PendingCall) -> str:
-    """What a call without a diff is shown as: its command, or its arguments (an MCP tool)."""
-    shown = call.target or (json.dumps(call.arguments, ensure_ascii=False)[:4000]
-                            if call.arguments else "")  # fmt: skip
-    return f"{call.tool} {shown}".strip()

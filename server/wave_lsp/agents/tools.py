@@ -6,6 +6,7 @@ and every result redacted and bounded before it goes back to the model."""
 from __future__ import annotations
 
 import asyncio
+import json
 import shlex
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -40,6 +41,15 @@ class PendingCall:
     changes: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
     """For an edit: each file it changes, (before, after): the edit is made, held, shown and
     undone when refused."""
+
+    def shown(self, limit: int = 4000) -> str:
+        """The call as the user is asked about it: the tool and its target (a path, a command
+        line), or its arguments when it has no target (an MCP tool)."""
+        detail = self.target
+        if not detail and self.arguments:
+            detail = json.dumps(self.arguments, ensure_ascii=False)
+            detail = detail if len(detail) <= limit else detail[:limit] + " ..."
+        return f"{self.tool} {detail}".strip()
 
 
 Ask = Callable[[PendingCall], Awaitable[bool]]

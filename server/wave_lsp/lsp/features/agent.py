@@ -41,7 +41,7 @@ class AgentFeature(Feature):
         """The user's yes or no for one call (no answer, or a client that cannot ask: no)."""
         if not self.server.client_supports("window.show_message"):
             return False
-        what = f"{call.tool} {call.target}".strip()
+        what = call.shown(500)
         why = f" (rule {call.rule})" if call.rule else ""
         answer = await self.server.window_show_message_request_async(
             types.ShowMessageRequestParams(
