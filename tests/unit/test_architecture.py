@@ -10,7 +10,7 @@ import sys
 
 import wave_lsp
 
-FRONT_ENDS = ("wave_lsp.lsp", "wave_lsp.acp")
+FRONT_ENDS = ("wave_lsp.lsp", "wave_lsp.acp", "wave_lsp.mcp")
 
 
 def core_modules() -> list[str]:
@@ -37,7 +37,7 @@ def loaded_libraries(modules: list[str], libraries: tuple[str, ...]) -> str:
 def test_core_imports_no_protocol_library() -> None:
     modules = core_modules()
     assert "wave_lsp.config.workspace" in modules
-    assert loaded_libraries(modules, ("pygls", "lsprotocol", "acp")) == ""
+    assert loaded_libraries(modules, ("pygls", "lsprotocol", "acp", "mcp", "mcp_types")) == ""
 
 
 def test_each_front_end_loads_only_its_own_protocol() -> None:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from wave_lsp import __version__
+from wave_lsp.cli.mcp import add_mcp_parser, add_serve_arguments
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
@@ -54,12 +55,6 @@ def _add_lsp_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="refuse a header line longer than N bytes (default: 8192)",
     )
-
-
-def _add_mcp_serve_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--root", type=Path, default=Path(), help="workspace root (default: .)")
-    parser.add_argument("--persona", help="the persona the server acts as (default: the "
-                        "configuration's default persona)")  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -166,18 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     apply.add_argument("--proposal", metavar="ID", help="apply a pending proposal (from the "
                        "editor, `wave run` or MCP's propose_edit) instead of PATCH")  # fmt: skip
 
-    mcp = commands.add_parser(
-        "mcp",
-        help="MCP: the configured servers (list), or Wave as an MCP server (serve)",
-        description="`wave mcp list` starts the MCP servers of providers.mcpServers and shows "
-        "their state and tools (as the agents name them: server__tool). `wave mcp serve` "
-        "serves Wave's rules, proposals and pipelines as MCP tools over stdio.",
-    )
-    mcp_commands = mcp.add_subparsers(dest="mcp_command", metavar="COMMAND", required=True)
-    mcp_list = mcp_commands.add_parser("list", help="the configured servers and their tools")
-    mcp_list.add_argument("--root", type=Path, default=Path(), help="workspace root")
-    mcp_list.add_argument("--json", action="store_true", help="print JSON")
-    _add_mcp_serve_arguments(mcp_commands.add_parser("serve", help="serve MCP over stdio"))
+    add_mcp_parser(commands)
 
     run = commands.add_parser(
         "run",
@@ -427,7 +411,7 @@ def mcp_main(argv: Sequence[str] | None = None) -> int:
     """``wave-mcp``: the same as ``wave mcp serve``."""
     parser = argparse.ArgumentParser(prog="wave-mcp", description="Serve MCP over stdio.")
     parser.add_argument("--version", action="version", version=f"wave-mcp {__version__}")
-    _add_mcp_serve_arguments(parser)
+    add_serve_arguments(parser)
     arguments = parser.parse_args(argv)
     from wave_lsp.mcp.server import main as mcp_serve
 

@@ -4,14 +4,37 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+
+
+def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--root", type=Path, default=Path(), help="workspace root (default: .)")
+    parser.add_argument("--persona", help="the persona the server acts as (default: the "
+                        "configuration's default persona)")  # fmt: skip
+
+
+def add_mcp_parser(commands: Any) -> None:
+    mcp = commands.add_parser(
+        "mcp",
+        help="MCP: the configured servers (list), or Wave as an MCP server (serve)",
+        description="`wave mcp list` starts the MCP servers of providers.mcpServers and shows "
+        "their state and tools (as the agents name them: server__tool). `wave mcp serve` "
+        "serves Wave's rules, proposals and pipelines as MCP tools over stdio.",
+    )
+    mcp_commands = mcp.add_subparsers(dest="mcp_command", metavar="COMMAND", required=True)
+    mcp_list = mcp_commands.add_parser("list", help="the configured servers and their tools")
+    mcp_list.add_argument("--root", type=Path, default=Path(), help="workspace root")
+    mcp_list.add_argument("--json", action="store_true", help="print JSON")
+    add_serve_arguments(mcp_commands.add_parser("serve", help="serve MCP over stdio"))
 
 
 def list_servers(root: Path, as_json: bool) -> int:
