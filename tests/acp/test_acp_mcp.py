@@ -5,8 +5,6 @@ the servers a session started are stopped when the connection ends."""
 
 from __future__ import annotations
 
-import asyncio
-import os
 from pathlib import Path
 
 from acp.schema import McpServerStdio
@@ -14,7 +12,7 @@ from acp.schema import McpServerStdio
 from acp import text_block
 from tests.acp.conftest import APP, RecordingClient, wave_acp
 from tests.conftest import WriteFile
-from tests.mcp.conftest import calls, filesystem_server, tool_server_yaml  # noqa: F401
+from tests.mcp.conftest import calls, filesystem_server, gone, tool_server_yaml  # noqa: F401
 from tests.providers.protocol_server import ProtocolServer
 from tests.providers.tool_wire import ToolTurn
 
@@ -54,11 +52,4 @@ async def test_the_editors_and_the_workspaces_mcp_servers(
     shown = " ".join(getattr(c.content, "text", "") for c in asked.content)
     assert 'tools__add {"a": 1, "b": 2}' in shown
     (pid,) = {c["pid"] for c in calls(log)}
-    for _ in range(50):  # the connection ended: the servers it started are stopped
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            break
-        await asyncio.sleep(0.1)
-    else:
-        raise AssertionError("the MCP server outlived wave acp")
+    assert await gone(pid), "the MCP server outlived wave acp"

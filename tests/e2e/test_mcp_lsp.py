@@ -6,7 +6,6 @@ arguments shown), a pipeline's agent task uses them too, and shutdown stops ever
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ from tests.conftest import WriteFile
 from tests.e2e.conftest import RecordingClient
 from tests.e2e.test_protected_proposals import answer_questions
 from tests.e2e.test_session_lsp import command
-from tests.mcp.conftest import calls, tool_server_yaml
+from tests.mcp.conftest import calls, gone, tool_server_yaml
 from tests.providers.protocol_server import ProtocolServer
 from tests.providers.tool_wire import ToolTurn
 
@@ -91,14 +90,7 @@ async def test_the_agent_uses_the_workspaces_mcp_tools(
     pid = calls(log)[0]["pid"]
     await client.shutdown_async(None)  # stops the servers the session started
     client.shut_down = True  # type: ignore[attr-defined]
-    for _ in range(50):
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            break
-        await asyncio.sleep(0.1)
-    else:
-        pytest.fail("the MCP server outlived the language server's shutdown")
+    assert await gone(pid), "the MCP server outlived the language server's shutdown"
     client.exit(None)
 
 

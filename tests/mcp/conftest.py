@@ -40,6 +40,20 @@ def calls(log: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in log.read_text().splitlines()]
 
 
+async def gone(pid: int, within: float = 5.0) -> bool:
+    """Whether the process ``pid`` ends within ``within`` seconds."""
+    import asyncio
+    import os
+
+    for _ in range(int(within * 10)):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        await asyncio.sleep(0.1)
+    return False
+
+
 @pytest.fixture
 def filesystem_server() -> Path:
     if not FILESYSTEM_SERVER.exists():

@@ -24,15 +24,9 @@ class Runs:
         listed = []
         for name, loaded in sorted(workspace.pipelines.items()):
             pipeline = loaded.value
-            inputs = {
-                i.name: {"name": i.name, "type": i.type.value, "required": i.required}
-                for t in pipeline.tasks
-                for i in t.inputs
-                if i.from_task is None
-            }
             listed.append({
                 "id": name, "name": pipeline.name, "description": pipeline.description,
-                "inputs": list(inputs.values()), "tasks": [t.id for t in pipeline.tasks],
+                "inputs": pipeline.user_inputs(), "tasks": [t.id for t in pipeline.tasks],
             })  # fmt: skip
         return {"pipelines": listed}
 

@@ -200,6 +200,16 @@ class Pipeline(WaveModel):
     execution: ExecutionSettings = Field(default_factory=ExecutionSettings)
     notifications: Notifications = Field(default_factory=Notifications)
 
+    def user_inputs(self) -> list[dict[str, object]]:
+        """The inputs a user gives to run it (not those fed from another task), each once."""
+        inputs: dict[str, dict[str, object]] = {
+            i.name: {"name": i.name, "type": i.type.value, "required": i.required}
+            for t in self.tasks
+            for i in t.inputs
+            if i.from_task is None
+        }
+        return list(inputs.values())
+
     def task(self, task_id: str) -> Task | None:
         return next((t for t in self.tasks if t.id == task_id), None)
 

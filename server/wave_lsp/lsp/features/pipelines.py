@@ -63,18 +63,12 @@ class Pipelines(Feature):
         out = []
         for pipeline_id, loaded_pipeline in sorted(loaded.workspace.pipelines.items()):
             pipeline = loaded_pipeline.value
-            inputs = {
-                i.name: {"name": i.name, "type": i.type.value, "required": i.required}
-                for t in pipeline.tasks
-                for i in t.inputs
-                if i.from_task is None
-            }
             out.append(
                 {
                     "id": pipeline_id,
                     "name": pipeline.name,
                     "description": pipeline.description,
-                    "inputs": list(inputs.values()),
+                    "inputs": pipeline.user_inputs(),
                     "tasks": [t.id for t in pipeline.tasks],
                 }
             )
