@@ -36,9 +36,11 @@ def make_agent(
     confirm_edits: bool = False,
     run_command: RunCommand | None = None,
     external: ExternalTools | None = None,
+    builtin: bool = True,
 ) -> Agent:
     """``confirm_edits``: every edit no rule allows is asked about with its change (a front end
-    that writes approved edits at once); else edits are held for one proposal."""
+    that writes approved edits at once); else edits are held for one proposal. ``builtin``:
+    ``False`` gives the model only the external tools."""
     persona = guard.persona
     toolbox = ToolBox(
         files,
@@ -55,6 +57,7 @@ def make_agent(
         max_result_chars=settings.max_result_chars,
         run_command=run_command,
         external=external,
+        builtin=builtin,
     )
     limits = AgentLimits(
         settings.max_steps,

@@ -36,6 +36,10 @@ AGENT_PROMPT = (
     "check for the project's rule findings. Look before you change; change only what the task "
     "needs; when you are done, answer with a short summary of what you did and no tool call."
 )
+TOOLS_PROMPT = (
+    "You have tools from MCP servers. Call them when the task needs what they give; when you "
+    "have what you need, answer with the result and no tool call."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +129,8 @@ class Agent:
             from wave_lsp.agents.oneshot import run_one_shot
 
             return await run_one_shot(self, instruction, history)
-        system = "\n\n".join(p for p in (self.system_prompt.strip(), AGENT_PROMPT) if p)
+        guide = AGENT_PROMPT if self.toolbox.builtin else TOOLS_PROMPT
+        system = "\n\n".join(p for p in (self.system_prompt.strip(), guide) if p)
         request_text = self.toolbox.redactor.redact(instruction, "instruction")
         self.messages = [ChatMessage("system", system), *history, ChatMessage("user", request_text)]
         steps = 0

@@ -87,6 +87,9 @@ class ToolBox:
     """MCP servers' tools (``server__tool``), offered after the persona's and the task's
     narrowing."""
     offered: dict[str, ExternalTool] = field(default_factory=dict)
+    builtin: bool = True
+    """``False``: only the external tools (an ``llm`` pipeline task that names MCP tools: a
+    prompt with tools, not an agent in the workspace)."""
 
     async def specs(self) -> tuple[ToolSpec, ...]:
         """The tools the model is given: the built-in ones and the external ones it may use
@@ -94,10 +97,11 @@ class ToolBox:
         from wave_lsp.agents.mcp_calls import offered, spec
         from wave_lsp.agents.specs import TOOLS
 
+        own = TOOLS if self.builtin else ()
         if self.external is None:
-            return TOOLS
+            return own
         self.offered = await offered(self.external, self, self.tools_allowed)
-        return (*TOOLS, *(spec(tool) for tool in self.offered.values()))
+        return (*own, *(spec(tool) for tool in self.offered.values()))
 
     @property
     def root(self) -> Path:
@@ -112,7 +116,7 @@ class ToolBox:
                 return await call_external(self, self.offered[call.name], call.parsed())
             except ValueError as error:
                 return ToolOutcome(f"error: {error}", error=True)
-        if call.name != "run_command" and call.name not in _HANDLERS:
+        if not self.builtin or (call.name != "run_command" and call.name not in _HANDLERS):
             return ToolOutcome(f"error: there is no tool '{call.name}'", error=True)
         try:
             arguments = call.parsed()

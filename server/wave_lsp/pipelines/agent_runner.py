@@ -1,7 +1,10 @@
 """``agent`` tasks (and ``claude-code`` tasks when Claude Code is not the agent that runs them):
 the built-in agent on the configured provider, in the run's copy of the project, as the task's
 persona. Its writes go to the copy (so its commands see them) and come back as
-``changed_files``; a call the persona or a rule refused fails the task, naming it."""
+``changed_files``; a call the persona or a rule refused fails the task, naming it.
+
+``llm`` tasks whose ``tools_allowed`` names MCP tools run here too, with those tools only
+(:meth:`AgentRunner.external_only`)."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from wave_lsp.agents.build import keep_transcript, make_agent
-from wave_lsp.agents.external import ExternalTools
+from wave_lsp.agents.external import MCP_PREFIX, ExternalTools
 from wave_lsp.agents.files import AgentFiles
 from wave_lsp.agents.loop import Agent
 from wave_lsp.config.system import AgentSettings, ContextSettings
@@ -65,6 +68,7 @@ class AgentRunner(PersonaRunner):
         contexts: ContextSettings | None = None,
         why: str = "",
         external: ExternalTools | None = None,
+        builtin: bool = True,
     ) -> None:
         super().__init__(guard_for, redactor)
         self.provider = provider
@@ -78,6 +82,14 @@ class AgentRunner(PersonaRunner):
         self.why = why
         """Why the built-in agent runs a ``claude-code`` task (said in the progress)."""
         self.external = external
+        self.builtin = builtin
+        """``False``: the model gets only the MCP tools (an ``llm`` task's)."""
+
+    def external_only(self) -> AgentRunner:
+        """This runner giving the model only the MCP tools a task names, not the workspace's."""
+        runner = copy.copy(self)
+        runner.builtin = False
+        return runner
 
     def because(self, why: str) -> AgentRunner:
         """This runner, saying in its progress why it runs (a ``claude-code`` task)."""
@@ -95,12 +107,14 @@ class AgentRunner(PersonaRunner):
             ask=None,  # a pipeline has no one to ask: `ask` calls are refused, saying so
             tools_allowed=task.tools_allowed,
             on_event=lambda event: report(event.line() or ""),
-            task=task.id, external=self.external,
+            task=task.id, external=self.external, builtin=self.builtin,
         )  # fmt: skip
         name = f"{self.provider.name}:{self.model}"
+        schema = output_schema(task, self.schemas)
+        if not self.builtin:
+            return await self._with_mcp_tools(agent, task, prompt, schema, report)
         mode = "tool calls" if agent.uses_tools else "one-shot (the model has no tool calling)"
         report(Note(f"built-in agent on {name}, {mode}{f': {self.why}' if self.why else ''}"))
-        schema = output_schema(task, self.schemas)
         if schema is not None and not agent.uses_tools:  # nothing to do but answer
             system = persona.ai_context.system_prompt.strip()
             agent.messages = [ChatMessage("system", system)] if system else []
@@ -127,18 +141,52 @@ class AgentRunner(PersonaRunner):
         }
         return TaskOutcome(text, outputs)
 
+    async def _with_mcp_tools(
+        self, agent: Agent, task: Task, prompt: str, schema: dict[str, Any] | None, report: Report
+    ) -> TaskOutcome:
+        """An ``llm`` task's prompt with the MCP tools its ``tools_allowed`` names: they are
+        what the user chose, so a model without tool calling or none of them offered fails the
+        task (never a plain prompt instead)."""
+        name = f"{self.provider.name}:{self.model}"
+        named = ", ".join(e for e in task.tools_allowed or () if e.startswith(MCP_PREFIX))
+        if not agent.uses_tools:
+            raise PermanentFailure(
+                f"the task names MCP tools ({named}) but {name} has no tool calling "
+                "(providerSpecific.toolUse); choose a model that has, or remove them"
+            )
+        offered = sorted(spec.name for spec in await agent.toolbox.specs())
+        if not offered:
+            raise PermanentFailure(
+                f"none of the MCP tools the task names ({named}) is offered: a server did not "
+                "start, or its includeTools/excludeTools or the persona leave them out "
+                "(see `wave mcp list`)"
+            )
+        report(Note(f"{name} with MCP tools: {', '.join(offered)}"))
+        result = await agent.run(self._redacted(task, prompt))
+        if self.contexts is not None:
+            await asyncio.to_thread(keep_transcript, result.transcript, self.contexts)
+        if result.denials:
+            raise PermanentFailure("a tool call was refused: " + "; ".join(result.denials))
+        if result.stop_reason != "end_turn":
+            raise TaskFailure(f"it stopped: {STOPS.get(result.stop_reason, result.stop_reason)}")
+        text = result.text
+        if any(o.type.value == "json" for o in task.outputs):
+            text = await self._structured(agent, schema, agent.limits.answer_tokens)
+        outputs = {"steps": result.steps, "transcript": result.transcript.id}
+        return TaskOutcome(text, outputs)
+
     async def _structured(
-        self, agent: Agent, schema: dict[str, Any], max_tokens: int, *, ask: bool = True
+        self, agent: Agent, schema: dict[str, Any] | None, max_tokens: int, *, ask: bool = True
     ) -> str:
-        """The task's output as JSON following ``schema``, asked for through the provider's
-        structured-output parameter (after the agent's work, with ``ask``)."""
+        """The task's output as JSON (following ``schema`` when there is one), asked for through
+        the provider's structured-output parameter (after the agent's work, with ``ask``)."""
         messages = list(agent.messages)
         if ask:
+            follows = f", following this JSON Schema:\n{json.dumps(schema)}" if schema else "."
             messages.append(
                 ChatMessage(
                     "user",
-                    "Now give the task's output as one JSON object following this JSON Schema, "
-                    f"and nothing else:\n{json.dumps(schema)}",
+                    f"Now give the task's output as one JSON object, and nothing else{follows}",
                 )
             )
         request = CompletionRequest(

@@ -109,7 +109,9 @@ class Task(WaveModel):
     """For shell tasks: the program and its arguments."""
     workspace_mounts: list[WorkspaceMount] = Field(default_factory=list)
     tools_allowed: list[str] | None = None
-    """Tools the task may use; the persona's when not given."""
+    """Tools the task may use; the persona's when not given. ``mcp:server`` /
+    ``mcp:server__tool`` entries narrow the MCP tools; an ``llm`` task gets MCP tools only when
+    it names them."""
     timeout: Duration | None = None
     """The task's time limit; the system's pipeline.default_timeout when not given."""
     retry_count: int = Field(default=0, ge=0, le=5)

@@ -10,11 +10,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from wave_lsp.agents.external import MCP_PREFIX
 from wave_lsp.context.secrets import Redactor
 from wave_lsp.personas.guard import PersonaGuard
 from wave_lsp.pipelines.engine import PermanentFailure, Report, TaskFailure, TaskOutcome
 from wave_lsp.pipelines.models import Task
-from wave_lsp.pipelines.tasks import output_schema
+from wave_lsp.pipelines.tasks import TaskRunner, output_schema
 from wave_lsp.processes import read_lines
 from wave_lsp.providers.answers import stream_text
 from wave_lsp.providers.base import Provider
@@ -40,7 +41,8 @@ class PersonaRunner:
 
 class LLMRunner(PersonaRunner):
     """A prompt through the provider layer, with the task's persona's system prompt, and every
-    text redacted before it leaves."""
+    text redacted before it leaves. A task whose ``tools_allowed`` names MCP tools (``mcp:``
+    entries) is run by ``with_tools``: the prompt with those tools and no others."""
 
     def __init__(
         self,
@@ -49,13 +51,23 @@ class LLMRunner(PersonaRunner):
         guard_for: Callable[[Task], PersonaGuard],
         redactor: Redactor,
         schemas: dict[str, dict[str, Any]] | None = None,
+        *,
+        with_tools: TaskRunner | None = None,
     ) -> None:
         super().__init__(guard_for, redactor)
         self.provider = provider
         self.model = model
         self.schemas = schemas or {}
+        self.with_tools = with_tools
+        """``None``: the front end has no MCP servers for its runs."""
 
     async def run(self, task: Task, prompt: str, attempt: int, report: Report) -> TaskOutcome:
+        if any(entry.startswith(MCP_PREFIX) for entry in task.tools_allowed or ()):
+            if self.with_tools is None:
+                raise PermanentFailure(
+                    "the task names MCP tools (tools_allowed) but this run has no MCP servers"
+                )
+            return await self.with_tools.run(task, prompt, attempt, report)
         persona = self._guard(task).persona
         messages = []
         if persona.ai_context.system_prompt.strip():

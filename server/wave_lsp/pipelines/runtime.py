@@ -95,7 +95,7 @@ def prepare_run(
     external: ExternalTools | None = None,
 ) -> PreparedRun:
     """``external``: the session's MCP servers' tools, for ``agent`` and ``claude-code`` tasks
-    (the caller owns them and stops them)."""
+    and ``llm`` tasks that name them (the caller owns them and stops them)."""
     config = workspace.config
     manager = WorkspaceManager(Path(str(config.workspace.base_dir)), config.workspace.cleanup_delay)
     mounts = [m for task in pipeline.tasks for m in task.workspace_mounts]
@@ -130,12 +130,16 @@ def prepare_run(
     except Exception as error:  # no usable provider: tasks that need one fail, saying why
         runners["llm"] = runners["agent"] = Unavailable(f"no provider: {error}")
     else:
-        runners["llm"] = LLMRunner(provider, model_name, task_guard, redactor, schemas)
-        runners["agent"] = AgentRunner(
+        agent = AgentRunner(
             provider, model_name, workdir, task_guard, redactor,
             rules=rules, settings=config.agent, schemas=schemas, contexts=config.context,
             external=external,
         )  # fmt: skip
+        tooled = agent.external_only() if external is not None else None
+        runners["agent"] = agent
+        runners["llm"] = LLMRunner(
+            provider, model_name, task_guard, redactor, schemas, with_tools=tooled
+        )
     runners["claude-code"] = coding_agent(
         config, workdir, task_guard, redactor, runners["agent"], external=external
     )
