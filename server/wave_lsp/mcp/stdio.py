@@ -13,6 +13,7 @@ import contextlib
 import os
 import signal
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -69,33 +70,16 @@ async def bounded_stdio(
 
     async def reader() -> None:
         assert process.stdout is not None
-        buffer = bytearray()
-        skipped = 0  # > 0: the bytes of an oversized line dropped so far
-        head = b""
+        lines = Lines(max_bytes)
         async with read_writer:
             with contextlib.suppress(anyio.EndOfStream, anyio.ClosedResourceError,
                                      anyio.BrokenResourceError):  # fmt: skip
                 async for chunk in process.stdout:
-                    start = 0
-                    while start <= len(chunk):
-                        end = chunk.find(b"\n", start)
-                        piece = chunk[start:] if end < 0 else chunk[start:end]
-                        if skipped:
-                            skipped += len(piece)
+                    for line in lines.feed(chunk):
+                        if isinstance(line, Oversized):
+                            await oversized(line.head, line.size)
                         else:
-                            buffer += piece
-                            if len(buffer) > max_bytes:
-                                head, skipped = bytes(buffer[:4096]), len(buffer)
-                                buffer.clear()
-                        if end < 0:
-                            break
-                        if skipped:
-                            await oversized(head, skipped)
-                            skipped = 0
-                        else:
-                            await deliver(bytes(buffer))
-                            buffer.clear()
-                        start = end + 1
+                            await deliver(line)
 
     async def writer() -> None:
         assert process.stdin is not None
@@ -114,6 +98,49 @@ async def bounded_stdio(
             with anyio.CancelScope(shield=True):
                 await stop(process)
             group.cancel_scope.cancel()
+
+
+@dataclass(frozen=True, slots=True)
+class Oversized:
+    """A line longer than the bound: its first bytes (to find its id) and its size."""
+
+    head: bytes
+    size: int
+
+
+class Lines:
+    """Newline-delimited messages out of chunks, in linear time: a line over ``max_bytes`` is
+    not kept (only its head and size)."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.buffer = bytearray()
+        self.skipped = 0  # > 0: the bytes of an oversized line dropped so far
+        self.head = b""
+
+    def feed(self, chunk: bytes) -> list[bytes | Oversized]:
+        found: list[bytes | Oversized] = []
+        start = 0
+        while start <= len(chunk):
+            end = chunk.find(b"\n", start)
+            piece = chunk[start:] if end < 0 else chunk[start:end]
+            if self.skipped:
+                self.skipped += len(piece)
+            else:
+                self.buffer += piece
+                if len(self.buffer) > self.max_bytes:
+                    self.head, self.skipped = bytes(self.buffer[:4096]), len(self.buffer)
+                    self.buffer.clear()
+            if end < 0:
+                break
+            if self.skipped:
+                found.append(Oversized(self.head, self.skipped))
+                self.skipped = 0
+            else:
+                found.append(bytes(self.buffer))
+                self.buffer.clear()
+            start = end + 1
+        return found
 
 
 async def stop(process: Process) -> None:
