@@ -2,7 +2,7 @@
 and injects faults on request. Tests drive our adapters through the real SDKs against it.
 
 Protocols: OpenAI chat completions (JSON and SSE chunks with a usage chunk), Ollama ``/api/chat``
-(JSON and NDJSON), Gemini ``generateContent`` / ``streamGenerateContent?alt=sse`` (API key) and the
+(JSON and NDJSON), fill-in-the-middle (OpenAI ``/v1/completions``, Ollama ``/api/generate``), Gemini ``generateContent`` / ``streamGenerateContent?alt=sse`` (API key) and the
 same on Vertex AI paths (bearer token), plus an OAuth token endpoint for Vertex credentials files.
 
 Faults are queued with :meth:`ProtocolServer.fail` and consumed one per request, in order.
@@ -233,6 +233,8 @@ class _Handler(BaseHTTPRequestHandler):
                 gemini_tools(self, path.rsplit("/", 1)[-1].split(":", maxsplit=1)[0], turn)
             elif path.endswith("/chat/completions"):
                 self._openai(body, fault)
+            elif path.endswith("/v1/completions") or path == "/api/generate":
+                self._infill(path, body, fault)
             elif path == "/api/chat":
                 self._ollama(body, fault)
             elif match := re.search(
@@ -368,6 +370,39 @@ class _Handler(BaseHTTPRequestHandler):
         if (body.get("stream_options") or {}).get("include_usage"):
             event({**chunk, "choices": [], "usage": usage})
         self._chunk(b"data: [DONE]\n\n")
+        self._end_stream()
+
+    # -- fill-in-the-middle: OpenAI's legacy completions (SSE), Ollama's generate (NDJSON) -----
+
+    def _infill(self, path: str, body: dict[str, Any], fault: Fault) -> None:
+        model = body.get("model", "")
+        ollama = path == "/api/generate"
+        if fault.status or model not in MODELS:
+            status = fault.status or 404
+            message = f"injected {status}" if fault.status else f"model {model!r} not found"
+            self._send_json(status, {"error": message if ollama else {"message": message}})
+            return
+        pieces = self._pieces(fault)
+        self._start_stream("application/x-ndjson" if ollama else "text/event-stream")
+        for piece in pieces:
+            if ollama:
+                line = {"model": model, "created_at": "2026-12-03T12:00:00Z",
+                        "response": piece, "done": False}  # fmt: skip
+                self._chunk(json.dumps(line).encode() + b"\n")
+            else:
+                chunk = {"id": "cmpl-1", "object": "text_completion", "created": 1,
+                         "model": model, "choices": [{"index": 0, "text": piece,
+                                                      "finish_reason": None}]}  # fmt: skip
+                self._chunk(b"data: " + json.dumps(chunk).encode() + b"\n\n")
+            self._pause()
+        if ollama:
+            done = {"model": model, "created_at": "2026-12-03T12:00:00Z", "response": "",
+                    "done": True, "done_reason": "stop", "eval_count": len(pieces)}  # fmt: skip
+            self._chunk(json.dumps(done).encode() + b"\n")
+        else:
+            end = {"id": "cmpl-1", "object": "text_completion", "created": 1, "model": model,
+                   "choices": [{"index": 0, "text": "", "finish_reason": "stop"}]}  # fmt: skip
+            self._chunk(b"data: " + json.dumps(end).encode() + b"\n\ndata: [DONE]\n\n")
         self._end_stream()
 
     # -- Ollama --------------------------------------------------------------------------------

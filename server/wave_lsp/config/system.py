@@ -119,6 +119,26 @@ class AgentSettings(WaveModel):
     tool_rules: ToolRules = Field(default_factory=ToolRules)
 
 
+class CompletionSettings(WaveModel):
+    """Inline completions (ghost text as you type, ``textDocument/inlineCompletion``)."""
+
+    enabled: bool = True
+    model: str | None = None
+    """``provider:model`` for completions (a small, fast one); the session's model when unset."""
+    languages: list[str] | None = None
+    """The language ids it runs for (``python``, ``typescript``, ...); every language when unset."""
+    debounce_ms: int = Field(default=75, ge=0, le=2000)
+    """How long a typed (automatic) request waits for the next keystroke before asking the
+    model; an invoked one does not wait."""
+    max_tokens: int = Field(default=96, ge=1, le=2048)
+    """The longest suggestion, in tokens."""
+    context_tokens: int = Field(default=1500, ge=64, le=32_000)
+    """What a request carries: the text before and after the cursor and snippets of other open
+    documents, together."""
+    other_documents: int = Field(default=2, ge=0, le=10)
+    """Snippets from this many other open documents (the most similar to the cursor's code)."""
+
+
 class SystemConfiguration(WaveModel):
     """The Wave seed's system configuration."""
 
@@ -130,3 +150,4 @@ class SystemConfiguration(WaveModel):
     workspace: WorkspaceSettings = Field(default_factory=WorkspaceSettings)
     claude: ClaudeSettings = Field(default_factory=ClaudeSettings)
     agent: AgentSettings = Field(default_factory=AgentSettings)
+    completion: CompletionSettings = Field(default_factory=CompletionSettings)

@@ -19,6 +19,7 @@ from wave_lsp.lsp.features.ai_actions import AIActions
 from wave_lsp.lsp.features.base import CommandError, Feature
 from wave_lsp.lsp.features.config_diagnostics import ConfigDiagnostics
 from wave_lsp.lsp.features.context import SessionContext
+from wave_lsp.lsp.features.inline import InlineCompletion
 from wave_lsp.lsp.features.pipelines import Pipelines
 from wave_lsp.lsp.features.proposals import Proposals
 from wave_lsp.lsp.features.rule_diagnostics import FIX_ALL_KIND, RuleDiagnostics
@@ -55,6 +56,7 @@ def make_features(server: WaveLanguageServer) -> list[Feature]:
         AIActions(server, proposals),
         AgentFeature(server, proposals),
         Pipelines(server, proposals),
+        InlineCompletion(server),
     ]
 
 
@@ -274,6 +276,14 @@ def register(server: WaveLanguageServer) -> None:
             except Exception:
                 logger.exception("feature %s failed in settle", feature.name)
         return types.RelatedFullDocumentDiagnosticReport(items=server.diagnostics.get(uri))
+
+    [inline] = [f for f in server.features if isinstance(f, InlineCompletion)]
+
+    @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
+    async def inline_completion(
+        params: types.InlineCompletionParams,
+    ) -> types.InlineCompletionList | None:
+        return await inline.complete(params)
 
     for feature in server.features:
         for name, handler in feature.commands().items():

@@ -75,6 +75,11 @@ class ProviderSpecific(CamelModel):
     """Whether the model calls tools (default: yes for every type but ``local``). ``false`` for
     a model or compatible server without tool calling: the built-in agent then works in one-shot
     mode (the edits of one answer, applied through the same governed path)."""
+    fim: bool | None = None
+    """Fill-in-the-middle for inline completions (a prefix and a suffix, the model writes what
+    goes between): Ollama's ``generate`` with ``suffix`` (default on), an OpenAI-compatible
+    server's ``/v1/completions`` with ``suffix`` (default off: set ``true`` for servers that
+    accept it). Off: a chat prompt is used instead."""
 
 
 class ProviderConfiguration(CamelModel):

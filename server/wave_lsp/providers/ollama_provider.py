@@ -57,6 +57,7 @@ class OllamaProvider(Provider):
             context_window=self.window,
             tool_use=self.config.provider_specific.tool_use is not False,
             json_mode=True,
+            fill_in_middle=self.config.provider_specific.fim is not False,
         )
 
     def _get_client(self) -> AsyncClient:
@@ -100,6 +101,15 @@ class OllamaProvider(Provider):
     async def open(self, request: CompletionRequest, model: str) -> AsyncIterator[Any]:
         options = self.options(request)
         self._retry_after = None
+        if request.infill is not None:  # generate with a suffix: the model's FIM template
+            infill: AsyncIterator[Any] = await self._get_client().generate(
+                model=model,
+                prompt=request.infill.prefix,
+                suffix=request.infill.suffix,
+                stream=True,
+                options=options,
+            )
+            return infill
         output_format: Any = request.response_schema or ("json" if request.json_mode else None)
         tools = [
             {
@@ -126,11 +136,14 @@ class OllamaProvider(Provider):
         if chunk.done:
             state.finish_reason = chunk.done_reason or "stop"
             state.usage = TokenUsage(chunk.prompt_eval_count or 0, chunk.eval_count or 0)
-        for call in chunk.message.tool_calls or ():  # Ollama sends each call whole
+        message = getattr(chunk, "message", None)
+        if message is None:  # a generate (infill) chunk
+            return chunk.response or None
+        for call in message.tool_calls or ():  # Ollama sends each call whole
             index = len(state.calls)
             arguments = json.dumps(dict(call.function.arguments or {}))
             state.add_call(index, f"call_{index}", call.function.name, arguments)
-        return chunk.message.content or None
+        return message.content or None
 
     def map_error(self, error: Exception, model: str) -> ProviderError:
         from ollama import ResponseError
@@ -139,6 +152,15 @@ class OllamaProvider(Provider):
             if error.status_code < 0:  # an error object sent inside the stream
                 return ProviderError.bad_response(self.name, str(error.error))
             headers = {"retry-after": self._retry_after} if self._retry_after else None
+            if "does not support insert" in str(error.error):
+                return ProviderError.config(
+                    self.name,
+                    f"{self.name}: {model} has no fill-in-the-middle ({error.error})",
+                    suggestions=[
+                        f"set providers.{self.name}.providerSpecific.fim: false (a chat prompt "
+                        "is used), or set completion.model to a code model that has it"
+                    ],
+                )
             return ProviderError.from_status(
                 self.name, error.status_code, str(error.error), model=model, headers=headers
             )

@@ -65,6 +65,7 @@ class OpenAICompatibleProvider(Provider):
             context_window=window or CONTEXT_WINDOWS.get(self.config.type, 8192),
             tool_use=self.config.provider_specific.tool_use is not False,
             json_mode=True,
+            fill_in_middle=self.config.provider_specific.fim is True,
         )
 
     def _get_client(self) -> AsyncOpenAI:
@@ -118,6 +119,17 @@ class OpenAICompatibleProvider(Provider):
 
     async def open(self, request: CompletionRequest, model: str) -> AsyncIterator[Any]:
         client = self._get_client()
+        if request.infill is not None:  # the legacy completions endpoint takes a suffix
+            infill: AsyncIterator[Any] = await client.completions.create(
+                model=model,
+                prompt=request.infill.prefix,
+                suffix=request.infill.suffix,
+                stream=True,
+                max_tokens=request.max_tokens,
+                temperature=request.temperature,
+                stop=list(request.stop) or None,
+            )
+            return infill
         stream: AsyncIterator[Any] = await client.chat.completions.create(
             **self._arguments(request, model)
         )
@@ -127,6 +139,11 @@ class OpenAICompatibleProvider(Provider):
         if chunk.usage is not None:
             usage = chunk.usage
             state.usage = TokenUsage(usage.prompt_tokens or 0, usage.completion_tokens or 0)
+        if chunk.object == "text_completion":  # an infill's chunk
+            for choice in chunk.choices:
+                if choice.finish_reason:
+                    state.finish_reason = choice.finish_reason
+            return "".join(choice.text or "" for choice in chunk.choices) or None
         text = None
         for choice in chunk.choices:
             content = choice.delta.content

@@ -62,6 +62,15 @@ class ChatMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class Infill:
+    """A fill-in-the-middle request: the model writes what goes between ``prefix`` and
+    ``suffix`` (sent to the provider's FIM endpoint; the request's messages are not sent)."""
+
+    prefix: str
+    suffix: str
+
+
+@dataclass(frozen=True, slots=True)
 class CompletionRequest:
     """What the caller asks of a model. ``model`` is the provider's own model name (routing has
     already removed any ``provider:`` prefix); ``None`` means the provider's configured model."""
@@ -76,6 +85,8 @@ class CompletionRequest:
     (the answer is still validated after)."""
     tools: tuple[ToolSpec, ...] = ()
     stop: tuple[str, ...] = ()
+    infill: Infill | None = None
+    """Only for a provider whose capabilities say ``fill_in_middle``."""
     discard_partial: bool = False
     """The caller can throw away a partly delivered answer: a stream that breaks after some text
     was delivered is then retried (after a :class:`Restart` event) instead of failing."""
@@ -90,6 +101,8 @@ class CompletionRequest:
         return cls(messages=tuple(messages), **options)  # type: ignore[arg-type]
 
     def prompt_chars(self) -> int:
+        if self.infill is not None:
+            return len(self.infill.prefix) + len(self.infill.suffix)
         return sum(len(m.content) for m in self.messages)
 
 
@@ -139,3 +152,5 @@ class Capabilities:
     tool_use: bool = False
     json_mode: bool = False
     streaming: bool = True
+    fill_in_middle: bool = False
+    """It takes :class:`Infill` requests."""

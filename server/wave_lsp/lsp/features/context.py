@@ -295,9 +295,12 @@ class SessionContext(Feature):
         return {"persona": guard.persona.name, "model": model, **prepared.report()}
 
 
-def resolve_model(loaded: Loaded, session: Session, configured: str | None) -> tuple[Any, str]:
-    """The provider and model of the session's next request: refused, with the first problem,
-    when the configuration is broken (never answered by another model)."""
+def resolve_model(
+    loaded: Loaded, session: Session, configured: str | None, *, chosen: str | None = None
+) -> tuple[Any, str]:
+    """The provider and model of the session's next request (``chosen`` first: a feature's own
+    model, as ``completion.model``): refused, with the first problem, when the configuration is
+    broken (never answered by another model)."""
     from wave_lsp.errors import WaveError
     from wave_lsp.session.core import config_problem
 
@@ -305,7 +308,7 @@ def resolve_model(loaded: Loaded, session: Session, configured: str | None) -> t
     if problem is not None:
         raise CommandError(f"the configuration is broken, so no model is asked: {problem}")
     try:
-        return loaded.providers.resolve(session.model or configured)
+        return loaded.providers.resolve(chosen or session.model or configured)
     except WaveError as error:
         message = error.error.message
         if error.error.suggestions:
