@@ -50,6 +50,10 @@ def test_same_text_as_pygls_after_any_edits(
         theirs.apply_change(change)
         assert ours.source == theirs.source
         assert list(ours.lines) == list(theirs.lines)
+        for line in range(8):  # positions as pygls reads them (cached line starts)
+            for character in (0, 1, 3, 9):
+                position = types.Position(line=line, character=character)
+                assert ours.offset_at_position(position) == theirs.offset_at_position(position)
 
 
 def test_full_changes_reset_the_lines() -> None:

@@ -13,6 +13,7 @@ unpacks it once (~20 us for 1,000 lines).
 
 from __future__ import annotations
 
+import itertools
 import types as pytypes
 from collections.abc import Sequence
 from typing import Any
@@ -33,6 +34,9 @@ class LineArrayDocument(TextDocument):
         self._text: str | None = None
         self._packed: bytes | None = None
         """The text, compressed, while the document is idle (see ``release_lines``)."""
+        self._starts: list[int] | None = None
+        """Where each line starts (an offset), computed on the first position asked after an
+        edit: pygls sums the lengths of every line before the position at each call."""
         super().__init__(*args, **kwargs)
         self._text = self._source
 
@@ -68,13 +72,25 @@ class LineArrayDocument(TextDocument):
             self._text = None
             self._source = None  # pygls' own reference to the text
 
+    def offset_at_position(self, client_position: types.Position) -> int:
+        """The offset of ``client_position`` in the text, as pygls computes it, from line starts
+        kept until the next edit (pygls' own is linear in the lines before the position)."""
+        lines = self.lines
+        assert isinstance(lines, list)
+        line, column = self._from_client(lines, client_position)
+        if self._starts is None:
+            self._starts = [0, *itertools.accumulate(map(len, lines))]
+        return self._starts[min(line, len(lines))] + column
+
     def _apply_full_change(self, change: types.TextDocumentContentChangeEvent) -> None:
+        self._starts = None
         super()._apply_full_change(change)
         self._text = self._source
         self._lines = None
         self._packed = None
 
     def _apply_incremental_change(self, change: types.TextDocumentContentChangePartial) -> None:
+        self._starts = None
         lines = self.lines
         assert isinstance(lines, list)
         start_line, start_column = self._from_client(lines, change.range.start)

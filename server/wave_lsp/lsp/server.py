@@ -151,6 +151,7 @@ class WaveLanguageServer(LanguageServer):
         self._init_settings: ClientSettings | None = None
         self.diagnostics = DiagnosticStore(self.send_raw)
         self.features: list[Feature] = []
+        self._roots: dict[Path, Path] = {}
         self.log_handler: ClientLogHandler | None = None
         self._background: set[asyncio.Task[None]] = set()
         self.workspace_configs = WorkspaceConfigs(self.folder_paths, self.settings_layers)
@@ -282,7 +283,9 @@ class WaveLanguageServer(LanguageServer):
     def persona_of(self, root: Path) -> str | None:
         """The active persona of ``root``: selected in its session, else the settings', else
         ``None`` (the configuration's default)."""
-        resolved = root.resolve()
+        resolved = self._roots.get(root)
+        if resolved is None:  # asked at every inline completion: resolving touches the disk
+            resolved = self._roots[root] = root.resolve()
         holding = [s for s in self.sessions if resolved.is_relative_to(s.root)]
         session = max(holding, key=lambda s: len(s.root.parts)) if holding else None
         selected = session.persona if session is not None else None
