@@ -16,6 +16,7 @@ from wave_lsp.lsp.documents import use_line_array_documents
 from wave_lsp.lsp.envelope import INVALID_PARAMS
 from wave_lsp.lsp.features.agent import AgentFeature
 from wave_lsp.lsp.features.ai_actions import AIActions
+from wave_lsp.lsp.features.authoring import Authoring
 from wave_lsp.lsp.features.base import CommandError, Feature
 from wave_lsp.lsp.features.config_diagnostics import ConfigDiagnostics
 from wave_lsp.lsp.features.context import SessionContext
@@ -57,6 +58,7 @@ def make_features(server: WaveLanguageServer) -> list[Feature]:
         AgentFeature(server, proposals),
         Pipelines(server, proposals),
         InlineCompletion(server),
+        Authoring(server),
     ]
 
 
@@ -147,6 +149,17 @@ def _register_command(
             raise JsonRpcException(str(error), code=code) from error
 
     server.command(name)(command)
+
+
+def _register_method(
+    server: WaveLanguageServer, method: str, handler: Callable[[Any], Awaitable[Any]], options: Any
+) -> None:
+    """One feature's handler of ``method`` (pygls registers functions, not bound methods)."""
+
+    async def answer(params: Any) -> Any:
+        return await handler(params)
+
+    server.feature(method, options)(answer)
 
 
 def register(server: WaveLanguageServer) -> None:
@@ -278,6 +291,19 @@ def register(server: WaveLanguageServer) -> None:
         return types.RelatedFullDocumentDiagnosticReport(items=server.diagnostics.get(uri))
 
     [inline] = [f for f in server.features if isinstance(f, InlineCompletion)]
+    [authoring] = [f for f in server.features if isinstance(f, Authoring)]
+    completion = types.CompletionOptions(trigger_characters=[":", " ", "-", "[", ","])
+    methods: list[tuple[str, Callable[[Any], Awaitable[Any]], Any]] = [
+        (types.TEXT_DOCUMENT_COMPLETION, authoring.completion, completion),
+        (types.TEXT_DOCUMENT_HOVER, authoring.hover, None),
+        (types.TEXT_DOCUMENT_DEFINITION, authoring.definition, None),
+        (types.TEXT_DOCUMENT_REFERENCES, authoring.references, None),
+        (types.TEXT_DOCUMENT_RENAME, authoring.rename, None),
+        (types.TEXT_DOCUMENT_DOCUMENT_SYMBOL, authoring.symbols, None),
+        (types.TEXT_DOCUMENT_CODE_LENS, authoring.code_lenses, None),
+    ]
+    for method, handler, options in methods:
+        _register_method(server, method, handler, options)
 
     @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
     async def inline_completion(
