@@ -58,10 +58,11 @@ class Assistant:
 
     def complete(self, line: int, column: int) -> list[Item]:
         place = place_at(self.text, line, column)
-        if place.at_key and place.item_start and place.path and isinstance(place.path[-1], int):
+        if place.item_start and place.path and isinstance(place.path[-1], int):
             items = nav.at_path(self.schema, place.path)
             if items and not nav.properties(self.schema, items):  # a list of scalars
                 place.path, place.at_key, place.in_list = place.path[:-1], False, True
+                place.siblings = {}
         if place.at_key:
             return self._keys(place)
         return self._values(place, line)
@@ -110,7 +111,7 @@ class Assistant:
             if target is not None and target.documentation:
                 return target.documentation, span
         nodes = nav.at_path(self.schema, path)
-        if not nodes:
+        if not nodes or not path:
             return None
         text = f"**{path[-1]}**: {nav.type_name(nodes)}"
         description = nav.description(nodes)

@@ -18,6 +18,7 @@ FIELDS = {
     "persona": "persona", "personas": "persona", "default_persona": "persona",
     "dependencies": "task", "from_task": "task", "output_name": "output", "schema": "schema",
     "model": "model", "defaultProvider": "provider", "tools_allowed": "tool",
+    "permissions": "permission",
 }  # fmt: skip
 PROGRAMS = ("python", "pytest", "git", "ruff", "mypy", "npm", "node", "make", "cargo", "go")
 
@@ -56,6 +57,10 @@ class Referents:
         if kind == "task":
             current = _task_of(place.path)
             return [self._task(t.id) for t in self.tasks.tasks.values() if t.index != current]
+        if kind == "permission":
+            from wave_lsp.personas.models import CHECKED_PERMISSIONS
+
+            return [Target(name, what) for name, what in CHECKED_PERMISSIONS.items()]
         if kind == "output":
             task = self.tasks.tasks.get(place.siblings.get("from_task", "").strip("'\""))
             names = task.outputs if task is not None else []

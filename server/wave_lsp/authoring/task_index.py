@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import regex
 
-from wave_lsp.authoring.place import Line, parents, parse_lines
+from wave_lsp.authoring.place import Line, parse_lines, walk
 
 NAME = regex.compile(r"[\w.-]+")
 
@@ -64,16 +64,13 @@ def index_tasks(text: str) -> TaskIndex:
     parsed = parse_lines(text)
     by_index: dict[int, TaskEntry] = {}
     pending: list[tuple[int, str, Line]] = []
-    for line in parsed:
-        if line is None:
-            continue
+    for line, found in walk(parsed):
         if line.key is None:  # "- name" in a block list
-            path = parents(parsed, line.number, line.key_column, bool(line.dash_columns))
             word = NAME.match(line.text, line.key_column)
-            if path[-2:-1] == ["dependencies"] and word is not None:
+            if found[-2:-1] == ["dependencies"] and word is not None:
                 index.uses.append((word.group(0), Span(line.number, word.start(), word.end())))
             continue
-        path = parents(parsed, line.number, line.key_column, bool(line.dash_columns))
+        path = found[:-1]
         if len(path) < 3 or path[:2] != ["pipeline", "tasks"] or not isinstance(path[2], int):
             continue
         task = path[2]

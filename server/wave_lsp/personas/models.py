@@ -12,6 +12,13 @@ from wave_lsp.config.base import WaveModel
 from wave_lsp.config.units import ByteSize, Duration, Percent
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
+CHECKED_PERMISSIONS = {
+    "code:read": "read files of the workspace (and send them to a model)",
+    "code:write": "change files (edits, proposals applied)",
+    "pipeline:execute": "run pipelines",
+}
+"""The permissions Wave checks, with what each allows (others may be written: they name
+capabilities of the team's own)."""
 PERMISSION_PATTERN = r"^[a-z][a-z_]*:[a-z_*][a-z_*]*$"
 
 _HOURS = re.compile(r"^\s*(\d{1,2})\s*-\s*(\d{1,2})\s*$")
