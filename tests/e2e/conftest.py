@@ -37,6 +37,8 @@ class RecordingClient(LanguageClient):
     initialize_result: types.InitializeResult
     decline_edits: str | None
     """When set, `workspace/applyEdit` is answered `applied: false` with this reason."""
+    lens_refreshes: int
+    """`workspace/codeLens/refresh` requests received."""
 
 
 def make_client() -> RecordingClient:
@@ -59,6 +61,11 @@ def make_client() -> RecordingClient:
         client.registrations.extend(params.registrations)
 
     client.decline_edits = None
+    client.lens_refreshes = 0
+
+    @client.feature(types.WORKSPACE_CODE_LENS_REFRESH)
+    def refresh_lenses(params: None) -> None:
+        client.lens_refreshes += 1
 
     @client.feature(types.WORKSPACE_APPLY_EDIT)
     def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:

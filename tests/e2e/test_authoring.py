@@ -6,6 +6,7 @@ outline and the "Run pipeline" code lens."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -183,3 +184,57 @@ async def test_outline_and_run_lens(client: RecordingClient, pipeline: str) -> N
     [lens] = lenses
     assert lens.command is not None and lens.command.command == "wave.pipeline.run"
     assert list(lens.command.arguments or []) == [{"pipeline": "review"}]
+
+
+RULES = """rules:
+  - id: team.todo
+    name: TODO left
+    type: quality
+    pattern-regex: "TODO"
+    message: "a TODO is left"
+    examples:
+      match: ["# TODO fix"]
+      no_match: ["# done"]
+  - id: team.fixme
+    name: FIXME left
+    type: quality
+    pattern-regex: "FIXME"
+    message: "a FIXME is left"
+    examples:
+      match: ["# fix me later"]
+  - id: quality.todo
+    enabled: false
+"""
+
+
+async def test_a_lens_on_each_rule_runs_its_examples(
+    client: RecordingClient, write: WriteFile
+) -> None:
+    document = uri(write(".wave/rules/team.yaml", RULES))
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(
+                uri=document, language_id="yaml", version=1, text=RULES
+            )
+        )
+    )
+    lenses = await client.text_document_code_lens_async(
+        types.CodeLensParams(types.TextDocumentIdentifier(uri=document))
+    )
+    assert lenses is not None
+    titles = {lens.range.start.line: lens.command.title for lens in lenses if lens.command}
+    assert titles[1] == "✓ 2 examples pass"
+    assert titles[9].startswith("✗ 1 of 1 examples fail: match[0]: its example finds nothing")
+    assert titles[16] == "override of quality.todo"
+    result = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="wave.rule.test", arguments=[{"uri": document}])
+    )
+    assert [r["id"] for r in result["rules"]] == ["team.todo", "team.fixme"]
+    assert result["rules"][0]["failures"] == [] and len(result["rules"][1]["failures"]) == 1
+    capabilities = client.capabilities.workspace if client.capabilities else None
+    if capabilities and capabilities.code_lens and capabilities.code_lens.refresh_support:
+        for _ in range(50):  # the lenses are asked for again, with the new results
+            if client.lens_refreshes:
+                break
+            await asyncio.sleep(0.05)
+        assert client.lens_refreshes == 1

@@ -46,6 +46,13 @@ class NameArguments(Arguments):
     name: str = Field(min_length=1)
 
 
+class RuleTestArguments(Arguments):
+    uri: str = Field(min_length=1)
+    """The rules file (or config.yaml) whose rules' examples run."""
+    id: str | None = Field(default=None, min_length=1)
+    """One rule (all of the file's when not given)."""
+
+
 class CheckpointArguments(Arguments):
     id: str = Field(min_length=1)
     rollback: bool = False

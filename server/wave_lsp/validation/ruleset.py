@@ -111,6 +111,20 @@ def _example_failures(compiled: CompiledRule) -> list[tuple[tuple[str | int, ...
     return failures
 
 
+def example_failures(rule: ValidationRule) -> tuple[int, list[str]]:
+    """How many examples the rule has, and why each failing one fails (a rule that does not
+    compile fails them all, saying why)."""
+    total = len(rule.examples.match) + len(rule.examples.no_match)
+    try:
+        compiled = CompiledRule(rule, trusted=False)
+    except (RuleError, ConditionError) as error:
+        return total, [str(error)]
+    failures = _example_failures(compiled)
+    return total, [
+        f"{where[1]}[{where[2]}]: {why}" if len(where) == 3 else why for where, why in failures
+    ]
+
+
 def _check_unfiltered(
     compiled: CompiledRule, snapshot: Snapshot, persona: str | None
 ) -> list[int] | str:

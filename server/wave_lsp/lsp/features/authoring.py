@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +16,7 @@ from pygls.exceptions import JsonRpcException
 
 from wave_lsp.config.paths import FileKind, classify, wave_root_of
 from wave_lsp.lsp.convert import path_of, uri_of
-from wave_lsp.lsp.features.base import Feature, import_off_loop
+from wave_lsp.lsp.features.base import CommandError, Feature, import_off_loop
 
 if TYPE_CHECKING:
     from wave_lsp.authoring.assist import Assistant, Symbol
@@ -26,6 +27,7 @@ logger = logging.getLogger(__name__)
 KINDS = {FileKind.CONFIG: "config", FileKind.PERSONA: "persona", FileKind.PIPELINE: "pipeline",
          FileKind.RULES: "rules"}  # fmt: skip
 MODULES = ("wave_lsp.authoring.assist",)
+RULE_TEST = "wave.rule.test"
 ITEM_KINDS = {"property": types.CompletionItemKind.Property,
               "value": types.CompletionItemKind.EnumMember,
               "reference": types.CompletionItemKind.Reference}  # fmt: skip
@@ -42,6 +44,39 @@ class Authoring(Feature):
 
     def did_close(self, uri: str) -> None:
         self._assistants.pop(uri, None)
+
+    def commands(self) -> dict[str, Callable[..., Awaitable[Any]]]:
+        return {RULE_TEST: self.test_rules}
+
+    async def test_rules(self, *arguments: Any) -> dict[str, Any]:
+        """``wave.rule.test {uri, id?}``: the rules' examples run on the file as it is now
+        (unsaved text included); a failure is shown, each result returned."""
+        from wave_lsp.authoring.rule_examples import rule_results
+        from wave_lsp.lsp.arguments import RuleTestArguments, parse
+
+        options = parse(RuleTestArguments, arguments, RULE_TEST)
+        document = self.server.workspace.text_documents.get(options.uri)
+        path = path_of(options.uri)
+        if document is not None:
+            text = document.source
+        elif path is not None and path.is_file():
+            text = await asyncio.to_thread(path.read_text, encoding="utf-8")
+        else:
+            raise CommandError(f"{options.uri}: not an open document or a file")
+        results = await asyncio.to_thread(rule_results, text, options.uri)
+        chosen = [r for r in results if options.id in (None, r.rule_id) and not r.override]
+        if not chosen:
+            raise CommandError(f"no rule {options.id or ''} with examples in {options.uri}")
+        failing = [r for r in chosen if r.failures]
+        for result in failing:
+            self.server.show_message(
+                f"Wave: rule {result.rule_id}: {'; '.join(result.failures)}",
+                types.MessageType.Warning,
+            )
+        if self.server.client_supports("workspace.code_lens.refresh_support"):
+            self.server.loop_task(self._refresh_lenses())
+        return {"rules": [{"id": r.rule_id, "examples": r.total, "failures": r.failures}
+                          for r in chosen]}  # fmt: skip
 
     async def assistant(self, uri: str) -> Assistant | None:
         path = path_of(uri)
@@ -67,6 +102,12 @@ class Authoring(Feature):
         )
         self._assistants[uri] = (document.version, made)
         return made
+
+    async def _refresh_lenses(self) -> None:
+        try:
+            await self.server.workspace_code_lens_refresh_async(None)
+        except Exception as error:  # a client that declares it but does not answer it
+            logger.debug("workspace/codeLens/refresh: %s", error)
 
     async def completion(self, params: types.CompletionParams) -> types.CompletionList | None:
         uri = params.text_document.uri
@@ -168,6 +209,16 @@ class Authoring(Feature):
         if assistant is None:
             return None
         lenses = []
+        if assistant.kind in ("rules", "config"):
+            from wave_lsp.authoring.rule_examples import rule_results
+
+            results = await asyncio.to_thread(rule_results, assistant.text, uri)
+            for result in results:
+                arguments = [{"uri": uri, "id": result.rule_id}]
+                lenses.append(types.CodeLens(
+                    _range(result.line, 0, 0),
+                    types.Command(result.title(), RULE_TEST, arguments=arguments),
+                ))  # fmt: skip
         if assistant.kind == "pipeline":
             for symbol in assistant.symbols()[:1]:
                 pipeline_id = next((c.detail for c in symbol.children if c.name == "id"), "")
