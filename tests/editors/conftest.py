@@ -19,6 +19,9 @@ _WAVE = Path(sys.executable).with_name("wave")
 WAVE_COMMAND = [str(_WAVE), "lsp"] if _WAVE.exists() else [sys.executable, "-m", "wave_lsp", "lsp"]
 
 APP = "import yaml\n\n\ndef load(stream):\n    return yaml.load(stream)\n"
+CALC = "function add(a, b) {\n  \n}\n"
+"""Where VS Code's test types and takes the ghost text (inline completions run for JavaScript
+only here: the other steps' model answers stay scripted)."""
 FIXED = APP.replace("yaml.load(", "yaml.safe_load(")
 DOCUMENTED = FIXED.replace(
     "def load(stream):\n", 'def load(stream):\n    """Parse one YAML document."""\n'
@@ -59,6 +62,7 @@ def project(write: WriteFile, workspace: Path, llm: ProtocolServer, tmp_path: Pa
               providerSpecific: {{maxRetries: 0}}
         workspace:
           base_dir: "{tmp_path / "runs"}"
+        completion: {{languages: [javascript]}}
         """,
     )
     write(  # this Python by its path: an editor's shell may not have `python` on its PATH
@@ -75,4 +79,5 @@ def project(write: WriteFile, workspace: Path, llm: ProtocolServer, tmp_path: Pa
         """,
     )
     (workspace / "app.py").write_text(APP)
+    (workspace / "calc.js").write_text(CALC)
     return workspace

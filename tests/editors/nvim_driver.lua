@@ -128,6 +128,30 @@ local ok, err = xpcall(function()
     return false
   end)
   out.agent = table.concat(vim.api.nvim_buf_get_lines(agent_buf, 0, -1, false), '\n')
+
+  -- 6. Inline completion: offered by the server; turned on where Neovim has it (0.12+).
+  out.server_inline = client.server_capabilities.inlineCompletionProvider ~= nil
+  out.has_inline_api = vim.lsp.inline_completion ~= nil
+  out.inline_enabled = require('wave').inline_completion == true
+
+  -- 7. Completion in a pipeline file: a new line in the task lists the keys it lacks.
+  vim.cmd.edit(root .. '/.wave/pipelines/hello.yaml')
+  wait('attached to the pipeline file', 30, function()
+    return #vim.lsp.get_clients({ name = 'wave', bufnr = 0 }) > 0
+  end)
+  local last = vim.api.nvim_buf_line_count(0)
+  vim.api.nvim_buf_set_lines(0, last, last, false, { '      ' })
+  local answers = vim.lsp.buf_request_sync(0, 'textDocument/completion', {
+    textDocument = { uri = vim.uri_from_bufnr(0) },
+    position = { line = last, character = 6 },
+  }, 15000)
+  out.completion = {}
+  for _, answer in pairs(answers or {}) do
+    local items = answer.result and (answer.result.items or answer.result) or {}
+    for _, item in ipairs(items) do
+      table.insert(out.completion, item.label)
+    end
+  end
 end, debug.traceback)
 
 finish(not ok and tostring(err) or nil)

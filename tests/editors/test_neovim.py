@@ -70,3 +70,8 @@ def test_the_neovim_client_end_to_end(project: Path, llm: ProtocolServer, tmp_pa
 
     assert "Wrote the notes." in seen["agent"] and "+++ b/NOTES.md" in seen["agent"]
     assert not (project / "NOTES.md").exists()  # a proposal, not a write
+
+    assert seen["server_inline"]
+    assert seen["inline_enabled"] == seen["has_inline_api"]  # on where Neovim has it (0.12+)
+    assert {"dependencies", "inputs", "timeout"} <= set(seen["completion"])
+    assert not {"id", "type", "command"} & set(seen["completion"])  # written already

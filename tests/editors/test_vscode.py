@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.editors.conftest import APP, CLIENTS, DOCUMENTED, FIXED, WAVE_COMMAND
+from tests.editors.conftest import APP, CALC, CLIENTS, DOCUMENTED, FIXED, WAVE_COMMAND
+from tests.providers.protocol_server import ProtocolServer
 
 VSCODE = CLIENTS / "vscode"
 TOOLS = VSCODE / ".tools"
@@ -61,6 +62,8 @@ def code_server(project: Path, tmp_path: Path) -> Iterator[str]:
         "update.mode": "none",
         "workbench.tips.enabled": False,
         "chat.disableAIFeatures": True,
+        "editor.quickSuggestions": {"other": "off", "comments": "off", "strings": "off"},
+        "editor.suggestOnTriggerCharacters": False,  # the ghost text is not hidden by a list
         "wave.server.command": WAVE_COMMAND,
     }))  # fmt: skip
     env = {**os.environ, "PATH": f"{NODE.parent}{os.pathsep}{os.environ['PATH']}"}
@@ -97,8 +100,9 @@ def code_server(project: Path, tmp_path: Path) -> Iterator[str]:
 
 
 def test_the_vscode_extension_in_code_server(
-    code_server: str, project: Path, tmp_path: Path
+    code_server: str, project: Path, tmp_path: Path, llm: ProtocolServer
 ) -> None:
+    llm.state.answer = "return a + b;"  # every model call after the scripted docstrings
     result, screenshot = tmp_path / "vscode-result.json", tmp_path / "vscode.png"
     env = {
         **os.environ,
@@ -127,3 +131,8 @@ def test_the_vscode_extension_in_code_server(
     assert (project / "app.py").read_text() == APP  # edited in the editor, not saved
     assert screenshot.stat().st_size > 10_000
     assert not any("invalid settings" in m for m in seen["notifications"]), seen["notifications"]
+
+    assert "eturn a + b;" in seen["ghost"]  # shown after the typed "r"
+    assert (project / "calc.js").read_text() == CALC.replace("  \n", "  return a + b;\n")
+    keys = {row.split("\n")[0].strip() for row in seen["completion"]}
+    assert {"dependencies", "inputs", "timeout"} <= keys and not {"id", "type"} & keys, keys

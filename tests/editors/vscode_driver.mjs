@@ -119,6 +119,41 @@ try {
   step("AI edit applied");
   await page.screenshot({ path: process.env.WAVE_SCREENSHOT });
   out.notifications = await page.locator(".notifications-toasts .notification-list-item").allInnerTexts();
+
+  // 5. Ghost text (textDocument/inlineCompletion) while typing in calc.js; Tab accepts it.
+  const calc = await palette("calc.js", "");
+  await page.locator(".quick-input-list .monaco-list-row", { hasText: "calc.js" }).first().waitFor();
+  await calc.press("Enter");
+  await page.locator(".tab.active", { hasText: "calc.js" }).waitFor();
+  await page.waitForTimeout(500);
+  await gotoLine(2);
+  await page.keyboard.press("End");
+  await page.keyboard.type("r");
+  const ghost = page.locator(".monaco-editor [class*='ghost-text']");
+  await ghost.first().waitFor({ timeout: 30000 });
+  out.ghost = (await ghost.allInnerTexts()).join("").replace(/\u00a0/g, " ");
+  await page.screenshot({ path: process.env.WAVE_SCREENSHOT.replace(".png", "-ghost.png") });
+  await page.keyboard.press("Tab");
+  await page.waitForTimeout(300);
+  await page.keyboard.press("Control+s");
+  await page.waitForTimeout(500);
+  step("ghost text accepted");
+
+  // 6. Completion in a pipeline file: a new line in the task lists the keys it lacks.
+  const pipeline = await palette("hello.yaml", "");
+  await page.locator(".quick-input-list .monaco-list-row", { hasText: "hello.yaml" }).first().waitFor();
+  await pipeline.press("Enter");
+  await page.locator(".tab.active", { hasText: "hello.yaml" }).waitFor();
+  await page.waitForTimeout(500);
+  await gotoLine(8);
+  await page.keyboard.press("End");
+  await page.keyboard.press("Enter");
+  await page.keyboard.press("Control+Space");
+  const rows = page.locator(".suggest-widget .monaco-list-row");
+  await rows.first().waitFor({ timeout: 30000 });
+  out.completion = await rows.allInnerTexts();
+  await page.keyboard.press("Escape");
+  step("pipeline keys completed");
 } catch (error) {
   out.failure = String(error && error.stack || error);
   await page.screenshot({ path: process.env.WAVE_SCREENSHOT }).catch(() => {});

@@ -7,6 +7,9 @@ local M = {}
 M.config = {
   -- Echo `$/progress` messages of the Wave server in the command line.
   progress = true,
+  -- Ghost-text completions (textDocument/inlineCompletion) where Neovim has them (0.12+,
+  -- `vim.lsp.inline_completion`); accept one with `vim.lsp.inline_completion.get()`.
+  inline_completion = true,
   -- How often a running pipeline's status is asked for, in milliseconds.
   poll_ms = 500,
 }
@@ -401,6 +404,27 @@ function M.setup(opts)
       vim.api.nvim_echo({ { 'Wave: ' .. text } }, false, {})
     end,
   })
+  vim.api.nvim_create_autocmd('LspAttach', {
+    group = group,
+    callback = function(event)
+      local client = vim.lsp.get_client_by_id(event.data.client_id)
+      M.inline_completion = M.enable_inline_completion(client, event.buf)
+    end,
+  })
+end
+
+--- Turn on ghost-text completions for `bufnr` when Neovim has them (0.12+) and the server
+--- offers them; returns whether it did (Neovim 0.11 has no inline completion: nothing).
+function M.enable_inline_completion(client, bufnr)
+  if not (M.config.inline_completion and client and client.name == 'wave') then
+    return false
+  end
+  local inline = vim.lsp.inline_completion
+  if not inline or not client:supports_method('textDocument/inlineCompletion', bufnr) then
+    return false
+  end
+  inline.enable(true, { bufnr = bufnr })
+  return true
 end
 
 return M
