@@ -4,6 +4,7 @@ Its wording is not asserted (it changes with llama.cpp's prompt cache); structur
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -169,3 +170,42 @@ def test_the_grammar_schema_bounds_strings_and_arrays_only_where_unbounded() -> 
     assert bounded["properties"]["tags"]["maxItems"] == 6
     assert bounded["properties"]["tags"]["items"]["maxLength"] == 9
     assert schema["properties"]["name"] == {"type": "string", "minLength": 1}  # not changed
+
+
+async def test_fill_in_the_middle_only_where_the_gguf_declares_it(local: LocalProvider) -> None:
+    from wave_lsp.providers.local import fim_tokens
+    from wave_lsp.providers.types import Infill
+
+    assert not local.capabilities().fill_in_middle  # before the model is loaded: a chat prompt
+    await local.complete(CompletionRequest.from_prompt("Say hi.", max_tokens=4))
+    # SmolLM2's GGUF declares no FIM tokens: still a chat prompt, and an infill is refused
+    assert not local.capabilities().fill_in_middle
+    with pytest.raises(ProviderError, match="declares no fill-in-the-middle tokens"):
+        await local.complete(CompletionRequest((), max_tokens=4, infill=Infill("def f(", ")")))
+    declared = {"tokenizer.ggml.fim_pre_token_id": "1", "tokenizer.ggml.fim_suf_token_id": "2",
+                "tokenizer.ggml.fim_mid_token_id": "3"}  # fmt: skip
+    assert fim_tokens(declared) == (1, 2, 3)
+    assert fim_tokens({"tokenizer.ggml.prefix_token_id": "-1"}) is None
+
+
+@pytest.mark.skipif(
+    not os.environ.get("WAVE_TEST_FIM_GGUF"),
+    reason="a GGUF with FIM tokens (WAVE_TEST_FIM_GGUF=path): none is reachable here",
+)
+async def test_a_fim_model_fills_the_middle() -> None:
+    from wave_lsp.providers.types import Infill
+
+    config = ProviderConfiguration.model_validate(
+        {"type": "local", "name": "fim", "model": os.environ["WAVE_TEST_FIM_GGUF"]}
+    )
+    provider = LocalProvider(config)
+    try:
+        await provider.complete(CompletionRequest.from_prompt("x", max_tokens=1))
+        assert provider.capabilities().fill_in_middle
+        request = CompletionRequest(
+            (), max_tokens=16, stop=("\n",), infill=Infill("def add(a, b):\n    return ", "\n")
+        )
+        completion = await provider.complete(request)
+        assert completion.text.strip()
+    finally:
+        await provider.aclose()

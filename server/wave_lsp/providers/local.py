@@ -56,6 +56,25 @@ def packaged_model_path() -> Path | None:
 
 
 _END = object()
+FIM_KEYS = (
+    ("tokenizer.ggml.fim_pre_token_id", "tokenizer.ggml.fim_suf_token_id",
+     "tokenizer.ggml.fim_mid_token_id"),
+    ("tokenizer.ggml.prefix_token_id", "tokenizer.ggml.suffix_token_id",
+     "tokenizer.ggml.middle_token_id"),
+)  # fmt: skip
+"""Where a GGUF declares its fill-in-the-middle tokens (newer and older llama.cpp names)."""
+
+
+def fim_tokens(metadata: dict[str, str]) -> tuple[int, int, int] | None:
+    """The model's (prefix, suffix, middle) token ids, if its GGUF declares them."""
+    for keys in FIM_KEYS:
+        if all(key in metadata for key in keys):
+            pre, suf, mid = (int(metadata[key]) for key in keys)
+            if min(pre, suf, mid) >= 0:
+                return pre, suf, mid
+    return None
+
+
 GRAMMAR_STRING_CHARS = 160
 GRAMMAR_ITEMS = 4
 
@@ -90,9 +109,14 @@ class LocalProvider(Provider):
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wave-local-model")
         self._llama: Any = None
         self._loaded_path: Path | None = None
+        self._fim: tuple[int, int, int] | None = None
 
     def capabilities(self, model: str | None = None) -> Capabilities:
-        return Capabilities(context_window=self.window, json_mode=True)
+        """Fill-in-the-middle once the loaded model's GGUF is seen to declare FIM tokens (the
+        first request, before the model is loaded, is a chat prompt); never with
+        ``providerSpecific.fim: false``."""
+        fim = self._fim is not None and self.config.provider_specific.fim is not False
+        return Capabilities(context_window=self.window, json_mode=True, fill_in_middle=fim)
 
     def token_counter(self, model: str) -> Callable[[str], int] | None:
         """llama.cpp's tokenizer of the model (blocking: loads the model on first use; the
@@ -155,6 +179,7 @@ class LocalProvider(Provider):
                 suggestions=["is it a GGUF file llama.cpp can read?"],
             ) from error
         self._loaded_path = path
+        self._fim = fim_tokens(dict(getattr(self._llama, "metadata", None) or {}))
         return self._llama
 
     def _generate(
@@ -185,7 +210,10 @@ class LocalProvider(Provider):
                 }
             elif request.json_mode:
                 arguments["response_format"] = {"type": "json_object"}
-            chunks = llama.create_chat_completion(**arguments)
+            if request.infill is not None:
+                chunks = llama.create_completion(**self._infill(llama, request, arguments))
+            else:
+                chunks = llama.create_chat_completion(**arguments)
             try:
                 for chunk in chunks:
                     if cancelled.is_set():
@@ -207,6 +235,26 @@ class LocalProvider(Provider):
             )
         except BaseException as error:  # handed to the event loop, raised there
             emit(error)
+
+    def _infill(
+        self, llama: Any, request: CompletionRequest, arguments: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The prefix-suffix-middle prompt as token ids, built here: llama-cpp-python 0.3's
+        own ``suffix`` handling uses token 0 for all three FIM tokens."""
+        assert request.infill is not None
+        if self._fim is None:
+            raise ProviderError.config(
+                self.name, f"{self.name}: the model declares no fill-in-the-middle tokens",
+                suggestions=["use a code model whose GGUF has them, or leave fim unset"],
+            )  # fmt: skip
+        pre, suf, mid = self._fim
+
+        def tokens(text: str) -> list[int]:
+            return list(llama.tokenize(text.encode("utf-8", "replace"), add_bos=False))
+
+        prompt = [pre, *tokens(request.infill.prefix), suf, *tokens(request.infill.suffix), mid]
+        chosen = {k: v for k, v in arguments.items() if k not in ("messages", "response_format")}
+        return {**chosen, "prompt": prompt}
 
     async def open(self, request: CompletionRequest, model: str) -> AsyncIterator[Any]:
         return self._chunks(self.model_path(model), request)
@@ -239,7 +287,7 @@ class LocalProvider(Provider):
     def absorb(self, chunk: Any, state: StreamState) -> str | None:
         text = None
         for choice in chunk.get("choices", ()):
-            content = (choice.get("delta") or {}).get("content")
+            content = (choice.get("delta") or {}).get("content") or choice.get("text")
             if content:
                 text = content if text is None else text + content
                 state.usage = TokenUsage(
