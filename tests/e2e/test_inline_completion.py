@@ -214,3 +214,22 @@ async def test_the_personas_directory_rules_keep_files_out(
     llm.state.answers = ["0"]
     assert await inline(client, document, CURSOR, invoked=True) == ["0"]
     assert "total_secret" not in llm.requests[0].body["prompt"]  # nor quoted from
+
+
+async def test_typed_requests_wait_for_the_next_keystroke(
+    client: RecordingClient, write: WriteFile, workspace: Path, llm: ProtocolServer
+) -> None:
+    configure(write, llm, "ollama")
+    config = workspace / ".wave" / "config.yaml"
+    config.write_text(config.read_text().replace("debounce_ms: 0", "debounce_ms: 400"))
+    document = open_file(client, workspace / "app.py", SOURCE)
+    llm.state.answers = ["len(items)"]
+    first = asyncio.ensure_future(inline(client, document, CURSOR))
+    await asyncio.sleep(0.1)  # the next keystroke comes within the debounce
+    type_text(client, document, CURSOR, "s", 2)
+    second = await inline(client, document, types.Position(line=11, character=12))
+    assert await first == [] and second == ["len(items)"]
+    assert len(llm.requests) == 1  # the first never reached the model
+    llm.state.answers = ["0"]
+    assert await inline(client, document, CURSOR, invoked=True) == ["0"]
+    assert len(llm.requests) == 2
