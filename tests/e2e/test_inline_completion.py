@@ -221,13 +221,14 @@ async def test_typed_requests_wait_for_the_next_keystroke(
 ) -> None:
     configure(write, llm, "ollama")
     config = workspace / ".wave" / "config.yaml"
-    config.write_text(config.read_text().replace("debounce_ms: 0", "debounce_ms: 400"))
+    config.write_text(config.read_text().replace("debounce_ms: 0", "debounce_ms: 2000"))
     document = open_file(client, workspace / "app.py", SOURCE)
     llm.state.answers = ["len(items)"]
     first = asyncio.ensure_future(inline(client, document, CURSOR))
-    await asyncio.sleep(0.1)  # the next keystroke comes within the debounce
-    type_text(client, document, CURSOR, "s", 2)
-    second = await inline(client, document, types.Position(line=11, character=12))
+    await asyncio.sleep(0.05)  # sent (it waits 2 s at the server)
+    type_text(client, document, CURSOR, "s", 2)  # the next keystroke, within the debounce
+    # invoked (no debounce): answered at once, and it takes over from the waiting one
+    second = await inline(client, document, types.Position(line=11, character=12), invoked=True)
     assert await first == [] and second == ["len(items)"]
     assert len(llm.requests) == 1  # the first never reached the model
     llm.state.answers = ["0"]

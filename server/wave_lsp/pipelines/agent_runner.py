@@ -18,7 +18,7 @@ from typing import Any
 from wave_lsp.agents.build import keep_transcript, make_agent
 from wave_lsp.agents.external import MCP_PREFIX, ExternalTools
 from wave_lsp.agents.files import AgentFiles
-from wave_lsp.agents.loop import Agent
+from wave_lsp.agents.loop import Agent, AgentResult
 from wave_lsp.config.system import AgentSettings, ContextSettings
 from wave_lsp.context.secrets import Redactor
 from wave_lsp.fileread import FileRefused, read_text
@@ -121,15 +121,7 @@ class AgentRunner(PersonaRunner):
             agent.messages.append(ChatMessage("user", self._redacted(task, prompt)))
             text = await self._structured(agent, schema, persona.ai_context.max_tokens, ask=False)
             return TaskOutcome(text, {"changed_files": [], "agent": "builtin", "steps": 1})
-        result = await agent.run(self._redacted(task, prompt))
-        if self.contexts is not None:
-            await asyncio.to_thread(keep_transcript, result.transcript, self.contexts)
-        if result.denials:
-            raise PermanentFailure("the agent was refused: " + "; ".join(result.denials))
-        if result.stop_reason != "end_turn":
-            raise TaskFailure(
-                f"the agent stopped: {STOPS.get(result.stop_reason, result.stop_reason)}"
-            )
+        result = await self._finished(agent, task, prompt, "the agent was refused")
         text = result.text
         if schema is not None:
             text = await self._structured(agent, schema, persona.ai_context.max_tokens)
@@ -140,6 +132,20 @@ class AgentRunner(PersonaRunner):
             "transcript": result.transcript.id,
         }
         return TaskOutcome(text, outputs)
+
+    async def _finished(self, agent: Agent, task: Task, prompt: str, refused: str) -> AgentResult:
+        """The agent's run on the task's prompt, its transcript kept; a refused call or a stop
+        before the end fails the task, saying which."""
+        result = await agent.run(self._redacted(task, prompt))
+        if self.contexts is not None:
+            await asyncio.to_thread(keep_transcript, result.transcript, self.contexts)
+        if result.denials:
+            raise PermanentFailure(f"{refused}: " + "; ".join(result.denials))
+        if result.stop_reason != "end_turn":
+            raise TaskFailure(
+                f"the agent stopped: {STOPS.get(result.stop_reason, result.stop_reason)}"
+            )
+        return result
 
     async def _with_mcp_tools(
         self, agent: Agent, task: Task, prompt: str, schema: dict[str, Any] | None, report: Report
@@ -162,13 +168,7 @@ class AgentRunner(PersonaRunner):
                 "(see `wave mcp list`)"
             )
         report(Note(f"{name} with MCP tools: {', '.join(offered)}"))
-        result = await agent.run(self._redacted(task, prompt))
-        if self.contexts is not None:
-            await asyncio.to_thread(keep_transcript, result.transcript, self.contexts)
-        if result.denials:
-            raise PermanentFailure("a tool call was refused: " + "; ".join(result.denials))
-        if result.stop_reason != "end_turn":
-            raise TaskFailure(f"it stopped: {STOPS.get(result.stop_reason, result.stop_reason)}")
+        result = await self._finished(agent, task, prompt, "a tool call was refused")
         text = result.text
         if any(o.type.value == "json" for o in task.outputs):
             text = await self._structured(agent, schema, agent.limits.answer_tokens)

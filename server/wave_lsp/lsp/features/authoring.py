@@ -165,13 +165,17 @@ class Authoring(Feature):
         where = uri_of(Path(target.path)) if target.path else uri
         return types.Location(where, _range(target.line, target.start, target.end))
 
+    async def _task_at(self, uri: str, at: types.Position) -> tuple[Assistant, str] | None:
+        assistant = await self.assistant(uri)
+        task = assistant.task_at(at.line, at.character) if assistant else None
+        return (assistant, task) if assistant is not None and task is not None else None
+
     async def references(self, params: types.ReferenceParams) -> list[types.Location] | None:
         uri = params.text_document.uri
-        assistant = await self.assistant(uri)
-        at = params.position
-        task = assistant.task_at(at.line, at.character) if assistant else None
-        if assistant is None or task is None:
+        found = await self._task_at(uri, params.position)
+        if found is None:
             return None
+        assistant, task = found
         spans = assistant.tasks.occurrences(task)
         if not params.context.include_declaration and task in assistant.tasks.tasks:
             spans = spans[1:]
@@ -179,11 +183,10 @@ class Authoring(Feature):
 
     async def rename(self, params: types.RenameParams) -> types.WorkspaceEdit | None:
         uri = params.text_document.uri
-        assistant = await self.assistant(uri)
-        at = params.position
-        task = assistant.task_at(at.line, at.character) if assistant else None
-        if assistant is None or task is None:
+        found = await self._task_at(uri, params.position)
+        if found is None:
             return None
+        assistant, task = found
         new = params.new_name.strip()
         if not new or not all(c.isalnum() or c in "_-." for c in new):
             raise JsonRpcException(f"'{params.new_name}' is not a task id (letters, digits, _ - .)",

@@ -40,6 +40,9 @@ class InlineCompletion(Feature):
         """Each document's root and path in it (resolved once: resolving touches the disk)."""
         self._recent: OrderedDict[str, None] = OrderedDict()
         self._said: set[str] = set()
+        self._latest: dict[str, int] = {}
+        """Each document's newest request: an older one still getting ready is stale."""
+        self._count = 0
 
     def did_open(self, document: TextDocument) -> None:
         self._touch(document.uri)
@@ -49,6 +52,7 @@ class InlineCompletion(Feature):
 
     def did_close(self, uri: str) -> None:
         self._recent.pop(uri, None)
+        self._latest.pop(uri, None)
         self._places.pop(uri, None)
         if self.completer is not None:
             self.completer.forget(uri)
@@ -70,6 +74,8 @@ class InlineCompletion(Feature):
         from wave_lsp.inline.engine import Cursor, wanted
 
         uri = params.text_document.uri
+        self._count += 1
+        number = self._latest[uri] = self._count  # before any await: in the order they came
         document = self.server.workspace.text_documents.get(uri)
         if document is None:
             return None
@@ -85,13 +91,16 @@ class InlineCompletion(Feature):
         source = await self._source(root)
         if source is None or not wanted(source.settings, document.language_id or ""):
             return None
+        others = await self._others(uri, root)
+        if self._latest.get(uri) != number:
+            return None  # a later request for this document came while this one got ready
         cursor = Cursor(
             key=uri,
             path=relative,
             language=document.language_id or "",
             text=document.source,
             offset=document.offset_at_position(params.position),
-            others=await self._others(uri, root),
+            others=others,
         )
         invoked = params.context.trigger_kind == types.InlineCompletionTriggerKind.Invoked
         try:
