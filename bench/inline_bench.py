@@ -6,7 +6,8 @@
    suffix against the same server, alternating. Our own time is the pair's difference (target:
    p95 <= 3 ms). Also the round trip of a cache hit (typing along the prediction: no model).
    Asked right after the keystroke (the server is also checking the changed document for
-   diagnostics, on a worker thread: it competes for the interpreter) and again after a pause.
+   diagnostics, on a worker thread: it competes for the interpreter), after a pause, and with
+   the diagnostics held off (the inline path alone).
 2. In-process, a scripted typing session: a 120-line file typed character by character, each
    keystroke an automatic request; the "model" predicts the rest of the line, wrong every fourth
    time. Prints the share of keystrokes answered from the cache.
@@ -57,7 +58,7 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-async def over_stdio(url: str, runs: int, pause: float) -> None:
+async def over_stdio(url: str, runs: int, pause: float, quiet: bool = False) -> None:
     from ollama import AsyncClient
 
     root = Path(tempfile.mkdtemp(prefix="wave-inline-bench-"))
@@ -72,7 +73,7 @@ async def over_stdio(url: str, runs: int, pause: float) -> None:
     )
     path = root / "app.py"
     path.write_text(DOCUMENT)
-    client = Client(WAVE, root)
+    client = Client(WAVE, root, {"debounceMs": 60_000} if quiet else None)
     await client.start()
     uri = path.as_uri()
     client.open(uri, DOCUMENT)
@@ -138,6 +139,8 @@ async def over_stdio(url: str, runs: int, pause: float) -> None:
     own = [m - b for m, b in zip(misses, bares, strict=True)]
     ms = 1000
     when = f"{pause * 1000:.0f} ms after the keystroke" if pause else "right after the keystroke"
+    if quiet:
+        when += ", diagnostics held off (debounceMs 60000): the inline path alone"
     print(f"inline completion over stdio, {runs} samples, asked {when} (ms):")
     print(f"  wave round trip, miss   p50 {statistics.median(misses) * ms:7.2f}   "
           f"p95 {percentile(misses, 0.95) * ms:7.2f}")  # fmt: skip
@@ -219,6 +222,7 @@ def main() -> None:
     url = ready.get(timeout=30)
     asyncio.run(over_stdio(url, options.runs, 0.0))
     asyncio.run(over_stdio(url, options.runs // 2, 0.3))
+    asyncio.run(over_stdio(url, options.runs // 2, 0.0, quiet=True))
     asyncio.run(typing_session())
     model.terminate()
 

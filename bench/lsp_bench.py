@@ -60,9 +60,11 @@ def generate(lines: int) -> str:
 class Client:
     """A minimal LSP client over a subprocess's stdio."""
 
-    def __init__(self, command: list[str], root: Path) -> None:
+    def __init__(self, command: list[str], root: Path, options: Any = None) -> None:
         self.command = command
         self.root = root
+        self.options = options
+        """initializationOptions (the server's settings)."""
         self.process: asyncio.subprocess.Process | None = None
         self._id = 0
         self._pending: dict[int, asyncio.Future[Any]] = {}
@@ -87,6 +89,7 @@ class Client:
                 "processId": os.getpid(),
                 "rootUri": self.root.as_uri(),
                 "workspaceFolders": [{"uri": self.root.as_uri(), "name": "bench"}],
+                "initializationOptions": self.options,
                 "capabilities": {
                     "textDocument": {
                         "publishDiagnostics": {"versionSupport": True},
