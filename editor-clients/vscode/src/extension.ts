@@ -18,6 +18,11 @@ const LANGUAGES = [
 ];
 
 let client: LanguageClient | undefined;
+// VS Code runs a resolved code action's command through a cache of converted commands that is
+// gone by then ("Actual command not found") when the command has arguments. The server's
+// `wave.proposal.applied {id}` (the edit was applied: the proposal can be rolled back) is held
+// here and run by an argument-less command of the extension instead.
+let appliedPending: unknown[] | undefined;
 let output: vscode.LogOutputChannel;
 let status: vscode.StatusBarItem;
 let persona: string | undefined;
@@ -58,6 +63,14 @@ async function startClient(context: vscode.ExtensionContext): Promise<void> {
     outputChannel: output,
     synchronize: { configurationSection: "wave" },
     middleware: {
+      resolveCodeAction: async (item, token, next) => {
+        const resolved = await next(item, token);
+        if (resolved?.command?.command === "wave.proposal.applied") {
+          appliedPending = resolved.command.arguments;
+          resolved.command = { title: resolved.command.title, command: "waveLsp.proposalApplied" };
+        }
+        return resolved;
+      },
       workspace: {
         // Answer the `wave` section with the settings in the server's shape.
         configuration: async (params, token, next) => {
@@ -351,6 +364,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       updateStatus();
     },
     "waveLsp.showOutput": async () => output.show(),
+    "waveLsp.proposalApplied": async () => {
+      const argument = appliedPending?.[0];
+      appliedPending = undefined;
+      if (argument && typeof argument === "object") {
+        await execute("wave.proposal.applied", argument as Record<string, unknown>);
+      }
+    },
   };
   for (const [name, action] of Object.entries(commands)) {
     context.subscriptions.push(vscode.commands.registerCommand(name, guarded(action)));
