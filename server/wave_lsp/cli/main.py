@@ -13,48 +13,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from wave_lsp import __version__
+from wave_lsp.cli.lsp import add_lsp_arguments, run_lsp
 from wave_lsp.cli.mcp import add_mcp_parser, add_serve_arguments
+from wave_lsp.cli.serve import add_serve_parsers
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
 EXIT_USAGE = 2
-
-
-def _host_port(value: str) -> tuple[str, int]:
-    host, _, port = value.rpartition(":")
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise argparse.ArgumentTypeError(f"expected HOST:PORT (e.g. 127.0.0.1:2087), got {value!r}")
-    return host, int(port)
-
-
-def _add_lsp_arguments(parser: argparse.ArgumentParser) -> None:
-    transport = parser.add_mutually_exclusive_group()
-    transport.add_argument(
-        "--stdio", action="store_true", help="serve over standard input/output (the default)"
-    )
-    transport.add_argument(
-        "--tcp", metavar="HOST:PORT", type=_host_port, help="serve over TCP on HOST:PORT"
-    )
-    parser.add_argument(
-        "--log-level",
-        choices=["debug", "info", "warn", "error"],
-        default=None,
-        help="log verbosity (default: the configuration's server.log_level)",
-    )
-    parser.add_argument(
-        "--max-message-bytes",
-        type=int,
-        default=None,
-        metavar="N",
-        help="refuse a message whose body is longer than N bytes (default: 64 MiB)",
-    )
-    parser.add_argument(
-        "--max-header-bytes",
-        type=int,
-        default=None,
-        metavar="N",
-        help="refuse a header line longer than N bytes (default: 8192)",
-    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     lsp = commands.add_parser("lsp", help="run the language server (stdio by default)")
-    _add_lsp_arguments(lsp)
+    add_lsp_arguments(lsp)
 
     check_files = commands.add_parser(
         "check",
@@ -162,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "editor, `wave run` or MCP's propose_edit) instead of PATCH")  # fmt: skip
 
     add_mcp_parser(commands)
+    add_serve_parsers(commands)
 
     run = commands.add_parser(
         "run",
@@ -280,20 +246,6 @@ def _schema(name: str | None, write: bool, check: bool, directory: Path) -> int:
     return EXIT_OK
 
 
-def _lsp(arguments: argparse.Namespace) -> int:
-    from wave_lsp.lsp.server import serve
-    from wave_lsp.malloc import use_one_arena
-
-    use_one_arena()  # before the server's threads
-
-    return serve(
-        tcp=arguments.tcp,
-        log_level=arguments.log_level,
-        max_message_bytes=arguments.max_message_bytes,
-        max_header_bytes=arguments.max_header_bytes,
-    )
-
-
 def _recover(root: Path) -> None:
     """Roll back a write that a killed ``wave`` left half done on this workspace, and say so."""
     from wave_lsp.edits.journal import recover
@@ -310,7 +262,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(root, Path) and root.is_dir():
             _recover(root)
         if arguments.command == "lsp":
-            return _lsp(arguments)
+            return run_lsp(arguments)
+        if arguments.command in ("serve", "token"):
+            from wave_lsp.cli import serve
+
+            if arguments.command == "token":
+                return serve.token(arguments.name, arguments.personas)
+            return serve.serve(arguments)
         if arguments.command == "check":
             from wave_lsp.cli import check
 
@@ -388,8 +346,8 @@ def lsp_main(argv: Sequence[str] | None = None) -> int:
     """``wave-lsp``: the same as ``wave lsp``."""
     parser = argparse.ArgumentParser(prog="wave-lsp", description="Run the Wave language server.")
     parser.add_argument("--version", action="version", version=f"wave-lsp {__version__}")
-    _add_lsp_arguments(parser)
-    return _lsp(parser.parse_args(argv))
+    add_lsp_arguments(parser)
+    return run_lsp(parser.parse_args(argv))
 
 
 def acp_main(argv: Sequence[str] | None = None) -> int:

@@ -184,9 +184,22 @@ def _check_mcp(workspace: WaveWorkspace, layers: list[Layer]) -> list[Placed]:
     return found
 
 
+def _check_authentication(workspace: WaveWorkspace, layers: list[Layer]) -> list[Placed]:
+    """``ldap`` and ``oauth`` are refused, not ignored: the daemon authenticates by file only."""
+    kind = workspace.config.security.authentication.type.value
+    if kind == "file" or not layers:
+        return []
+    loc = ("security", "authentication", "type")
+    return [(layer_for(layers, loc).document, DataProblem(
+        loc, f"authentication type '{kind}' is not supported yet", "unsupported-authentication",
+        "use type: file with config_file: a users file (see `wave token`)",
+    ))]  # fmt: skip
+
+
 def check_references(workspace: WaveWorkspace, layers: list[Layer]) -> list[Placed]:
     return (
-        _check_config(workspace, layers)
+        _check_authentication(workspace, layers)
+        + _check_config(workspace, layers)
         + _check_pipelines(workspace)
         + _check_mcp(workspace, layers)
     )

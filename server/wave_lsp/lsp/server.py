@@ -378,8 +378,11 @@ def serve(
     *,
     max_message_bytes: int | None = None,
     max_header_bytes: int | None = None,
+    personas: list[str] | None = None,
 ) -> int:
+    """``personas``: the only ones this client may use (set by the daemon for its user)."""
     server = create_server()
+    server.sessions.allowed = personas
     server.log_handler = configure_logging(server, log_level)
     if max_message_bytes is not None:
         server.max_message_bytes = max_message_bytes

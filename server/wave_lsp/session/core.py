@@ -54,11 +54,14 @@ class Restored:
 
 class Session:
     def __init__(
-        self, root: Path, session_id: str, settings: ContextSettings, *, thread: str = ""
-    ) -> None:
+        self, root: Path, session_id: str, settings: ContextSettings, *, thread: str = "",
+        allowed: list[str] | None = None,
+    ) -> None:  # fmt: skip
         """``thread``: a conversation of its own (an ACP session's) instead of the root's one
-        conversation that the language server and ``wave chat`` share."""
+        conversation that the language server and ``wave chat`` share. ``allowed``: the only
+        personas this session may use (a daemon user's; the first is theirs by default)."""
         self.root = root
+        self.allowed = allowed
         self.session_id = session_id
         self.files = ContextFiles()
         self.persona: str | None = None
@@ -91,6 +94,7 @@ class Session:
         known = sorted(workspace.personas)
         if name not in known:
             raise SessionError(f"no persona named {name!r}: choose one of {', '.join(known)}")
+        self._check_allowed(name)
         self.persona = name
         self.on_persona(self.root)
 
@@ -99,12 +103,24 @@ class Session:
         through it, and into the audit log."""
         from wave_lsp.personas.guard import UnknownPersona, guard_for
 
+        name = self.persona_name(default)
+        if self.allowed is not None:
+            if name is None and workspace.config.security.personas.default_persona not in (
+                self.allowed
+            ):
+                name = self.allowed[0]  # the configuration's default is not this user's
+            self._check_allowed(name or workspace.config.security.personas.default_persona)
         try:
-            return guard_for(
-                workspace, self.persona_name(default), self.root, session_id=self.session_id
-            )
+            return guard_for(workspace, name, self.root, session_id=self.session_id)
         except UnknownPersona as error:
             raise SessionError(str(error)) from error
+
+    def _check_allowed(self, name: str) -> None:
+        if self.allowed is not None and name not in self.allowed:
+            raise SessionError(
+                f"persona {name!r} is not yours here: you may use {', '.join(self.allowed)} "
+                "(the daemon's users file)"
+            )
 
     # -- the conversation ------------------------------------------------------------------
 

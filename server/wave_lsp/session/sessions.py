@@ -17,8 +17,10 @@ PersonaListener = Callable[[Path], None]
 
 
 class Sessions:
-    def __init__(self, session_id: str) -> None:
+    def __init__(self, session_id: str, allowed: list[str] | None = None) -> None:
         self.session_id = session_id
+        self.allowed = allowed
+        """The personas this client may use (a daemon's user); ``None``: any."""
         self._sessions: dict[Path, Session] = {}
         self._lock = threading.Lock()
         self.persona_listeners: list[PersonaListener] = []
@@ -31,7 +33,7 @@ class Sessions:
         with self._lock:
             session = self._sessions.get(key)
             if session is None:
-                session = Session(key, self.session_id, settings)
+                session = Session(key, self.session_id, settings, allowed=self.allowed)
                 session.on_persona = self._persona_changed
                 self._sessions[key] = session
             return session
