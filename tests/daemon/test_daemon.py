@@ -194,3 +194,12 @@ def test_daemon_mode_detaches_with_a_pid_file(project: Path, tmp_path: Path) -> 
             break
         time.sleep(0.05)
     assert not pid_file.exists()  # removed as it stopped
+
+
+def test_a_bad_users_file_is_named_with_its_line(write: WriteFile, project: Path) -> None:
+    write("users.yaml", "users:\n  carol:\n    token_hash: plain-text-token\n    personas: []\n")
+    served = subprocess.run([*WAVE, "serve", "--root", str(project), "--port", "0"],
+                            capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    assert served.returncode == 2
+    assert re.search(r"users\.yaml:3:\d+: .*token_hash", served.stderr), served.stderr
+    assert re.search(r"users\.yaml:4:\d+: .*personas", served.stderr), served.stderr

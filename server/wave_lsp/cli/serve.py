@@ -27,7 +27,9 @@ def add_serve_parsers(commands: argparse._SubParsersAction[argparse.ArgumentPars
     serve.add_argument("--daemon", action="store_true", default=None,
                        help="detach and write a pid file (server.daemon_mode)")  # fmt: skip
     serve.add_argument("--pid-file", type=Path, help="default: <state dir>/daemon.pid")
-    token = commands.add_parser("token", help="make a token for a user of the daemon")
+    token = commands.add_parser(
+        "token", help="make a token for a user of the daemon (prints the users-file entry)"
+    )
     token.add_argument("name", help="the user's name in the users file")
     token.add_argument("--personas", default="developer", help="comma-separated (first: default)")
 
@@ -38,7 +40,7 @@ def token(name: str, personas: str) -> int:
     secret = new_token()
     chosen = [p.strip() for p in personas.split(",") if p.strip()]
     print(f"token for {name} (give it to them; it is not stored): {secret}", file=sys.stderr)
-    print(f"users:\n  {name}:\n    token_hash: \"{hash_token(secret)}\"\n"
+    print(f"  {name}:\n    token_hash: \"{hash_token(secret)}\"\n"
           f"    personas: [{', '.join(chosen)}]")  # fmt: skip
     return EXIT_OK
 
