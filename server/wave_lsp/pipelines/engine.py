@@ -87,8 +87,15 @@ class PipelineRun:
         compensator: Callable[[Task], Callable[[], Awaitable[None]] | None] | None = None,
         on_event: Callable[[Event], None] = lambda event: None,
         backoff: float = 1.0,
+        run_id: str | None = None,
+        clock: Callable[[], float] = time.time,
+        jitter: Callable[[float, float], float] = random.uniform,
     ) -> None:
-        self.id = f"run-{uuid.uuid4().hex[:8]}"
+        """``run_id``, ``clock``, ``jitter``: handed in where the run must replay the same (a
+        Temporal workflow's id, time and random)."""
+        self.id = run_id or f"run-{uuid.uuid4().hex[:8]}"
+        self.clock = clock
+        self.jitter = jitter
         self.pipeline = pipeline
         self.inputs = dict(inputs)
         self.runners = runners
@@ -105,7 +112,7 @@ class PipelineRun:
         self.tasks = {t.id: t for t in pipeline.tasks}
         self.records = {t.id: TaskRecord(t.id) for t in pipeline.tasks}
         self.state = RunState.RUNNING
-        self.started = time.time()
+        self.started = clock()
         self.finished: float | None = None
         self._compensations: list[tuple[str, Callable[[], Awaitable[None]]]] = []
         self._running: dict[str, asyncio.Task[None]] = {}
@@ -214,7 +221,7 @@ class PipelineRun:
                 self.state = RunState.SUCCEEDED
             if (self._cancelled or failed) and execution.on_failure is OnFailure.ROLLBACK:
                 await self._rollback()
-            self.finished = time.time()
+            self.finished = self.clock()
             self._emit("run_finished", state=self.state.value)
         return self.state
 
@@ -268,7 +275,7 @@ class PipelineRun:
         try:
             async with slots:
                 record.state = TaskState.RUNNING
-                record.started = time.time()
+                record.started = self.clock()
                 self._emit("task_started", task.id, state="running")
                 await self._attempts(task, record)
         except asyncio.CancelledError:
@@ -278,7 +285,7 @@ class PipelineRun:
             record.state = TaskState.FAILED
             record.error = str(error)
         finally:
-            record.finished = time.time()
+            record.finished = self.clock()
             self._emit("task_finished", task.id, state=record.state.value, message=record.error,
                        attempt=record.attempts)  # fmt: skip
             done.put_nowait(task.id)
@@ -331,7 +338,7 @@ class PipelineRun:
                 f"Your previous answer could not be used: {error}\nAnswer again, correcting this."
             )
             self._emit("task_retry", task.id, attempt=attempt, message=error)
-            await asyncio.sleep(random.uniform(0, self.backoff * 2 ** (attempt - 1)))
+            await asyncio.sleep(self.jitter(0, self.backoff * 2 ** (attempt - 1)))
 
     def _outputs(self, task: Task, outcome: TaskOutcome) -> dict[str, Any]:
         outputs: dict[str, Any] = {"output": outcome.text, **outcome.outputs}
@@ -364,7 +371,7 @@ class PipelineRun:
                     "attempts": r.attempts,
                     "error": r.error or None,
                     "output": shown(r.text) if r.text else None,
-                    "seconds": round((r.finished or time.time()) - r.started, 3)
+                    "seconds": round((r.finished or self.clock()) - r.started, 3)
                     if r.started
                     else None,
                 }

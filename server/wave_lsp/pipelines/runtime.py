@@ -7,31 +7,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import shutil
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from wave_lsp.agents.external import ExternalTools
-from wave_lsp.config.files import WaveConfigFile
-from wave_lsp.config.paths import WAVE_DIR
-from wave_lsp.config.system import AgentChoice
 from wave_lsp.config.workspace import WaveWorkspace
-from wave_lsp.context.secrets import Redactor
 from wave_lsp.edits.changes import plan_changes
 from wave_lsp.edits.patch import FilePatch
 from wave_lsp.edits.proposals import Proposal, ProposalStore, make_proposal
 from wave_lsp.edits.protected import WritePolicy
-from wave_lsp.personas.guard import AuditLog, PersonaGuard, guard_for
-from wave_lsp.pipelines.agent_runner import AgentRunner
-from wave_lsp.pipelines.claude_code import ClaudeCodeRunner
 from wave_lsp.pipelines.engine import Event, PipelineRun, RunState
-from wave_lsp.pipelines.models import OnFailure, Pipeline, Task, TaskType
+from wave_lsp.pipelines.models import OnFailure, Pipeline
 from wave_lsp.pipelines.notify import Notifier, Relay
-from wave_lsp.pipelines.runners import LLMRunner, ShellRunner, ValidateRunner
-from wave_lsp.pipelines.tasks import PermanentFailure
-from wave_lsp.providers.registry import ProviderRegistry
+from wave_lsp.pipelines.task_runners import run_options, task_runners
 from wave_lsp.workspaces.manager import WorkspaceError, WorkspaceManager
 from wave_lsp.workspaces.models import Workspace
 from wave_lsp.workspaces.snapshot import Snapshot
@@ -107,41 +97,8 @@ def prepare_run(
     except WorkspaceError as error:
         raise ValueError(str(error)) from error
     workdir = Path(place.path)
-    audit = AuditLog(root / WAVE_DIR / "audit.log")
-    guards: dict[str, PersonaGuard] = {}
-
-    def task_guard(task: Task) -> PersonaGuard:
-        name = task.persona or pipeline.persona or None
-        key = name or ""
-        if key not in guards:
-            guards[key] = guard_for(workspace, name, root, session_id=session_id, audit=audit)
-        return guards[key]
-
-    rules = list(workspace.rules.values())
-    redactor = Redactor(rules)
-    schemas = {name: loaded.value for name, loaded in workspace.schemas.items()}
-    runners: dict[str, Any] = {
-        "shell": ShellRunner(workdir, task_guard),
-        "validate": ValidateRunner(workdir, rules),
-    }
-    registry = ProviderRegistry.from_config(config.providers)
-    try:
-        provider, model_name = registry.resolve(model)
-    except Exception as error:  # no usable provider: tasks that need one fail, saying why
-        runners["llm"] = runners["agent"] = Unavailable(f"no provider: {error}")
-    else:
-        agent = AgentRunner(
-            provider, model_name, workdir, task_guard, redactor,
-            rules=rules, settings=config.agent, schemas=schemas, contexts=config.context,
-            external=external,
-        )  # fmt: skip
-        tooled = agent.external_only() if external is not None else None
-        runners["agent"] = agent
-        runners["llm"] = LLMRunner(
-            provider, model_name, task_guard, redactor, schemas, with_tools=tooled
-        )
-    runners["claude-code"] = coding_agent(
-        config, workdir, task_guard, redactor, runners["agent"], external=external
+    runners, compensator = task_runners(
+        workspace, root, pipeline, workdir, session_id=session_id, model=model, external=external
     )
     relay = Relay(f"pipeline:{pipeline.id}")
 
@@ -149,71 +106,11 @@ def prepare_run(
         relay.publish(event)
         on_event(event)
 
-    shell = runners["shell"]
-
-    def compensator(task: Task) -> Callable[[], Awaitable[None]] | None:
-        if not task.compensate:
-            return None
-        undo = task.model_copy(update={"type": TaskType.SHELL, "command": task.compensate})
-
-        async def run_undo() -> None:
-            await shell.run(undo, "", 1, lambda text: None)
-
-        return run_undo
-
     run = PipelineRun(
-        pipeline,
-        inputs,
-        runners,
-        schemas=schemas,
-        default_timeout=config.pipeline.default_timeout,
-        type_timeouts={"claude-code": config.claude.timeout},
-        type_retries={"claude-code": config.claude.max_retries},
-        compensator=compensator,
-        on_event=publish,
-        backoff=backoff,
-    )
+        pipeline, inputs, runners, compensator=compensator, on_event=publish, backoff=backoff,
+        **run_options(workspace),
+    )  # fmt: skip
     return PreparedRun(run, workdir, relay, Notifier(pipeline), place, manager)
-
-
-class Unavailable:
-    """The runner of a task type that cannot run here: each of its tasks fails, saying why."""
-
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-
-    async def run(self, task: Task, prompt: str, attempt: int, report: Any) -> Any:
-        raise PermanentFailure(self.reason)
-
-
-def coding_agent(
-    config: WaveConfigFile,
-    workdir: Path,
-    task_guard: Callable[[Task], PersonaGuard],
-    redactor: Redactor,
-    builtin: Any,
-    *,
-    external: ExternalTools | None = None,
-) -> Any:
-    """What runs ``claude-code`` tasks (``claude.agent``): Claude Code, or the built-in agent —
-    by default Claude Code when its binary is found, else the built-in agent, saying why."""
-    binary = config.claude.binary_path
-    found = shutil.which(str(Path(binary).expanduser()))
-    choice = config.claude.agent
-    if choice is AgentChoice.CLAUDE_CODE or (choice is AgentChoice.AUTO and found):
-        servers = config.providers.mcp_servers if config.providers is not None else {}
-        return ClaudeCodeRunner(
-            found or binary, workdir, task_guard, redactor, [config.agent.tool_rules],
-            external=external, mcp_servers={n: s for n, s in servers.items() if s.enabled},
-        )  # fmt: skip
-    if isinstance(builtin, AgentRunner):
-        why = (
-            "claude.agent is 'builtin'"
-            if choice is AgentChoice.BUILTIN
-            else f"Claude Code ('{binary}', claude.binary_path) is not installed"
-        )
-        return builtin.because(why)
-    return builtin
 
 
 def changed_files(prepared: PreparedRun) -> dict[str, str]:
