@@ -263,9 +263,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             _recover(root)
         if arguments.command == "lsp":
             return run_lsp(arguments)
-        if arguments.command in ("serve", "token"):
+        if arguments.command in ("serve", "token", "worker"):
             from wave_lsp.cli import serve
 
+            if arguments.command == "worker":
+                return serve.worker(arguments.root, arguments.max_concurrent)
             if arguments.command == "token":
                 return serve.token(arguments.name, arguments.personas)
             return serve.serve(arguments)

@@ -64,6 +64,10 @@ def run(root: Path, pipeline_id: str, pairs: list[str], *, as_json: bool) -> int
         print(f"wave run: {error}", file=sys.stderr)
         return EXIT_USAGE
     started = time.monotonic()
+    if workspace.config.pipeline.engine.value == "temporal":
+        return _on_temporal(
+            root, pipeline_id, inputs, workspace.config, as_json=as_json, started=started
+        )
 
     def show(event: Event) -> None:
         at = f"{time.monotonic() - started:6.1f}s"
@@ -110,3 +114,38 @@ def run(root: Path, pipeline_id: str, pairs: list[str], *, as_json: bool) -> int
     else:
         sys.stdout.write(report.read_text(encoding="utf-8"))
     return EXIT_OK if state is RunState.SUCCEEDED else EXIT_FAILED
+
+
+def _on_temporal(
+    root: Path, pipeline_id: str, inputs: dict[str, Any], config: Any, *, as_json: bool,
+    started: float,
+) -> int:  # fmt: skip
+    """The run as a Temporal workflow (``pipeline.engine: temporal``): a `wave worker` runs it;
+    this process starts it, shows its events and prints its result."""
+    from wave_lsp.pipelines.temporal.activities import RunRequest
+    from wave_lsp.pipelines.temporal.service import TemporalError, start_and_follow
+
+    def show(event: dict[str, Any]) -> None:
+        at = f"{time.monotonic() - started:6.1f}s"
+        if event["kind"] in ("task_started", "task_finished", "task_retry"):
+            detail = f": {event['message']}" if event["message"] else ""
+            what = {"task_started": "started", "task_retry": "retrying"}.get(
+                event["kind"], event["state"]
+            )
+            print(f"{at} {event['task']}: {what}{detail}", file=sys.stderr)
+
+    request = RunRequest(str(root.resolve()), pipeline_id, inputs)
+    try:
+        status = asyncio.run(start_and_follow(config.pipeline.temporal, request, show))
+    except TemporalError as error:
+        print(f"wave run: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    if as_json:
+        print(json.dumps(status, indent=2))
+    else:
+        for task in status["tasks"]:
+            print(
+                f"{task['id']}: {task['state']}" + (f" ({task['error']})" if task["error"] else "")
+            )
+        print(f"run {status['runId']}: {status['state']}; proposal: {status['proposal']}")
+    return EXIT_OK if status["state"] == "succeeded" else EXIT_FAILED

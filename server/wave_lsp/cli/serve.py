@@ -27,6 +27,15 @@ def add_serve_parsers(commands: argparse._SubParsersAction[argparse.ArgumentPars
     serve.add_argument("--daemon", action="store_true", default=None,
                        help="detach and write a pid file (server.daemon_mode)")  # fmt: skip
     serve.add_argument("--pid-file", type=Path, help="default: <state dir>/daemon.pid")
+    worker = commands.add_parser(
+        "worker", help="run pipeline tasks from Temporal (pipeline.engine: temporal)",
+        description="Take the runs queued on pipeline.temporal.task_queue and run their tasks "
+        "here, with this project and its providers. SIGTERM stops it; a task it was running is "
+        "run again by another worker.",
+    )  # fmt: skip
+    worker.add_argument("--root", type=Path, default=Path.cwd(), help="the workspace (default: .)")
+    worker.add_argument("--max-concurrent", type=int, help="tasks at once (default: "
+                        "pipeline.max_concurrent)")  # fmt: skip
     token = commands.add_parser(
         "token", help="make a token for a user of the daemon (prints the users-file entry)"
     )
@@ -128,3 +137,19 @@ def _detached(pid_file: Path) -> bool:
     os.dup2(log, 2)
     pid_file.write_text(f"{os.getpid()}\n")
     return False
+
+
+def worker(root: Path, max_concurrent: int | None) -> int:
+    from wave_lsp.config.workspace import load_workspace
+    from wave_lsp.pipelines.temporal.service import TemporalError, work
+
+    config = load_workspace(root.resolve()).config
+    settings = config.pipeline.temporal
+    print(f"wave worker: task queue {settings.task_queue} at {settings.address}", file=sys.stderr,
+          flush=True)  # fmt: skip
+    try:
+        asyncio.run(work(settings, max_concurrent or config.pipeline.max_concurrent))
+    except TemporalError as error:
+        print(f"wave worker: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_OK

@@ -53,7 +53,26 @@ class SecuritySettings(WaveModel):
     personas: PersonaSettings = Field(default_factory=PersonaSettings)
 
 
+class PipelineEngine(StrEnum):
+    LOCAL = "local"
+    TEMPORAL = "temporal"
+
+
+class TemporalSettings(WaveModel):
+    address: str = "localhost:7233"
+    """The Temporal frontend (``temporal server start-dev`` listens on 7233)."""
+    namespace: str = "default"
+    task_queue: str = "wave"
+    """Where runs are queued; `wave worker` processes take them from here."""
+    heartbeat_timeout: Duration = timedelta(seconds=20)
+    """A worker silent this long during a task is taken as lost: the task runs again elsewhere."""
+
+
 class PipelineSettings(WaveModel):
+    engine: PipelineEngine = PipelineEngine.LOCAL
+    """Where runs execute: in the process that starts them, or durably on Temporal (runs
+    survive a closed editor or a crash; `wave worker` processes run the tasks)."""
+    temporal: TemporalSettings = Field(default_factory=TemporalSettings)
     max_concurrent: int = Field(default=4, ge=1)
     """How many pipeline runs may be in progress at once."""
     default_timeout: Duration = timedelta(minutes=30)

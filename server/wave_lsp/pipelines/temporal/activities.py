@@ -1,0 +1,174 @@
+"""Temporal activities: what a ``wave worker`` does for a pipeline workflow, with the same
+runners as a local run (:mod:`wave_lsp.pipelines.task_runners`). ``wave.prepare`` makes the
+run's working copy and reads the pipeline as it is now (the workflow replays from this answer,
+never from the files); ``wave.task`` runs one attempt of one task there, heartbeating its
+progress (a cancelled run reaches it at its next heartbeat); ``wave.finish`` turns the files the
+run changed into a proposal. A task's failure is a non-retryable error that names whether a
+retry could mend it: the engine in the workflow retries it with the error fed back, as locally;
+a worker lost mid-task is Temporal's to retry (the heartbeat times out)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+HEARTBEAT_SECONDS = 2.0
+
+
+@dataclass
+class RunRequest:
+    root: str
+    pipeline: str
+    inputs: dict[str, Any] = field(default_factory=dict)
+    model: str | None = None
+
+
+@dataclass
+class Prepared:
+    workdir: str
+    pipeline: dict[str, Any]
+    """The pipeline as loaded when the run started (JSON)."""
+    options: dict[str, Any]
+    """``run_options`` with durations in seconds."""
+
+
+@dataclass
+class TaskCall:
+    request: RunRequest
+    workdir: str
+    run_id: str
+    task: str
+    prompt: str = ""
+    attempt: int = 1
+    compensate: bool = False
+    """Run the task's undo step (``compensate``) instead of the task."""
+
+
+@dataclass
+class TaskResult:
+    text: str
+    outputs: dict[str, Any]
+
+
+@dataclass
+class FinishCall:
+    request: RunRequest
+    workdir: str
+    run_id: str
+    changed: list[str]
+
+
+def _workspace(root: str) -> Any:
+    from wave_lsp.config.workspace import load_workspace
+
+    return load_workspace(Path(root))
+
+
+@activity.defn(name="wave.prepare")
+async def prepare(request: RunRequest) -> Prepared:
+    from wave_lsp.pipelines.task_runners import run_options
+    from wave_lsp.workspaces.manager import WorkspaceError, WorkspaceManager
+
+    workspace = await asyncio.to_thread(_workspace, request.root)
+    loaded = workspace.pipelines.get(request.pipeline)
+    if loaded is None:
+        raise ApplicationError(f"no pipeline '{request.pipeline}'", non_retryable=True)
+    pipeline = loaded.value
+    config = workspace.config
+    manager = WorkspaceManager(Path(str(config.workspace.base_dir)), config.workspace.cleanup_delay)
+    mounts = [m for task in pipeline.tasks for m in task.workspace_mounts]
+    root = Path(request.root)
+    try:
+        place = await asyncio.to_thread(
+            manager.create, root, pipeline.workspace, pipeline.id, pipeline.persona or "",
+            [m for m in mounts if (root / m.source).exists()],
+        )  # fmt: skip
+    except WorkspaceError as error:
+        raise ApplicationError(str(error), non_retryable=True) from error
+    options = run_options(workspace)
+    seconds = {
+        "schemas": options["schemas"],
+        "default_timeout": options["default_timeout"].total_seconds(),
+        "type_timeouts": {k: v.total_seconds() for k, v in options["type_timeouts"].items()},
+        "type_retries": options["type_retries"],
+        "heartbeat_timeout": config.pipeline.temporal.heartbeat_timeout.total_seconds(),
+    }
+    return Prepared(str(place.path), pipeline.model_dump(mode="json", by_alias=True), seconds)
+
+
+@activity.defn(name="wave.task")
+async def run_task(call: TaskCall) -> TaskResult:
+    from wave_lsp.pipelines.task_runners import task_runners
+    from wave_lsp.pipelines.tasks import Note, PermanentFailure, TaskFailure
+
+    workspace = await asyncio.to_thread(_workspace, call.request.root)
+    pipeline = workspace.pipelines[call.request.pipeline].value
+    task = next(t for t in pipeline.tasks if t.id == call.task)
+    runners, compensator = task_runners(
+        workspace, Path(call.request.root), pipeline, Path(call.workdir),
+        session_id=call.run_id, model=call.request.model,
+    )  # fmt: skip
+    lines: list[str] = []
+
+    def report(text: str) -> None:
+        if isinstance(text, Note) or text.strip():
+            lines.append(str(text).strip())
+
+    async def beat() -> None:
+        while True:
+            activity.heartbeat(lines[-1] if lines else "running")
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+
+    beating = asyncio.create_task(beat())
+    try:
+        if call.compensate:
+            undo = compensator(task)
+            if undo is not None:
+                await undo()
+            return TaskResult("", {})
+        outcome = await runners[task.type.value].run(task, call.prompt, call.attempt, report)
+        return TaskResult(outcome.text, dict(outcome.outputs))
+    except PermanentFailure as failure:
+        raise ApplicationError(str(failure), type="PermanentFailure", non_retryable=True) from None
+    except TaskFailure as failure:
+        raise ApplicationError(str(failure), type="TaskFailure", non_retryable=True) from None
+    finally:
+        beating.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await beating
+
+
+@activity.defn(name="wave.finish")
+async def finish(call: FinishCall) -> str | None:
+    """The files the run changed in its copy, as one proposal against the root (its id)."""
+    from wave_lsp.config.paths import workspace_state_dir
+    from wave_lsp.edits.changes import plan_changes
+    from wave_lsp.edits.patch import FilePatch
+    from wave_lsp.edits.proposals import ProposalStore, make_proposal
+    from wave_lsp.edits.protected import WritePolicy
+
+    root, workdir = Path(call.request.root), Path(call.workdir)
+
+    def build() -> str | None:
+        changed = {p: (workdir / p).read_text(encoding="utf-8") for p in sorted(set(call.changed))
+                   if (workdir / p).is_file()}  # fmt: skip
+        if not changed:
+            return None
+        patches = [FilePatch(path, path, whole_text=text) for path, text in changed.items()]
+        plan = plan_changes(root, patches,
+                            lambda p: p.read_text(encoding="utf-8") if p.is_file() else None,
+                            WritePolicy(defer_confirmation=True))  # fmt: skip
+        if not plan.ok:
+            raise ApplicationError("; ".join(str(e) for e in plan.errors()), non_retryable=True)
+        proposal = make_proposal(plan, f"pipeline:{call.request.pipeline}:{call.run_id}",
+                                 lambda _: None)  # fmt: skip
+        ProposalStore(root, workspace_state_dir(root)).save(proposal)
+        return proposal.id
+
+    return await asyncio.to_thread(build)

@@ -1,0 +1,130 @@
+"""A pipeline run as a Temporal workflow: the same engine as a local run
+(:class:`~wave_lsp.pipelines.engine.PipelineRun` decides order, parallelism, retries with
+feedback, ``on_failure`` and compensations), with each task's attempt an activity on a worker,
+and the workflow's time, random and id handed to the engine so that a replay decides the same.
+``status`` is a query (what ``wave run`` and the editors show); the result is the run's status
+with its proposal."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from wave_lsp.pipelines.engine import PipelineRun
+    from wave_lsp.pipelines.models import Pipeline, Task
+    from wave_lsp.pipelines.tasks import Event, PermanentFailure, TaskFailure, TaskOutcome
+    from wave_lsp.pipelines.temporal.activities import (
+        FinishCall,
+        Prepared,
+        RunRequest,
+        TaskCall,
+        TaskResult,
+    )
+
+WORKER_LOSSES = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    maximum_attempts=5,
+    non_retryable_error_types=["TaskFailure", "PermanentFailure"],
+)
+"""Temporal retries an attempt only when its worker was lost; the task's own failures are the
+engine's to retry (with the error fed back)."""
+EVENTS_KEPT = 500
+
+
+class ActivityRunner:
+    """A task type's runner that runs each attempt as the ``wave.task`` activity."""
+
+    def __init__(self, request: RunRequest, workdir: str, run_id: str, heartbeat: float) -> None:
+        self.request, self.workdir, self.run_id = request, workdir, run_id
+        self.heartbeat = heartbeat
+
+    async def run(self, task: Task, prompt: str, attempt: int, report: Any) -> TaskOutcome:
+        call = TaskCall(self.request, self.workdir, self.run_id, task.id, prompt, attempt)
+        result = await _task_activity(call, task, self.heartbeat)
+        return TaskOutcome(result.text, result.outputs)
+
+
+async def _task_activity(call: TaskCall, task: Task, heartbeat: float) -> TaskResult:
+    """``heartbeat``: seconds a worker may be silent before it is taken as lost
+    (``pipeline.temporal.heartbeat_timeout``)."""
+    timeout = task.timeout or timedelta(hours=1)
+    try:
+        result: TaskResult = await workflow.execute_activity(
+            "wave.task", call, result_type=TaskResult,
+            start_to_close_timeout=timeout + timedelta(seconds=30),
+            heartbeat_timeout=timedelta(seconds=heartbeat), retry_policy=WORKER_LOSSES,
+            cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+        )  # fmt: skip
+        return result
+    except ActivityError as error:
+        cause = error.cause
+        if isinstance(cause, ApplicationError) and cause.type == "PermanentFailure":
+            raise PermanentFailure(cause.message) from None
+        why = cause.message if isinstance(cause, ApplicationError) else str(error)
+        raise TaskFailure(why) from None
+
+
+@workflow.defn(name="wave.pipeline", sandboxed=False)
+class PipelineWorkflow:
+    def __init__(self) -> None:
+        self.engine: PipelineRun | None = None
+        self.events: list[dict[str, Any]] = []
+
+    @workflow.run
+    async def run(self, request: RunRequest) -> dict[str, Any]:
+        prepared = await workflow.execute_activity(
+            "wave.prepare", request, result_type=Prepared,
+            start_to_close_timeout=timedelta(minutes=5),
+        )  # fmt: skip
+        pipeline = Pipeline.model_validate(prepared.pipeline)
+        run_id = workflow.info().workflow_id
+        options = prepared.options
+        heartbeat = options["heartbeat_timeout"]
+        runner = ActivityRunner(request, prepared.workdir, run_id, heartbeat)
+
+        def compensator(task: Task) -> Any:
+            if not task.compensate:
+                return None
+
+            async def undo() -> None:
+                call = TaskCall(request, prepared.workdir, run_id, task.id, compensate=True)
+                await _task_activity(call, task, heartbeat)
+
+            return undo
+
+        self.engine = PipelineRun(
+            pipeline, request.inputs, {t.type.value: runner for t in pipeline.tasks},
+            schemas=options["schemas"],
+            default_timeout=timedelta(seconds=options["default_timeout"]),
+            type_timeouts={k: timedelta(seconds=v) for k, v in options["type_timeouts"].items()},
+            type_retries=options["type_retries"], compensator=compensator,
+            on_event=self._record, run_id=run_id,
+            clock=lambda: workflow.now().timestamp(), jitter=workflow.random().uniform,
+        )  # fmt: skip
+        state = await self.engine.run()
+        changed = sorted({path for record in self.engine.records.values()
+                          for path in record.outputs.get("changed_files") or []})  # fmt: skip
+        proposal = None
+        if changed and state.value == "succeeded":
+            proposal = await workflow.execute_activity(
+                "wave.finish", FinishCall(request, prepared.workdir, run_id, changed),
+                start_to_close_timeout=timedelta(minutes=5),
+            )  # fmt: skip
+        return {**self.engine.status(), "proposal": proposal, "workdir": prepared.workdir}
+
+    def _record(self, event: Event) -> None:
+        self.events.append({
+            "kind": event.kind, "task": event.task, "state": event.state,
+            "message": str(event.message or ""), "attempt": event.attempt,
+        })  # fmt: skip
+        del self.events[:-EVENTS_KEPT]
+
+    @workflow.query(name="status")
+    def status(self) -> dict[str, Any]:
+        base = self.engine.status() if self.engine is not None else {"state": "pending"}
+        return {**base, "events": self.events}

