@@ -222,3 +222,45 @@ def test_a_worker_killed_mid_task_loses_nothing(
     assert done.read_text() == "x"  # completed once: the killed attempt never finished
     assert started.read_text() == "xx"  # started twice: on the lost worker, then again
     shutil.rmtree(workspace.parent / "runs", ignore_errors=True)
+
+
+def test_cancelling_the_run_reaches_the_running_task(
+    write: WriteFile, workspace: Path, llm: ProtocolServer, temporal: str, tmp_path: Path
+) -> None:
+    started, done = tmp_path / "started", tmp_path / "done"
+    slow = (f"import time; open({str(started)!r}, 'a').write('x'); time.sleep(30); "
+            f"open({str(done)!r}, 'a').write('x')")  # fmt: skip
+    write(".wave/pipelines/slow.yaml", f"""
+        pipeline:
+          id: slow
+          name: Slow
+          tasks:
+            - id: implement
+              type: shell
+              command: [{json.dumps(sys.executable)}, "-c", {json.dumps(slow)}]
+        """)  # fmt: skip
+    configure(write, llm, workspace, "temporal", temporal, f"q-{uuid.uuid4().hex[:6]}")
+    process = worker(workspace)
+    run = subprocess.Popen(
+        [*WAVE, "run", "--root", str(workspace), "slow", "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        for _ in range(300):
+            if started.exists():
+                break
+            time.sleep(0.05)
+        assert started.exists(), "the task never started"
+        began = time.monotonic()
+        run.send_signal(signal.SIGINT)  # Ctrl-C in the terminal that started it
+        out, err = run.communicate(timeout=60)
+    finally:
+        stop(process)
+        if run.poll() is None:
+            run.kill()
+    status = json.loads(out)
+    assert status["state"] == "cancelled", err
+    assert [t["state"] for t in status["tasks"]] == ["cancelled"]
+    assert time.monotonic() - began < 25  # not the task's 30 s: it was stopped
+    time.sleep(1)
+    assert not done.exists()  # the task's process did not run on to the end

@@ -62,8 +62,16 @@ async def start_and_follow(
     )
     seen = 0
     result_task = asyncio.ensure_future(handle.result())
+    stopping = asyncio.Event()  # Ctrl-C or SIGTERM: the run is cancelled, not left running
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stopping.set)
+    cancel_sent = False
     while not result_task.done():
         await asyncio.wait([result_task], timeout=POLL_SECONDS)
+        if stopping.is_set() and not cancel_sent:
+            await handle.cancel()  # reaches the running task at its next heartbeat
+            cancel_sent = True
         try:
             status = await handle.query(PipelineWorkflow.status)
         except Exception:  # not started by a worker yet
@@ -71,11 +79,13 @@ async def start_and_follow(
         for event in status["events"][seen:]:
             on_event(event)
         seen = len(status["events"])
-    try:
-        result: dict[str, Any] = result_task.result()
-    except WorkflowFailureError as error:
-        raise TemporalError(f"the run {run_id} failed in Temporal: {error.cause}") from error
     final = await handle.query(PipelineWorkflow.status)
     for event in final["events"][seen:]:
         on_event(event)
+    try:
+        result: dict[str, Any] = result_task.result()
+    except WorkflowFailureError as error:
+        if cancel_sent:
+            return {**final, "proposal": None}
+        raise TemporalError(f"the run {run_id} failed in Temporal: {error.cause}") from error
     return result

@@ -7,12 +7,13 @@ with its proposal."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
 
 with workflow.unsafe.imports_passed_through():
     from wave_lsp.pipelines.engine import PipelineRun
@@ -63,6 +64,8 @@ async def _task_activity(call: TaskCall, task: Task, heartbeat: float) -> TaskRe
         return result
     except ActivityError as error:
         cause = error.cause
+        if isinstance(cause, CancelledError):  # the run was cancelled: so is the task
+            raise asyncio.CancelledError from None
         if isinstance(cause, ApplicationError) and cause.type == "PermanentFailure":
             raise PermanentFailure(cause.message) from None
         why = cause.message if isinstance(cause, ApplicationError) else str(error)
