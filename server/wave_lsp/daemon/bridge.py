@@ -10,6 +10,8 @@ import os
 import sys
 from pathlib import Path
 
+from wave_lsp.daemon.pipes import pump
+
 EXIT_REFUSED = 2
 
 
@@ -43,18 +45,8 @@ async def bridge(host: str, port: int, user: str, token: str, protocol: str = "l
     )
     stdout = asyncio.StreamWriter(out_transport, out_protocol, None, loop)
 
-    async def up() -> None:
-        while chunk := await stdin.read(65536):
-            writer.write(chunk)
-            await writer.drain()
-        writer.write_eof()
-
-    async def down() -> None:
-        while chunk := await reader.read(65536):
-            stdout.write(chunk)
-            await stdout.drain()
-
-    tasks = [asyncio.create_task(up()), asyncio.create_task(down())]
+    tasks = [asyncio.create_task(pump(stdin, writer, end=True)),
+             asyncio.create_task(pump(reader, stdout, end=False))]  # fmt: skip
     await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(tasks[1], 5)  # the server's last answers (to `shutdown`)

@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from wave_lsp.daemon.pipes import pump
 from wave_lsp.daemon.users import UsersFile, verify
 from wave_lsp.personas.guard import AuditLog
 
@@ -148,18 +149,8 @@ class Gateway:
         assert process.stdin is not None and process.stdout is not None
         stdin, stdout = process.stdin, process.stdout
 
-        async def up() -> None:
-            while chunk := await reader.read(65536):
-                stdin.write(chunk)
-                await stdin.drain()
-            stdin.close()
-
-        async def down() -> None:
-            while chunk := await stdout.read(65536):
-                writer.write(chunk)
-                await writer.drain()
-
-        tasks = [asyncio.create_task(up()), asyncio.create_task(down())]
+        tasks = [asyncio.create_task(pump(reader, stdin, end=True)),
+                 asyncio.create_task(pump(stdout, writer, end=False))]  # fmt: skip
         try:
             await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
             with contextlib.suppress(TimeoutError):

@@ -131,7 +131,21 @@ def changed_files(prepared: PreparedRun) -> dict[str, str]:
 def changes_as_proposal(prepared: PreparedRun, root: Path, store: ProposalStore) -> Proposal | None:
     """The files the run's tasks changed in its copy, as one proposal against ``root`` (none
     after a rollback)."""
-    changed = changed_files(prepared)
+    try:
+        return propose_files(
+            root, changed_files(prepared), f"pipeline:{prepared.run.pipeline.id}:{prepared.run.id}",
+            store,
+        )  # fmt: skip
+    except ValueError as error:
+        logger.warning("run %s: its changes are not proposed: %s", prepared.run.id, error)
+        return None
+
+
+def propose_files(
+    root: Path, changed: dict[str, str], origin: str, store: ProposalStore
+) -> Proposal | None:
+    """Files a run changed (relative path -> new text) as one pending proposal against
+    ``root`` — what every executor returns (a ``ValueError`` says why they cannot be)."""
     if not changed:
         return None
     patches = [FilePatch(path, path, whole_text=text) for path, text in changed.items()]
@@ -142,11 +156,7 @@ def changes_as_proposal(prepared: PreparedRun, root: Path, store: ProposalStore)
         WritePolicy(defer_confirmation=True),  # .wave/ changes wait for a confirmation
     )
     if not plan.ok:
-        for error in plan.errors():
-            logger.warning("run %s: its changes are not proposed: %s", prepared.run.id, error)
-        return None
-    proposal = make_proposal(
-        plan, f"pipeline:{prepared.run.pipeline.id}:{prepared.run.id}", lambda _: None
-    )
+        raise ValueError("; ".join(str(error) for error in plan.errors()))
+    proposal = make_proposal(plan, origin, lambda _: None)
     store.save(proposal)
     return proposal

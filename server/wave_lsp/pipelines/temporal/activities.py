@@ -148,27 +148,20 @@ async def run_task(call: TaskCall) -> TaskResult:
 async def finish(call: FinishCall) -> str | None:
     """The files the run changed in its copy, as one proposal against the root (its id)."""
     from wave_lsp.config.paths import workspace_state_dir
-    from wave_lsp.edits.changes import plan_changes
-    from wave_lsp.edits.patch import FilePatch
-    from wave_lsp.edits.proposals import ProposalStore, make_proposal
-    from wave_lsp.edits.protected import WritePolicy
+    from wave_lsp.edits.proposals import ProposalStore
+    from wave_lsp.pipelines.runtime import propose_files
 
     root, workdir = Path(call.request.root), Path(call.workdir)
 
     def build() -> str | None:
         changed = {p: (workdir / p).read_text(encoding="utf-8") for p in sorted(set(call.changed))
                    if (workdir / p).is_file()}  # fmt: skip
-        if not changed:
-            return None
-        patches = [FilePatch(path, path, whole_text=text) for path, text in changed.items()]
-        plan = plan_changes(root, patches,
-                            lambda p: p.read_text(encoding="utf-8") if p.is_file() else None,
-                            WritePolicy(defer_confirmation=True))  # fmt: skip
-        if not plan.ok:
-            raise ApplicationError("; ".join(str(e) for e in plan.errors()), non_retryable=True)
-        proposal = make_proposal(plan, f"pipeline:{call.request.pipeline}:{call.run_id}",
-                                 lambda _: None)  # fmt: skip
-        ProposalStore(root, workspace_state_dir(root)).save(proposal)
-        return proposal.id
+        origin = f"pipeline:{call.request.pipeline}:{call.run_id}"
+        store = ProposalStore(root, workspace_state_dir(root))
+        try:
+            proposal = propose_files(root, changed, origin, store)
+        except ValueError as error:
+            raise ApplicationError(str(error), non_retryable=True) from error
+        return proposal.id if proposal is not None else None
 
     return await asyncio.to_thread(build)
