@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 
 from wave_lsp.lsp.convert import path_of, review_diagnostics, uri_of
-from wave_lsp.lsp.features.base import CommandError, Feature, importing_first
+from wave_lsp.lsp.features.base import CommandError, Feature, import_off_loop, importing_first
 from wave_lsp.lsp.features.proposals import EDIT_MODULES, Proposals
 from wave_lsp.lsp.progress import on_cancel
 
@@ -53,7 +53,10 @@ class Pipelines(Feature):
 
     async def shutdown(self) -> None:
         for entry in self.runs.values():
-            entry["run"].cancel()
+            if "run" in entry:
+                entry["run"].cancel()
+            else:  # a Temporal run goes on without the editor: only following it stops
+                entry["follow"].cancel()
 
     def _root(self) -> Path:
         return self.server.root_of()
@@ -98,6 +101,9 @@ class Pipelines(Feature):
         pipeline = loaded.workspace.pipelines[pipeline_id].value
         inputs = dict(options.get("inputs") or {})
         self._fill_inputs(pipeline, inputs, options, list(session.files))
+        if loaded.workspace.config.pipeline.engine.value == "temporal":
+            model = session.model or self.server.settings.model
+            return await self._on_temporal(root, pipeline, inputs, model, loaded.workspace)
         token: Any = None
 
         def on_event(event: Any) -> None:
@@ -158,6 +164,55 @@ class Pipelines(Feature):
 
         self.server.loop_task(go())
         return {"runId": run_id, "state": "queued" if self._slots.locked() else "running"}
+
+    async def _on_temporal(
+        self, root: Path, pipeline: Any, inputs: dict[str, Any], model: str | None,
+        workspace: Any,
+    ) -> dict[str, Any]:  # fmt: skip
+        """The run as a Temporal workflow (a `wave worker` runs its tasks): queued, its events
+        as ``$/progress`` (cancellable), its status and proposal from the workflow."""
+        await import_off_loop("wave_lsp.pipelines.temporal.service")
+        from wave_lsp.pipelines.temporal.activities import RunRequest
+        from wave_lsp.pipelines.temporal.service import TemporalError, follow, start_run
+
+        request = RunRequest(str(root), pipeline.id, inputs, model)
+        try:
+            handle = await start_run(workspace.config.pipeline.temporal, request)
+        except TemporalError as error:
+            raise CommandError(str(error)) from error
+        stopping = asyncio.Event()
+        entry: dict[str, Any] = {"temporal": handle, "stopping": stopping, "state": "queued",
+                                 "result": None, "proposal": None, "report": None}  # fmt: skip
+        self.runs[handle.id] = entry
+        token = await self.server.begin_progress(f"Wave: {pipeline.name}")
+
+        def on_event(event: dict[str, Any]) -> None:
+            entry["state"] = "running"
+            if token is not None and event["task"]:
+                message = f"{event['task']}: {event['state'] or event['kind']}"
+                self.server.work_done_progress.report(
+                    token, types.WorkDoneProgressReport(message=message)
+                )
+
+        async def go() -> None:
+            stop = on_cancel(self.server, token, stopping.set)
+            try:
+                result = await follow(handle, on_event, stopping)
+                entry["result"], entry["proposal"] = result, result.get("proposal")
+                entry["state"] = result["state"]
+            except TemporalError as error:
+                entry["state"], entry["error"] = "failed", str(error)
+            except asyncio.CancelledError:  # the editor closes: the run goes on in Temporal
+                return
+            finally:
+                stop()
+            if token is not None:
+                self.server.work_done_progress.end(
+                    token, types.WorkDoneProgressEnd(message=entry["state"])
+                )
+
+        entry["follow"] = asyncio.get_running_loop().create_task(go())
+        return {"runId": handle.id, "state": "queued", "engine": "temporal"}
 
     def _fill_inputs(
         self, pipeline: Any, inputs: dict[str, Any], options: dict[str, Any], added: list[Path]
@@ -220,12 +275,32 @@ class Pipelines(Feature):
 
     async def status(self, *arguments: Any) -> dict[str, Any]:
         _, entry = self._entry(arguments)
+        if "temporal" in entry:
+            return await self._temporal_status(entry)
         status: dict[str, Any] = entry["prepared"].status()
         if entry["state"] == "queued":
             status["state"] = "queued"
         return {**status, "proposal": entry["proposal"], "report": entry["report"]}
 
+    async def _temporal_status(self, entry: dict[str, Any]) -> dict[str, Any]:
+        from wave_lsp.pipelines.temporal.workflow import PipelineWorkflow
+
+        if entry["result"] is not None:
+            status = dict(entry["result"])
+        else:
+            try:
+                status = await entry["temporal"].query(PipelineWorkflow.status)
+            except Exception:  # no worker has taken it yet
+                status = {"runId": entry["temporal"].id, "state": "queued", "tasks": []}
+            status.pop("events", None)
+            status["state"] = entry["state"]  # queued or running until the workflow's result
+        return {**status, "proposal": entry["proposal"], "report": None, "engine": "temporal",
+                **({"error": entry["error"]} if "error" in entry else {})}  # fmt: skip
+
     async def cancel(self, *arguments: Any) -> dict[str, Any]:
         run_id, entry = self._entry(arguments)
+        if "temporal" in entry:
+            entry["stopping"].set()
+            return {"runId": run_id, "cancelling": True}
         entry["run"].cancel()
         return {"runId": run_id, "cancelling": True}

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from temporalio.client import Client, WorkflowFailureError
+from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.worker import Worker
 
 from wave_lsp.config.system import TemporalSettings
@@ -49,27 +49,28 @@ async def work(settings: TemporalSettings, max_concurrent: int) -> None:
         await stop.wait()
 
 
-async def start_and_follow(
-    settings: TemporalSettings,
-    request: RunRequest,
-    on_event: Callable[[dict[str, Any]], None],
-) -> dict[str, Any]:
-    """Start the run, show its events as the workflow records them, return its result."""
+async def start_run(settings: TemporalSettings, request: RunRequest) -> WorkflowHandle[Any, Any]:
+    """The run, queued for a worker (its id is the workflow's)."""
     client = await connect(settings)
     run_id = f"run-{uuid.uuid4().hex[:8]}"
-    handle = await client.start_workflow(
+    return await client.start_workflow(
         PipelineWorkflow.run, request, id=run_id, task_queue=settings.task_queue
     )
+
+
+async def follow(
+    handle: WorkflowHandle[Any, Any],
+    on_event: Callable[[dict[str, Any]], None],
+    stopping: asyncio.Event | None = None,
+) -> dict[str, Any]:
+    """Show the run's events as the workflow records them (polling its ``status`` query), cancel
+    it when ``stopping`` is set, and return its result (a cancelled run: its last status)."""
     seen = 0
     result_task = asyncio.ensure_future(handle.result())
-    stopping = asyncio.Event()  # Ctrl-C or SIGTERM: the run is cancelled, not left running
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stopping.set)
     cancel_sent = False
     while not result_task.done():
         await asyncio.wait([result_task], timeout=POLL_SECONDS)
-        if stopping.is_set() and not cancel_sent:
+        if stopping is not None and stopping.is_set() and not cancel_sent:
             await handle.cancel()  # reaches the running task at its next heartbeat
             cancel_sent = True
         try:
@@ -85,7 +86,21 @@ async def start_and_follow(
     try:
         result: dict[str, Any] = result_task.result()
     except WorkflowFailureError as error:
-        if cancel_sent:
+        if cancel_sent or final.get("state") == "cancelled":
             return {**final, "proposal": None}
-        raise TemporalError(f"the run {run_id} failed in Temporal: {error.cause}") from error
+        raise TemporalError(f"the run {handle.id} failed in Temporal: {error.cause}") from error
     return result
+
+
+async def start_and_follow(
+    settings: TemporalSettings,
+    request: RunRequest,
+    on_event: Callable[[dict[str, Any]], None],
+) -> dict[str, Any]:
+    """``wave run``'s run: started, followed, cancelled by Ctrl-C or SIGTERM."""
+    handle = await start_run(settings, request)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stopping.set)
+    return await follow(handle, on_event, stopping)
