@@ -119,9 +119,9 @@ def wave_run(root: Path, pipeline: str = "build") -> dict[str, object]:
     return status
 
 
-def worker(root: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen([*WAVE, "worker", "--root", str(root)], stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)  # fmt: skip
+def worker(root: Path, *extra: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([*WAVE, "worker", "--root", str(root), *extra],
+                            stderr=subprocess.DEVNULL, text=True, start_new_session=True)  # fmt: skip
 
 
 def stop(process: subprocess.Popen[str]) -> None:
@@ -288,15 +288,16 @@ async def test_a_hundred_queued_runs_complete_within_the_workers_limit(
     queue = f"q-{uuid.uuid4().hex[:6]}"
     configure(write, llm, workspace, "temporal", temporal, queue)
     llm.state.piece_delay = 0.02  # each answer takes about a quarter of a second
-    process = subprocess.Popen([*WAVE, "worker", "--root", str(workspace), "--max-concurrent", "4"],
-                               stderr=subprocess.PIPE, text=True, start_new_session=True)  # fmt: skip
+    process = worker(workspace, "--max-concurrent", "4")
     try:
         client = await Client.connect(temporal)
         handles = [
             await client.start_workflow(
-                PipelineWorkflow.run, RunRequest(str(workspace), "one", {"n": str(n)}),
-                id=f"run-{queue}-{n}", task_queue=queue,
-            )  # fmt: skip
+                PipelineWorkflow.run,
+                RunRequest(str(workspace), "one", {"n": str(n)}),
+                id=f"run-{queue}-{n}",
+                task_queue=queue,
+            )
             for n in range(100)
         ]
         results = await asyncio.gather(*(h.result() for h in handles))

@@ -102,18 +102,39 @@ async def prepare(request: RunRequest) -> Prepared:
     return Prepared(str(place.path), pipeline.model_dump(mode="json", by_alias=True), seconds)
 
 
+_contexts: dict[str, tuple[Any, dict[str, Any], Any]] = {}
+_loading: dict[str, asyncio.Lock] = {}
+CONTEXTS_KEPT = 16
+
+
+async def _run_context(call: TaskCall) -> tuple[Any, dict[str, Any], Any]:
+    """The pipeline, runners and compensator of a run, made once per run in this worker (not
+    at every task: loading the workspace costs tens of milliseconds)."""
+    from wave_lsp.pipelines.task_runners import task_runners
+
+    async with _loading.setdefault(call.run_id, asyncio.Lock()):
+        found = _contexts.get(call.run_id)
+        if found is None:
+            workspace = await asyncio.to_thread(_workspace, call.request.root)
+            pipeline = workspace.pipelines[call.request.pipeline].value
+            runners, compensator = task_runners(
+                workspace, Path(call.request.root), pipeline, Path(call.workdir),
+                session_id=call.run_id, model=call.request.model,
+            )  # fmt: skip
+            found = _contexts[call.run_id] = (pipeline, runners, compensator)
+            while len(_contexts) > CONTEXTS_KEPT:
+                oldest = next(iter(_contexts))
+                _contexts.pop(oldest)
+                _loading.pop(oldest, None)
+    return found
+
+
 @activity.defn(name="wave.task")
 async def run_task(call: TaskCall) -> TaskResult:
-    from wave_lsp.pipelines.task_runners import task_runners
     from wave_lsp.pipelines.tasks import Note, PermanentFailure, TaskFailure
 
-    workspace = await asyncio.to_thread(_workspace, call.request.root)
-    pipeline = workspace.pipelines[call.request.pipeline].value
+    pipeline, runners, compensator = await _run_context(call)
     task = next(t for t in pipeline.tasks if t.id == call.task)
-    runners, compensator = task_runners(
-        workspace, Path(call.request.root), pipeline, Path(call.workdir),
-        session_id=call.run_id, model=call.request.model,
-    )  # fmt: skip
     lines: list[str] = []
 
     def report(text: str) -> None:
