@@ -180,11 +180,11 @@ def test_the_same_results_as_a_local_run(
     assert not (workspace / "NOTES.md").exists()  # a proposal, not a write
 
 
-def test_a_worker_killed_mid_task_loses_nothing(
-    write: WriteFile, workspace: Path, llm: ProtocolServer, temporal: str, tmp_path: Path
-) -> None:
+def slow_task(write: WriteFile, llm: ProtocolServer, workspace: Path, temporal: str,
+              tmp_path: Path, seconds: int) -> tuple[Path, Path]:  # fmt: skip
+    """The pipeline `slow`: one shell task that marks its start, sleeps, then marks its end."""
     started, done = tmp_path / "started", tmp_path / "done"
-    slow = (f"import time; open({str(started)!r}, 'a').write('x'); time.sleep(4); "
+    slow = (f"import time; open({str(started)!r}, 'a').write('x'); time.sleep({seconds}); "
             f"open({str(done)!r}, 'a').write('x')")  # fmt: skip
     write(".wave/pipelines/slow.yaml", f"""
         pipeline:
@@ -196,6 +196,21 @@ def test_a_worker_killed_mid_task_loses_nothing(
               command: [{json.dumps(sys.executable)}, "-c", {json.dumps(slow)}]
         """)  # fmt: skip
     configure(write, llm, workspace, "temporal", temporal, f"q-{uuid.uuid4().hex[:6]}")
+    return started, done
+
+
+def wait_for(path: Path) -> None:
+    for _ in range(300):
+        if path.exists():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{path} never appeared (the task never started)")
+
+
+def test_a_worker_killed_mid_task_loses_nothing(
+    write: WriteFile, workspace: Path, llm: ProtocolServer, temporal: str, tmp_path: Path
+) -> None:
+    started, done = slow_task(write, llm, workspace, temporal, tmp_path, 4)
     first = worker(workspace)
     run = subprocess.Popen(
         [*WAVE, "run", "--root", str(workspace), "slow", "--json"],
@@ -203,11 +218,7 @@ def test_a_worker_killed_mid_task_loses_nothing(
     )  # fmt: skip
     second = None
     try:
-        for _ in range(300):
-            if started.exists():
-                break
-            time.sleep(0.05)
-        assert started.exists(), "the task never started"
+        wait_for(started)
         os.killpg(first.pid, signal.SIGKILL)  # the worker and the task's process, at once
         first.wait(timeout=10)
         second = worker(workspace)
@@ -228,30 +239,14 @@ def test_a_worker_killed_mid_task_loses_nothing(
 def test_cancelling_the_run_reaches_the_running_task(
     write: WriteFile, workspace: Path, llm: ProtocolServer, temporal: str, tmp_path: Path
 ) -> None:
-    started, done = tmp_path / "started", tmp_path / "done"
-    slow = (f"import time; open({str(started)!r}, 'a').write('x'); time.sleep(30); "
-            f"open({str(done)!r}, 'a').write('x')")  # fmt: skip
-    write(".wave/pipelines/slow.yaml", f"""
-        pipeline:
-          id: slow
-          name: Slow
-          tasks:
-            - id: implement
-              type: shell
-              command: [{json.dumps(sys.executable)}, "-c", {json.dumps(slow)}]
-        """)  # fmt: skip
-    configure(write, llm, workspace, "temporal", temporal, f"q-{uuid.uuid4().hex[:6]}")
+    started, done = slow_task(write, llm, workspace, temporal, tmp_path, 30)
     process = worker(workspace)
     run = subprocess.Popen(
         [*WAVE, "run", "--root", str(workspace), "slow", "--json"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        for _ in range(300):
-            if started.exists():
-                break
-            time.sleep(0.05)
-        assert started.exists(), "the task never started"
+        wait_for(started)
         began = time.monotonic()
         run.send_signal(signal.SIGINT)  # Ctrl-C in the terminal that started it
         out, err = run.communicate(timeout=60)
