@@ -103,7 +103,7 @@ def configure(write: WriteFile, llm: ProtocolServer, root: Path, engine: str, ad
         workspace: {{base_dir: "{root.parent / "runs"}"}}
         pipeline:
           engine: {engine}
-          temporal: {{address: "{address}", task_queue: {queue}, heartbeat_timeout: 3s}}
+          temporal: {{address: "{address}", task_queue: {queue}, heartbeat_timeout: 6s}}
         {extra}
         """,
     )
@@ -302,3 +302,33 @@ async def test_a_hundred_queued_runs_complete_within_the_workers_limit(
     asked = sorted(r.body["messages"][-1]["content"] for r in llm.requests)
     assert asked == sorted(f"Number {n}" for n in range(100))  # each task ran once
     assert llm.state.peak == 4  # never more at once than the worker's limit, and that many
+
+
+async def test_the_pipelines_parallel_limit_holds_on_temporal(
+    write: WriteFile, workspace: Path, llm: ProtocolServer, temporal: str
+) -> None:
+    from temporalio.client import Client
+
+    from wave_lsp.pipelines.temporal.activities import RunRequest
+    from wave_lsp.pipelines.temporal.workflow import PipelineWorkflow
+
+    tasks = "".join(f"    - id: t{n}\n      type: llm\n      prompt_template: \"Task {n}\"\n"
+                    for n in range(6))  # fmt: skip
+    write(".wave/pipelines/wide.yaml", "pipeline:\n  id: wide\n  name: Wide\n"
+          f"  execution: {{parallel: true, max_parallel_tasks: 2}}\n  tasks:\n{tasks}")  # fmt: skip
+    queue = f"q-{uuid.uuid4().hex[:6]}"
+    configure(write, llm, workspace, "temporal", temporal, queue)
+    llm.state.piece_delay = 0.02
+    process = worker(workspace, "--max-concurrent", "8")  # the worker could run more
+    try:
+        client = await Client.connect(temporal)
+        result = await client.execute_workflow(
+            PipelineWorkflow.run, RunRequest(str(workspace), "wide"), id=f"run-{queue}",
+            task_queue=queue,
+        )  # fmt: skip
+    finally:
+        stop(process)
+    assert result["state"] == "succeeded"
+    asked = sorted(r.body["messages"][-1]["content"] for r in llm.requests)
+    assert asked == [f"Task {n}" for n in range(6)], (asked, result["tasks"])
+    assert llm.state.peak == 2  # the pipeline's limit, exactly

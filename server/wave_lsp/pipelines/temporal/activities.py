@@ -18,7 +18,8 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-HEARTBEAT_SECONDS = 2.0
+HEARTBEAT_SECONDS = 1.0
+"""How often a running task says it is alive (the SDK sends at most one per 0.8 x the timeout)."""
 
 
 @dataclass
@@ -133,8 +134,6 @@ async def _run_context(call: TaskCall) -> tuple[Any, dict[str, Any], Any]:
 async def run_task(call: TaskCall) -> TaskResult:
     from wave_lsp.pipelines.tasks import Note, PermanentFailure, TaskFailure
 
-    pipeline, runners, compensator = await _run_context(call)
-    task = next(t for t in pipeline.tasks if t.id == call.task)
     lines: list[str] = []
 
     def report(text: str) -> None:
@@ -146,8 +145,10 @@ async def run_task(call: TaskCall) -> TaskResult:
             activity.heartbeat(lines[-1] if lines else "running")
             await asyncio.sleep(HEARTBEAT_SECONDS)
 
-    beating = asyncio.create_task(beat())
+    beating = asyncio.create_task(beat())  # first: loading the run's workspace takes a while
     try:
+        pipeline, runners, compensator = await _run_context(call)
+        task = next(t for t in pipeline.tasks if t.id == call.task)
         if call.compensate:
             undo = compensator(task)
             if undo is not None:
