@@ -51,15 +51,20 @@ def project(write: WriteFile, workspace: Path) -> Path:
 
 
 def start(project: Path, *extra: str) -> tuple[subprocess.Popen[str], int]:
-    process = subprocess.Popen(
-        [*WAVE, "serve", "--root", str(project), "--host", "127.0.0.1", "--port", "0", *extra],
-        stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    assert process.stderr is not None
-    line = process.stderr.readline()
-    found = re.search(r"listening on 127\.0\.0\.1:(\d+)", line)
-    assert found, line
-    return process, int(found.group(1))
+    log = project.parent / f"daemon-{time.monotonic_ns()}.log"
+    with log.open("w") as out:  # a file, not a pipe: the daemon's warnings never block it
+        process = subprocess.Popen(
+            [*WAVE, "serve", "--root", str(project), "--host", "127.0.0.1", "--port", "0",
+             *extra],
+            stderr=out, text=True,
+        )  # fmt: skip
+    for _ in range(200):
+        found = re.search(r"listening on 127\.0\.0\.1:(\d+)", log.read_text())
+        if found:
+            return process, int(found.group(1))
+        time.sleep(0.05)
+    process.kill()
+    raise AssertionError(log.read_text())
 
 
 @pytest.fixture
@@ -203,3 +208,28 @@ def test_a_bad_users_file_is_named_with_its_line(write: WriteFile, project: Path
     assert served.returncode == 2
     assert re.search(r"users\.yaml:3:\d+: .*token_hash", served.stderr), served.stderr
     assert re.search(r"users\.yaml:4:\d+: .*personas", served.stderr), served.stderr
+
+
+async def test_an_acp_editor_through_the_daemon_gets_its_users_personas(
+    daemon: int, project: Path
+) -> None:
+    from acp.exceptions import RequestError
+    from acp.schema import ClientCapabilities
+
+    from acp import PROTOCOL_VERSION, spawn_agent_process
+    from tests.acp.conftest import RecordingClient
+
+    env = {**os.environ, "WAVE_TOKEN": TOKENS["bob"]}
+    command = ["acp", "--connect", f"127.0.0.1:{daemon}", "--user", "bob"]
+    async with spawn_agent_process(RecordingClient(), WAVE[0], *WAVE[1:], *command, cwd=project,
+                                   env=env) as (conn, _process):  # fmt: skip
+        await conn.initialize(protocol_version=PROTOCOL_VERSION,
+                              client_capabilities=ClientCapabilities())  # fmt: skip
+        session = await conn.new_session(cwd=str(project), mcp_servers=[])
+        assert session.modes is not None
+        assert [m.id for m in session.modes.available_modes] == ["analyst", "reviewer"]
+        assert session.modes.current_mode_id == "reviewer"  # bob's first
+        with pytest.raises(RequestError) as refused:
+            await conn.set_session_mode(session_id=session.session_id, mode_id="developer")
+        assert "not yours here" in str(refused.value.data)
+        await conn.set_session_mode(session_id=session.session_id, mode_id="analyst")

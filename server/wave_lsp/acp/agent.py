@@ -61,8 +61,10 @@ class AcpSession:
 
 
 class WaveAgent:
-    def __init__(self, *, model: str | None = None) -> None:
+    def __init__(self, *, model: str | None = None, personas: list[str] | None = None) -> None:
         self.model = model
+        self.personas = personas
+        """The only personas (modes) this client may use: a daemon user's."""
         self.client: Client | None = None
         self.capabilities = ClientCapabilities()
         self.sessions: dict[str, AcpSession] = {}
@@ -148,7 +150,12 @@ class WaveAgent:
             raise RequestError.invalid_params({"cwd": f"{cwd} is not a directory"})
         workspace = await asyncio.to_thread(load_workspace, root)
         session = await asyncio.to_thread(
-            Session, root, session_id, workspace.config.context, thread=session_id
+            Session,
+            root,
+            session_id,
+            workspace.config.context,
+            thread=session_id,
+            allowed=self.personas,
         )
         registry = self._registry(root, workspace.config.providers)
         state = self.sessions[session_id] = AcpSession(session, workspace, registry)
@@ -163,7 +170,7 @@ class WaveAgent:
         is made once, not once per thread."""
         from wave_lsp.providers.registry import ProviderRegistry
 
-        key = providers.model_dump_json()
+        key = providers.model_dump_json() if providers is not None else ""  # none: the embedded
         kept = self._registries.get(root)
         if kept is None or kept[0] != key:
             kept = self._registries[root] = (key, ProviderRegistry.from_config(providers))
@@ -184,11 +191,15 @@ class WaveAgent:
         personas = state.workspace.personas
         default = state.workspace.config.security.personas.default_persona
         current = state.session.persona_name(default)
+        allowed = self.personas
+        if allowed is not None and current not in allowed:
+            current = allowed[0]  # the configuration's default is not this user's
         return SessionModeState(
             current_mode_id=current or next(iter(personas), ""),
             available_modes=[
                 SessionMode(id=name, name=name, description=persona.value.description or None)
                 for name, persona in sorted(personas.items())
+                if allowed is None or name in allowed
             ],
         )
 
@@ -384,11 +395,11 @@ async def serve(agent: WaveAgent) -> None:
         await agent.aclose()
 
 
-def main(model: str | None = None) -> int:
+def main(model: str | None = None, personas: list[str] | None = None) -> int:
     logging.basicConfig(stream=sys.stderr, level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
     try:
-        asyncio.run(serve(WaveAgent(model=model)))
+        asyncio.run(serve(WaveAgent(model=model, personas=personas)))
     except KeyboardInterrupt:
         return 130
     return 0

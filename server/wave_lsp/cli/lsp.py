@@ -69,15 +69,25 @@ def run_lsp(arguments: argparse.Namespace) -> int:
 
 
 def _connect(arguments: argparse.Namespace) -> int:
+    host, port = arguments.connect
+    return connect(f"{host}:{port}", arguments.user, arguments.token_file, "lsp")
+
+
+def connect(address: str, user: str | None, token_file: Path | None, protocol: str) -> int:
+    """The stdio bridge to a daemon at ``address`` (HOST:PORT) for ``protocol``."""
     import asyncio
     import sys
 
     from wave_lsp.daemon.bridge import EXIT_REFUSED, bridge, token_from
 
-    token = token_from(arguments.token_file)
-    if not arguments.user or not token:
-        print("wave lsp --connect: give --user NAME and the token (WAVE_TOKEN or --token-file)",
-              file=sys.stderr)  # fmt: skip
+    token = token_from(token_file)
+    if not user or not token:
+        print(f"wave {protocol} --connect: give --user NAME and the token (WAVE_TOKEN or "
+              "--token-file)", file=sys.stderr)  # fmt: skip
         return EXIT_REFUSED
-    host, port = arguments.connect
-    return asyncio.run(bridge(host, port, arguments.user, token))
+    try:
+        host, port = _host_port(address)
+    except argparse.ArgumentTypeError as error:
+        print(f"wave {protocol} --connect: {error}", file=sys.stderr)
+        return EXIT_REFUSED
+    return asyncio.run(bridge(host, port, user, token, protocol))

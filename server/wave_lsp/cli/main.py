@@ -99,6 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
         "the built-in agent with the persona (the session's mode) and every edit asked about.",
     )
     acp.add_argument("--model", "-m", help="provider:model or model (default: the configured)")
+    acp.add_argument("--connect", metavar="HOST:PORT", help="reach a `wave serve` daemon instead "
+                     "(with --user, and WAVE_TOKEN or --token-file)")  # fmt: skip
+    acp.add_argument("--user", help="your name in the daemon's users file (--connect)")
+    acp.add_argument("--token-file", type=Path, help="a file holding your token (--connect)")
+    acp.add_argument("--personas", help=argparse.SUPPRESS)  # set by the daemon: its user's
 
     apply = commands.add_parser(
         "apply",
@@ -290,8 +295,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         if arguments.command == "acp":
             from wave_lsp.acp.agent import main as acp_serve
+            from wave_lsp.cli.lsp import connect
 
-            return acp_serve(arguments.model)
+            if arguments.connect:
+                return connect(arguments.connect, arguments.user, arguments.token_file, "acp")
+            personas = arguments.personas.split(",") if arguments.personas else None
+            return acp_serve(arguments.model, personas)
         if arguments.command == "chat":
             from wave_lsp.cli import chat
 
