@@ -134,7 +134,7 @@ async def test_the_next_keystroke_cancels_the_call_in_flight(
 ) -> None:
     configure(write, llm, "ollama")
     document = open_file(client, workspace / "app.py", SOURCE)
-    llm.state.piece_delay = 0.4  # 12 pieces: about 5 s for the first answer
+    llm.state.piece_delay = 0.8  # 12 pieces: about 10 s for the first answer
     llm.state.answers = ["slow answer that never arrives", "len(items)"]
     first = asyncio.ensure_future(inline(client, document, CURSOR))
     for _ in range(100):
@@ -143,14 +143,15 @@ async def test_the_next_keystroke_cancels_the_call_in_flight(
         await asyncio.sleep(0.05)
     assert len(llm.requests) == 1
     type_text(client, document, CURSOR, "s", 2)
-    llm.state.piece_delay = 0.0
-    second = await inline(client, document, types.Position(line=11, character=12))
-    assert await first == []  # superseded: nothing shown
-    assert second == ["len(items)"]
-    for _ in range(100):  # the first call's HTTP request was closed, not left to finish
+    later = asyncio.ensure_future(inline(client, document, types.Position(line=11, character=12)))
+    for _ in range(200):  # the first call's HTTP request is closed, not left to finish
         if llm.state.disconnects:
             break
         await asyncio.sleep(0.05)
+    llm.state.piece_delay = 0.0  # (only now: the first answer must not finish meanwhile)
+    second = await later
+    assert await first == []  # superseded: nothing shown
+    assert second == ["len(items)"]
     assert llm.state.disconnects == 1
 
 
