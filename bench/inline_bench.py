@@ -4,7 +4,9 @@
    Ollama-protocol server answering at once, each sample a cache miss (a character typed off the
    prediction first); paired with the bare ``ollama`` SDK's ``generate`` of the same prefix and
    suffix against the same server, alternating. Our own time is the pair's difference (target:
-   p95 <= 3 ms). Also the round trip of a cache hit (typing along the prediction: no model).
+   p95 <= 3 ms). Also the round trip of a cache hit (typing along the prediction: no model),
+   and the server's own account (``wave.inline.stats``: from the request's handler to its
+   answer, less the provider's call; without the pipe, the JSON and the client).
    Asked right after the keystroke (the server is also checking the changed document for
    diagnostics, on a worker thread: it competes for the interpreter), after a pause, and with
    the diagnostics held off (the inline path alone).
@@ -135,6 +137,9 @@ async def over_stdio(url: str, runs: int, pause: float, quiet: bool = False) -> 
         insert(column + 1, "\n" + text_line)  # a fresh line for the next sample
         line += 1
         column = len(text_line)
+    stats = await client.request(
+        "workspace/executeCommand", {"command": "wave.inline.stats", "arguments": []}
+    )
     await client.stop()
     own = [m - b for m, b in zip(misses, bares, strict=True)]
     ms = 1000
@@ -151,6 +156,12 @@ async def over_stdio(url: str, runs: int, pause: float, quiet: bool = False) -> 
     print(f"  wave round trip, cached p50 {statistics.median(hits) * ms:7.2f}   "
           f"p95 {percentile(hits, 0.95) * ms:7.2f}")  # fmt: skip
     print(f"  ratio miss / bare (p50) {statistics.median(misses) / statistics.median(bares):.2f}")
+    inside, cached_inside, model = stats["ownMs"], stats["cachedMs"], stats["modelMs"]
+    print("  in the server (wave.inline.stats: handler to answer, less the model's call):")
+    print(f"    own time, miss        p50 {inside['p50']:7.2f}   p95 {inside['p95']:7.2f}")
+    print(f"    cache hit             p50 {cached_inside['p50']:7.2f}   "
+          f"p95 {cached_inside['p95']:7.2f}")  # fmt: skip
+    print(f"    the model's call      p50 {model['p50']:7.2f}   p95 {model['p95']:7.2f}")
 
 
 async def typing_session() -> None:

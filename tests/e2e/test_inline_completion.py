@@ -170,6 +170,15 @@ async def test_typing_the_prediction_is_served_from_cache(
     llm.state.answers = [") / 2"]
     assert await inline(client, document, types.Position(line=11, character=16)) == [") / 2"]
     assert len(llm.requests) == 2
+    stats = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="wave.inline.stats", arguments=[])
+    )
+    assert {k: stats[k] for k in ("requests", "fromCache", "asked", "superseded")} == {
+        "requests": 3, "fromCache": 1, "asked": 2, "superseded": 0,
+    }  # fmt: skip
+    assert stats["ownMs"]["count"] == stats["modelMs"]["count"] == 2
+    assert stats["cachedMs"]["count"] == 1
+    assert 0 < stats["ownMs"]["p50"] <= stats["ownMs"]["p95"]
 
 
 @pytest.mark.parametrize("setting", ["enabled: false", "languages: [rust]"])

@@ -110,3 +110,19 @@ def test_the_budget_leaves_room_for_the_answer_and_the_system_limit() -> None:
     assert Budget.of(8192, 4000, prompt_tokens=192).tokens == 4000
     assert Budget.of(128_000, 4000, max_size_bytes=3000).tokens == 1000
     assert Budget.of(2048, 4000).tokens == 0
+
+
+def test_a_redactor_remembers_texts_until_a_new_secret_is_known(root: Path) -> None:
+    redacting = redactor(root)
+    password = "s3cr3tpass"
+    plain = f"# the password is {password}\n"  # no rule sees it here
+    first = redacting.redact(plain, "a.py")
+    assert first == plain and not redacting.redactions
+    assert redacting.redact(plain, "a.py") == first
+    url = f'url = "https://admin:{password}@db.internal:5432/app"\n'
+    found = redacting.redact(url, "b.py")
+    assert password not in found and len(redacting.redactions) == 1
+    again = redacting.redact(url, "b.py")
+    assert again == found and len(redacting.redactions) == 1  # remembered: not recorded twice
+    # The password is known now: the remembered result for the first text no longer holds.
+    assert password not in redacting.redact(plain, "a.py")

@@ -62,6 +62,11 @@ def _whole_key(text: str, start: int, end: int) -> tuple[int, int]:
     return begin.start(), position
 
 
+MEMO = 16
+MEMO_CHARS = 65536
+"""Texts a redactor remembers, and the longest it remembers (see ``Redactor._memo``)."""
+
+
 def secret_rules(rules: Sequence[CompiledRule]) -> list[CompiledRule]:
     return [
         r
@@ -90,6 +95,11 @@ class Redactor:
     _secrets: dict[str, tuple[str, set[str]]] = field(default_factory=dict)  # placeholder →
     _counts: dict[str, int] = field(default_factory=dict)
     _engine: Engine | None = None
+    _memo: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict)
+    """Recent texts redacted, by (path, text): the result, and how many secrets were known
+    then (a secret found since may stand in the text too). A long-lived redactor (inline
+    completion's) sees the same text after the cursor and the same other documents at each
+    keystroke."""
 
     def __post_init__(self) -> None:
         self._engine = Engine(secret_rules(self.rules))
@@ -106,6 +116,17 @@ class Redactor:
 
     def redact(self, text: str, path: str) -> str:
         """``text`` (of the file ``path``, or a prompt) with every secret replaced."""
+        known = self._memo.get((path, text))
+        if known is not None and known[0] == len(self._by_secret):
+            return known[1]  # the same result, and its redactions are already recorded
+        redacted = self._redact(text, path)
+        if len(text) <= MEMO_CHARS:
+            if len(self._memo) >= MEMO:
+                self._memo.clear()
+            self._memo[(path, text)] = (len(self._by_secret), redacted)
+        return redacted
+
+    def _redact(self, text: str, path: str) -> str:
         assert self._engine is not None
         result = self._engine.check(Snapshot.of(path, text))
         if not result.findings and not self._by_secret:

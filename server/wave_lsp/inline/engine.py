@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import statistics
+import time
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,6 +53,12 @@ class Cursor:
     """Other open documents: (relative path, unsaved text)."""
 
 
+Asked = tuple[str | None, tuple[float, float] | None]
+"""A model call's suggestion, and the seconds waited for it (debounce, call) when it was made."""
+LATENCIES = 500
+"""Answers whose timings are kept (the most recent)."""
+
+
 @dataclass(slots=True)
 class Counts:
     requests: int = 0
@@ -57,23 +66,36 @@ class Counts:
     asked: int = 0
     superseded: int = 0
     refused: int = 0
+    own: deque[float] = field(default_factory=lambda: deque(maxlen=LATENCIES))
+    """Seconds of Wave's own time per answer that asked the model: from the request's arrival
+    at the front end to its answer, less the provider's call."""
+    cached: deque[float] = field(default_factory=lambda: deque(maxlen=LATENCIES))
+    """Seconds per answer from the cache."""
+    model: deque[float] = field(default_factory=lambda: deque(maxlen=LATENCIES))
+    """Seconds of the provider's call per answer that asked it."""
 
 
 @dataclass(slots=True)
 class InlineCompleter:
     cache: SuggestionCache = field(default_factory=SuggestionCache)
     counts: Counts = field(default_factory=Counts)
-    _flight: dict[str, asyncio.Task[str | None]] = field(default_factory=dict)
+    _flight: dict[str, asyncio.Task[Asked]] = field(default_factory=dict)
     _readable: dict[int, tuple[PersonaGuard, dict[str, bool]]] = field(default_factory=dict)
 
-    async def suggest(self, cursor: Cursor, source: Source, *, invoked: bool) -> str | None:
+    async def suggest(
+        self, cursor: Cursor, source: Source, *, invoked: bool, began: float | None = None
+    ) -> str | None:
         """The text to show at the cursor (``None``: nothing). Cancelled by the next request
-        for the same document (then ``None``), or by the caller."""
-        self.counts.requests += 1
+        for the same document (then ``None``), or by the caller. ``began``: when the request
+        arrived (``time.perf_counter``), for the timings in :attr:`counts`."""
+        began = time.perf_counter() if began is None else began
+        counts = self.counts
+        counts.requests += 1
         before, after = cursor.text[: cursor.offset], cursor.text[cursor.offset :]
         cached = self.cache.get(cursor.key, before, after)
         if cached is not None:
-            self.counts.from_cache += 1
+            counts.from_cache += 1
+            counts.cached.append(time.perf_counter() - began)
             return cached
         previous = self._flight.pop(cursor.key, None)
         if previous is not None and not previous.done():
@@ -81,7 +103,7 @@ class InlineCompleter:
         task = asyncio.get_running_loop().create_task(self._ask(cursor, source, invoked))
         self._flight[cursor.key] = task
         try:
-            return await asyncio.shield(task)
+            text, waited = await asyncio.shield(task)
         except asyncio.CancelledError:
             current = asyncio.current_task()
             if current is not None and current.cancelling():  # our caller gave up: stop it
@@ -92,27 +114,37 @@ class InlineCompleter:
         finally:
             if self._flight.get(cursor.key) is task and task.done():
                 del self._flight[cursor.key]
+        if waited is not None:  # the model was asked: the debounce and its call are not ours
+            counts.model.append(waited[1])
+            counts.own.append(time.perf_counter() - began - waited[0] - waited[1])
+        return text
 
-    async def _ask(self, cursor: Cursor, source: Source, invoked: bool) -> str | None:
+    async def _ask(self, cursor: Cursor, source: Source, invoked: bool) -> Asked:
+        """The suggestion, and the seconds waited (debounce, provider call) when the model was
+        asked."""
         settings = source.settings
+        debounced = 0.0
         if not invoked and settings.debounce_ms:
-            await asyncio.sleep(settings.debounce_ms / 1000)
+            debounced = settings.debounce_ms / 1000
+            await asyncio.sleep(debounced)
         if not self._may_read(source.guard, cursor.path):
             self.counts.refused += 1
-            return None
+            return None, None
         window = self.window(cursor, source)
         capabilities = source.provider.capabilities(source.model)
         fim = capabilities.fill_in_middle
         build = fim_request if fim else chat_request
         request = build(window, source.model, settings.max_tokens)
         self.counts.asked += 1
+        calling = time.perf_counter()
         completion = await source.provider.complete(request)
+        called = time.perf_counter() - calling
         text = suggestion(completion.text, window, chat=not fim)
         text = source.redactor.restore(text, cursor.path)
         if "<<secret:" in text:
             text = ""  # a placeholder the model made up: never inserted
         self.cache.put(cursor.key, cursor.text[: cursor.offset], cursor.text[cursor.offset :], text)
-        return text or None
+        return text or None, (debounced, called)
 
     def window(self, cursor: Cursor, source: Source) -> Window:
         settings = source.settings
@@ -126,7 +158,7 @@ class InlineCompleter:
             (path, text) for path, text in cursor.others if self._may_read(source.guard, path)
         ]
         snippets = similar_snippets(before, readable, others_budget, settings.other_documents)
-        return Window(
+        window = Window(
             path=cursor.path,
             language=cursor.language,
             prefix=redact(before, cursor.path),
@@ -134,6 +166,8 @@ class InlineCompleter:
             multiline=block_start(before, after),
             snippets=tuple(Snippet(s.path, redact(s.text, s.path)) for s in snippets),
         )
+        source.redactor.redactions.clear()  # a record per keystroke would only grow: unread here
+        return window
 
     def _may_read(self, guard: PersonaGuard, path: str) -> bool:
         """The persona's verdict on reading ``path``, once per guard and path (resolving a path
@@ -168,7 +202,22 @@ def wanted(settings: CompletionSettings, language: str) -> bool:
 
 
 def describe(counts: Counts) -> dict[str, Any]:
+    """The counts, and the timings' median and 95th percentile in milliseconds."""
     return {
         "requests": counts.requests, "fromCache": counts.from_cache, "asked": counts.asked,
         "superseded": counts.superseded, "refused": counts.refused,
+        "ownMs": _spread(counts.own), "cachedMs": _spread(counts.cached),
+        "modelMs": _spread(counts.model),
     }  # fmt: skip
+
+
+def _spread(seconds: Sequence[float]) -> dict[str, float | int]:
+    if not seconds:
+        return {"count": 0}
+    ordered = sorted(seconds)
+    p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+    return {
+        "count": len(ordered),
+        "p50": round(statistics.median(ordered) * 1000, 3),
+        "p95": round(p95 * 1000, 3),
+    }

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wave_lsp.config.paths import WAVE_DIR
+from wave_lsp.lsp.collector import freeze_long_lived
 
 if TYPE_CHECKING:
     from wave_lsp.config.workspace import WaveWorkspace
@@ -91,7 +92,9 @@ class WorkspaceConfigs:
                 for message in recover(root):
                     logger.warning("%s: %s", root, message)
             workspace = load_workspace(root, settings_layers=self._layers())
-            return self._store(root, workspace)
+            loaded = self._store(root, workspace)
+            freeze_long_lived()  # the configuration and its compiled rules live until it changes
+            return loaded
 
     def _store(self, root: Path, workspace: WaveWorkspace) -> Loaded:
         from wave_lsp.validation.engine import Engine

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 from pygls.workspace import TextDocument
 
+from wave_lsp.lsp.collector import freeze_long_lived
+
 if TYPE_CHECKING:
     from wave_lsp.lsp.server import WaveLanguageServer
 
@@ -23,6 +25,7 @@ async def import_off_loop(*modules: str) -> None:
     missing = [name for name in modules if name not in sys.modules]
     if missing:
         await asyncio.to_thread(lambda: [importlib.import_module(name) for name in missing])
+        freeze_long_lived()  # what the imports made lives as long as the server
 
 
 def importing_first(

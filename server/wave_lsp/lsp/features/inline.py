@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +46,20 @@ class InlineCompletion(Feature):
         """Each document's newest request: an older one still getting ready is stale."""
         self._count = 0
 
+    def commands(self) -> dict[str, Callable[..., Awaitable[Any]]]:
+        return {"wave.inline.stats": self.stats}
+
+    async def stats(self, *arguments: Any) -> dict[str, Any]:
+        """``wave.inline.stats``: requests, cache hits, model calls, and Wave's own time per
+        answer (p50/p95 ms, from the request's handler to its answer, less the model's call)."""
+        from wave_lsp.lsp.arguments import NoArguments, parse
+
+        parse(NoArguments, arguments, "wave.inline.stats")
+        await import_off_loop(*MODULES)
+        from wave_lsp.inline.engine import Counts, describe
+
+        return describe(self.completer.counts if self.completer is not None else Counts())
+
     def did_open(self, document: TextDocument) -> None:
         self._touch(document.uri)
 
@@ -73,6 +89,7 @@ class InlineCompletion(Feature):
     ) -> types.InlineCompletionList | None:
         from wave_lsp.inline.engine import Cursor, wanted
 
+        began = time.perf_counter()
         uri = params.text_document.uri
         self._count += 1
         number = self._latest[uri] = self._count  # before any await: in the order they came
@@ -104,7 +121,7 @@ class InlineCompletion(Feature):
         )
         invoked = params.context.trigger_kind == types.InlineCompletionTriggerKind.Invoked
         try:
-            text = await self.completer.suggest(cursor, source, invoked=invoked)
+            text = await self.completer.suggest(cursor, source, invoked=invoked, began=began)
         except asyncio.CancelledError:
             raise
         except Exception as error:  # a provider fault: said once, no suggestion
