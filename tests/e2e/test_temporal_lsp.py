@@ -15,15 +15,8 @@ from tests.conftest import WriteFile
 from tests.e2e.conftest import RecordingClient
 from tests.e2e.test_session_lsp import command
 from tests.providers.protocol_server import ProtocolServer
-from tests.temporal.test_temporal import (  # noqa: F401  (the module's Temporal server fixture)
-    PIPELINE,
-    TEMPORAL,
-    answers,
-    configure,
-    stop,
-    temporal,
-    worker,
-)
+from tests.temporal.conftest import TEMPORAL, temporal  # noqa: F401  (the Temporal server)
+from tests.temporal.test_temporal import PIPELINE, answers, configure, stop, worker
 
 pytestmark = [
     pytest.mark.temporal,

