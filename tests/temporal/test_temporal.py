@@ -299,3 +299,43 @@ async def test_the_pipelines_parallel_limit_holds_on_temporal(
     asked = sorted(r.body["messages"][-1]["content"] for r in llm.requests)
     assert asked == [f"Task {n}" for n in range(6)], (asked, result["tasks"])
     assert llm.state.peak == 2  # the pipeline's limit, exactly
+
+
+def test_rollback_runs_the_compensations_newest_first_on_temporal(
+    write: WriteFile, workspace: Path, llm: ProtocolServer, temporal: str, tmp_path: Path
+) -> None:
+    log = tmp_path / "undo.log"
+    undo = "import sys; open(sys.argv[1], 'a').write(sys.argv[2] + chr(10))"
+    python = json.dumps(sys.executable)
+    write(".wave/pipelines/deploy.yaml", f"""
+        pipeline:
+          id: deploy
+          name: Deploy
+          execution: {{on_failure: rollback}}
+          tasks:
+            - id: first
+              type: shell
+              command: [{python}, "-c", "print('step 1')"]
+              compensate: [{python}, "-c", "{undo}", "{log}", "undo first"]
+            - id: second
+              type: shell
+              dependencies: [first]
+              command: [{python}, "-c", "open('made.txt', 'w').write('x')"]
+              compensate: [{python}, "-c", "{undo}", "{log}", "undo second"]
+            - id: broken
+              type: shell
+              dependencies: [second]
+              command: [{python}, "-c", "raise SystemExit(3)"]
+        """)  # fmt: skip
+    configure(write, llm, workspace, "temporal", temporal, f"q-{uuid.uuid4().hex[:6]}")
+    process = worker(workspace)
+    try:
+        status = wave_run(workspace, "deploy")
+    finally:
+        stop(process)
+    assert status["state"] == "failed", status
+    states = {t["id"]: t["state"] for t in status["tasks"]}  # type: ignore[union-attr]
+    assert states["broken"] == "failed" and states["first"] == states["second"] == "succeeded"
+    assert log.read_text() == "undo second\nundo first\n"  # each once, newest first
+    assert status.get("proposal") is None  # a failed run proposes nothing
+    assert not (workspace / "made.txt").exists()  # the run's copy changed, never the root
