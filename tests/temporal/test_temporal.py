@@ -339,3 +339,30 @@ def test_rollback_runs_the_compensations_newest_first_on_temporal(
     assert log.read_text() == "undo second\nundo first\n"  # each once, newest first
     assert status.get("proposal") is None  # a failed run proposes nothing
     assert not (workspace / "made.txt").exists()  # the run's copy changed, never the root
+
+
+def test_a_running_tasks_lines_come_back_from_its_heartbeats(
+    write: WriteFile, workspace: Path, llm: ProtocolServer, temporal: str
+) -> None:
+    script = "import time; print('half way', flush=True); time.sleep(6); print('done')"
+    write(".wave/pipelines/long.yaml", f"""
+        pipeline:
+          id: long
+          name: Long
+          tasks:
+            - id: compile
+              type: shell
+              command: [{json.dumps(sys.executable)}, "-c", {json.dumps(script)}]
+        """)  # fmt: skip
+    configure(write, llm, workspace, "temporal", temporal, f"q-{uuid.uuid4().hex[:6]}")
+    process = worker(workspace)
+    try:
+        done = subprocess.run([*WAVE, "run", "--root", str(workspace), "long"],
+                              capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    finally:
+        stop(process)
+    assert done.returncode == 0, done.stderr
+    lines = [line.split(maxsplit=1)[1] for line in done.stderr.strip().splitlines()]
+    # shown while the task ran (sampled from its heartbeats), before it finished
+    assert "compile: half way" in lines, done.stderr
+    assert lines.index("compile: half way") < lines.index("compile: succeeded")

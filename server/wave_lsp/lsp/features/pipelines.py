@@ -189,7 +189,9 @@ class Pipelines(Feature):
         def on_event(event: dict[str, Any]) -> None:
             entry["state"] = "running"
             if token is not None and event["task"]:
-                message = f"{event['task']}: {event['state'] or event['kind']}"
+                state = event["state"] or event["kind"].removeprefix("task_")
+                text = str(event.get("message") or "")[-80:].replace("\n", " ")
+                message = f"{event['task']}: {state} {text}".strip()
                 self.server.work_done_progress.report(
                     token, types.WorkDoneProgressReport(message=message)
                 )

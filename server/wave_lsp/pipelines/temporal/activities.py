@@ -19,6 +19,8 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 HEARTBEAT_SECONDS = 1.0
+MAX_LINE = 2000
+"""Characters of a task's last progress line carried by its heartbeat."""
 """How often a running task says it is alive (the SDK sends at most one per 0.8 x the timeout)."""
 
 
@@ -138,11 +140,11 @@ async def run_task(call: TaskCall) -> TaskResult:
 
     def report(text: str) -> None:
         if isinstance(text, Note) or text.strip():
-            lines.append(str(text).strip())
+            lines[:] = [str(text).strip()[-MAX_LINE:]]
 
-    async def beat() -> None:
+    async def beat() -> None:  # its details: the task's last line, which follow() shows
         while True:
-            activity.heartbeat(lines[-1] if lines else "running")
+            activity.heartbeat({"task": call.task, "line": lines[-1] if lines else ""})
             await asyncio.sleep(HEARTBEAT_SECONDS)
 
     beating = asyncio.create_task(beat())  # first: loading the run's workspace takes a while

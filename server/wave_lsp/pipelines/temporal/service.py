@@ -67,6 +67,7 @@ async def follow(
     """Show the run's events as the workflow records them (polling its ``status`` query), cancel
     it when ``stopping`` is set, and return its result (a cancelled run: its last status)."""
     seen = 0
+    shown: dict[str, str] = {}
     result_task = asyncio.ensure_future(handle.result())
     cancel_sent = False
     while not result_task.done():
@@ -81,6 +82,7 @@ async def follow(
         for event in status["events"][seen:]:
             on_event(event)
         seen = len(status["events"])
+        await _running_lines(handle, shown, on_event)
     final = await handle.query(PipelineWorkflow.status)
     for event in final["events"][seen:]:
         on_event(event)
@@ -91,6 +93,34 @@ async def follow(
             return {**final, "proposal": None}
         raise TemporalError(f"the run {handle.id} failed in Temporal: {error.cause}") from error
     return result
+
+
+async def _running_lines(
+    handle: WorkflowHandle[Any, Any],
+    shown: dict[str, str],
+    on_event: Callable[[dict[str, Any]], None],
+) -> None:
+    """The running tasks' last progress lines (their activities' heartbeat details, which the
+    workflow does not see) as ``task_progress`` events, each new line once. Temporal keeps a
+    heartbeat's details at most every ~80% of ``heartbeat_timeout``, so lines are sampled."""
+    try:
+        description = await handle.describe()
+    except Exception:  # a passing fault: the next poll asks again
+        return
+    for pending in description.raw_description.pending_activities:
+        if pending.activity_type.name != "wave.task" or not pending.heartbeat_details.payloads:
+            continue
+        try:
+            (details,) = await description.data_converter.decode(pending.heartbeat_details.payloads)
+        except Exception:  # not ours to read (another version's details)
+            continue
+        if not isinstance(details, dict):
+            continue
+        task, line = details.get("task"), details.get("line")
+        if isinstance(task, str) and isinstance(line, str) and line and shown.get(task) != line:
+            shown[task] = line
+            on_event({"kind": "task_progress", "task": task, "state": None, "message": line,
+                      "attempt": pending.attempt})  # fmt: skip
 
 
 async def run_and_follow(
