@@ -6,7 +6,6 @@ the middle of a task loses nothing: another worker finishes the run and the task
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import re
@@ -55,7 +54,7 @@ pipeline:
 
 
 def configure(write: WriteFile, llm: ProtocolServer, root: Path, engine: str, address: str,
-              queue: str, extra: str = "") -> None:  # fmt: skip
+              queue: str, extra: str = "", max_concurrent: int = 4) -> None:  # fmt: skip
     write(
         ".wave/config.yaml",
         f"""
@@ -70,6 +69,7 @@ def configure(write: WriteFile, llm: ProtocolServer, root: Path, engine: str, ad
         workspace: {{base_dir: "{root.parent / "runs"}"}}
         pipeline:
           engine: {engine}
+          max_concurrent: {max_concurrent}
           temporal: {{address: "{address}", task_queue: {queue}, heartbeat_timeout: 6s}}
         {extra}
         """,
@@ -227,48 +227,6 @@ def test_cancelling_the_run_reaches_the_running_task(
     assert time.monotonic() - began < 25  # not the task's 30 s: it was stopped
     time.sleep(1)
     assert not done.exists()  # the task's process did not run on to the end
-
-
-async def test_a_hundred_queued_runs_complete_within_the_workers_limit(
-    write: WriteFile, workspace: Path, llm: ProtocolServer, temporal: str
-) -> None:
-    from temporalio.client import Client
-
-    from wave_lsp.pipelines.temporal.activities import RunRequest
-    from wave_lsp.pipelines.temporal.workflow import PipelineWorkflow
-
-    write(".wave/pipelines/one.yaml", """
-        pipeline:
-          id: one
-          name: One
-          tasks:
-            - id: ask
-              type: llm
-              inputs: [{name: n}]
-              prompt_template: "Number {{n}}"
-        """)  # fmt: skip
-    queue = f"q-{uuid.uuid4().hex[:6]}"
-    configure(write, llm, workspace, "temporal", temporal, queue)
-    llm.state.piece_delay = 0.02  # each answer takes about a quarter of a second
-    process = worker(workspace, "--max-concurrent", "4")
-    try:
-        client = await Client.connect(temporal)
-        handles = [
-            await client.start_workflow(
-                PipelineWorkflow.run,
-                RunRequest(str(workspace), "one", {"n": str(n)}),
-                id=f"run-{queue}-{n}",
-                task_queue=queue,
-            )
-            for n in range(100)
-        ]
-        results = await asyncio.gather(*(h.result() for h in handles))
-    finally:
-        stop(process)
-    assert [r["state"] for r in results] == ["succeeded"] * 100
-    asked = sorted(r.body["messages"][-1]["content"] for r in llm.requests)
-    assert asked == sorted(f"Number {n}" for n in range(100))  # each task ran once
-    assert llm.state.peak == 4  # never more at once than the worker's limit, and that many
 
 
 async def test_the_pipelines_parallel_limit_holds_on_temporal(

@@ -135,6 +135,8 @@ def _on_temporal(
             print(f"{at} {event['task']}: {what}{detail}", file=sys.stderr)
         elif event["kind"] in ("task_progress", "task_note") and event["message"]:
             print(f"{at} {event['task']}: {event['message'].strip()}", file=sys.stderr)
+        elif event["kind"] == "run_queued":
+            print(f"{at} {event['message']}", file=sys.stderr)
 
     request = RunRequest(str(root.resolve()), pipeline_id, inputs)
     try:

@@ -16,6 +16,7 @@ from temporalio.worker import Worker
 from wave_lsp.config.system import TemporalSettings
 from wave_lsp.pipelines.tasks import Event
 from wave_lsp.pipelines.temporal.activities import RunRequest, finish, prepare, run_task
+from wave_lsp.pipelines.temporal.slots import SlotsWorkflow, acquire, ended
 from wave_lsp.pipelines.temporal.workflow import PipelineWorkflow
 
 POLL_SECONDS = 0.3
@@ -36,11 +37,13 @@ async def connect(settings: TemporalSettings) -> Client:
 
 
 async def work(settings: TemporalSettings, max_concurrent: int) -> None:
-    """A worker until SIGTERM or SIGINT: at most ``max_concurrent`` tasks at once."""
+    """A worker until SIGTERM or SIGINT: at most ``max_concurrent`` tasks at once in this
+    worker (runs at once across all workers: the queue's semaphore, ``pipeline.max_concurrent``)."""
     client = await connect(settings)
     worker = Worker(
-        client, task_queue=settings.task_queue, workflows=[PipelineWorkflow],
-        activities=[prepare, run_task, finish], max_concurrent_activities=max_concurrent,
+        client, task_queue=settings.task_queue, workflows=[PipelineWorkflow, SlotsWorkflow],
+        activities=[prepare, run_task, finish, acquire, ended],
+        max_concurrent_activities=max_concurrent,
     )  # fmt: skip
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

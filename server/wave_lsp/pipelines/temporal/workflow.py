@@ -26,6 +26,12 @@ with workflow.unsafe.imports_passed_through():
         TaskCall,
         TaskResult,
     )
+    from wave_lsp.pipelines.temporal.slots import (
+        GRANTED,
+        AcquireCall,
+        Acquired,
+        semaphore_id,
+    )
 
 WORKER_LOSSES = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -77,9 +83,43 @@ class PipelineWorkflow:
     def __init__(self) -> None:
         self.engine: PipelineRun | None = None
         self.events: list[dict[str, Any]] = []
+        self.granted = False
+        self.queued = False
 
     @workflow.run
     async def run(self, request: RunRequest) -> dict[str, Any]:
+        """The run once the task queue's semaphore grants it a slot (``max_concurrent``); the
+        slot is given back however the run ends."""
+        info = workflow.info()
+        semaphore = workflow.get_external_workflow_handle(semaphore_id(info.task_queue))
+        try:
+            await self._slot(request, info.task_queue)
+            return await self._run(request)
+        finally:
+            try:
+                await semaphore.signal("release", info.workflow_id)
+            except Exception:  # the semaphore is gone (terminated): no slot to give back
+                workflow.logger.warning("run slot not given back: %s is not running", semaphore.id)
+
+    async def _slot(self, request: RunRequest, task_queue: str) -> None:
+        run_id = workflow.info().workflow_id
+        asked = await workflow.execute_activity(
+            "wave.slots.acquire", AcquireCall(request.root, task_queue, run_id),
+            result_type=Acquired, start_to_close_timeout=timedelta(minutes=1),
+        )  # fmt: skip
+        if asked.granted:
+            self.granted = True
+            return
+        self.queued = True
+        self._note("run_queued", f"waiting for a run slot: {asked.ahead} runs ahead "
+                   f"(pipeline.max_concurrent: {asked.limit})")  # fmt: skip
+        await workflow.wait_condition(lambda: self.granted)
+
+    @workflow.signal(name=GRANTED)
+    def grant(self) -> None:
+        self.granted = True
+
+    async def _run(self, request: RunRequest) -> dict[str, Any]:
         prepared = await workflow.execute_activity(
             "wave.prepare", request, result_type=Prepared,
             start_to_close_timeout=timedelta(minutes=5),
@@ -121,13 +161,17 @@ class PipelineWorkflow:
         return {**self.engine.status(), "proposal": proposal, "workdir": prepared.workdir}
 
     def _record(self, event: Event) -> None:
-        self.events.append({
-            "kind": event.kind, "task": event.task, "state": event.state,
-            "message": str(event.message or ""), "attempt": event.attempt,
-        })  # fmt: skip
+        self._note(event.kind, str(event.message or ""), event.task, event.state, event.attempt)
+
+    def _note(self, kind: str, message: str, task: str | None = None, state: str | None = None,
+              attempt: int = 0) -> None:  # fmt: skip
+        self.events.append(
+            {"kind": kind, "task": task, "state": state, "message": message, "attempt": attempt}
+        )
         del self.events[:-EVENTS_KEPT]
 
     @workflow.query(name="status")
     def status(self) -> dict[str, Any]:
-        base = self.engine.status() if self.engine is not None else {"state": "pending"}
+        waiting = "queued" if self.queued and not self.granted else "pending"
+        base = self.engine.status() if self.engine is not None else {"state": waiting}
         return {**base, "events": self.events}
