@@ -49,3 +49,42 @@ async def test_an_editor_runs_a_pipeline_on_temporal(
     assert status["proposal"] is not None
     assert not (workspace / "NOTES.md").exists()  # a proposal, not a write
     assert any("Plan a release" in str(r.body) for r in llm.requests)
+
+
+async def test_a_run_waiting_for_a_slot_says_so_in_the_editor(
+    client: RecordingClient, write: WriteFile, workspace: Path, llm: ProtocolServer,
+    temporal: str, tmp_path: Path,  # noqa: F811
+) -> None:  # fmt: skip
+    from lsprotocol import types
+
+    from tests.temporal.test_temporal import slow_task, wait_for
+
+    started_file, _ = slow_task(write, llm, workspace, temporal, tmp_path, 3)
+    write(".wave/pipelines/build.yaml", PIPELINE.replace("PYTHON", sys.executable))
+    configure(write, llm, workspace, "temporal", temporal, f"q-{uuid.uuid4().hex[:6]}",
+              max_concurrent=1)  # fmt: skip
+    answers(llm)
+    process = worker(workspace)  # its own limit is max_concurrent too: 1 task at once
+    try:
+        slow = await command(client, "wave.pipeline.run", {"pipeline": "slow"})
+        await asyncio.to_thread(wait_for, started_file)  # it holds the one slot
+        build = await command(
+            client, "wave.pipeline.run", {"pipeline": "build", "inputs": {"goal": "a release"}}
+        )
+        states = []
+        for _ in range(600):
+            status = await command(client, "wave.pipeline.status", {"runId": build["runId"]})
+            states.append(status["state"])
+            if status["state"] not in ("queued", "running", "pending"):
+                break
+            await asyncio.sleep(0.1)
+        first = await command(client, "wave.pipeline.status", {"runId": slow["runId"]})
+    finally:
+        stop(process)
+    assert status["state"] == "succeeded", status
+    assert first["state"] == "succeeded"
+    assert "queued" in states and states.index("queued") < states.index("running"), states
+    reports = [r.message for rs in client.progress_reports.values() for r in rs
+               if isinstance(r, types.WorkDoneProgressReport) and r.message]  # fmt: skip
+    assert any("waiting for a run slot: 0 runs ahead (pipeline.max_concurrent: 1)" in m
+               for m in reports), str(reports)  # fmt: skip

@@ -187,8 +187,13 @@ class Pipelines(Feature):
         token = await self.server.begin_progress(f"Wave: {pipeline.name}")
 
         def on_event(event: dict[str, Any]) -> None:
-            entry["state"] = "running"
-            if token is not None and event["task"]:
+            queued = event["kind"] == "run_queued"  # waiting for a slot (max_concurrent)
+            entry["state"] = "queued" if queued else "running"
+            if token is not None and queued:
+                self.server.work_done_progress.report(
+                    token, types.WorkDoneProgressReport(message=str(event["message"]))
+                )
+            elif token is not None and event["task"]:
                 state = event["state"] or event["kind"].removeprefix("task_")
                 text = str(event.get("message") or "")[-80:].replace("\n", " ")
                 message = f"{event['task']}: {state} {text}".strip()

@@ -1,8 +1,9 @@
 """``pipeline.max_concurrent`` across every worker of a task queue: a semaphore workflow.
 
 Each task queue has one ``wave.slots`` workflow (id ``wave-slots-<queue>``). A pipeline run asks
-it for a slot before it makes its working copy (the ``wave.slots.acquire`` activity: an
-update-with-start, so two runs never start two semaphores). The answer is a slot at once or the
+it for a slot before it makes its working copy (the ``wave.slots.acquire`` local activity, so
+it never waits behind the worker's running tasks: an update-with-start, so two runs never start
+two semaphores). The answer is a slot at once or the
 run's place in the queue; a queued run waits for its ``wave.granted`` signal. A run gives its
 slot back however it ends (succeeded, failed, cancelled). The semaphore grants in the order it
 was asked, at most ``limit`` at once (the workspace's ``pipeline.max_concurrent`` as the latest
@@ -117,7 +118,7 @@ class SlotsWorkflow:
         while True:
             checked = await self._wait()
             if not checked and self.state.waiting and self.state.holders:
-                gone = await workflow.execute_activity(
+                gone = await workflow.execute_local_activity(
                     ended, list(self.state.holders), start_to_close_timeout=timedelta(minutes=1)
                 )
                 for run_id in gone:

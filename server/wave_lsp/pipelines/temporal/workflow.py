@@ -103,7 +103,7 @@ class PipelineWorkflow:
 
     async def _slot(self, request: RunRequest, task_queue: str) -> None:
         run_id = workflow.info().workflow_id
-        asked = await workflow.execute_activity(
+        asked = await workflow.execute_local_activity(  # not behind the worker's tasks
             "wave.slots.acquire", AcquireCall(request.root, task_queue, run_id),
             result_type=Acquired, start_to_close_timeout=timedelta(minutes=1),
         )  # fmt: skip
