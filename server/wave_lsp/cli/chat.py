@@ -378,7 +378,9 @@ async def _loop(chat: Chat, interactive: bool) -> None:
             break
 
 
-def run(root: Path, *, model: str | None, persona: str | None) -> int:
+def run(root: Path, *, model: str | None, persona: str | None,
+        allowed: list[str] | None = None) -> int:  # fmt: skip
+    """``allowed``: the only personas (a daemon user's)."""
     import uuid
 
     from wave_lsp.config.workspace import load_workspace
@@ -395,7 +397,7 @@ def run(root: Path, *, model: str | None, persona: str | None) -> int:
         print(f"wave chat: the configuration is broken, so no model is asked: {problem}",
               file=sys.stderr)  # fmt: skip
         return EXIT_USAGE
-    session = Session(root, uuid.uuid4().hex[:12], workspace.config.context)
+    session = Session(root, uuid.uuid4().hex[:12], workspace.config.context, allowed=allowed)
     if session.conversation.problem:
         print(f"wave chat: {session.conversation.problem}: starting afresh", file=sys.stderr)
     if persona:

@@ -73,6 +73,16 @@ def _connect(arguments: argparse.Namespace) -> int:
     return connect(f"{host}:{port}", arguments.user, arguments.token_file, "lsp")
 
 
+def add_connect_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--connect`` and its credentials, for a front end that can reach a ``wave serve``
+    daemon instead of running here (``wave acp``, ``wave chat``)."""
+    parser.add_argument("--connect", metavar="HOST:PORT", help="reach a `wave serve` daemon "
+                        "instead (with --user, and WAVE_TOKEN or --token-file)")  # fmt: skip
+    parser.add_argument("--user", help="your name in the daemon's users file (--connect)")
+    parser.add_argument("--token-file", type=Path, help="a file holding your token (--connect)")
+    parser.add_argument("--personas", help=argparse.SUPPRESS)  # set by the daemon: its user's
+
+
 def connect(address: str, user: str | None, token_file: Path | None, protocol: str) -> int:
     """The stdio bridge to a daemon at ``address`` (HOST:PORT) for ``protocol``."""
     import asyncio

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from wave_lsp import __version__
-from wave_lsp.cli.lsp import add_lsp_arguments, run_lsp
+from wave_lsp.cli.lsp import add_connect_arguments, add_lsp_arguments, run_lsp
 from wave_lsp.cli.mcp import add_mcp_parser, add_serve_arguments
 from wave_lsp.cli.serve import add_serve_parsers
 
@@ -90,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--root", type=Path, default=Path(), help="workspace root (default: .)")
     chat.add_argument("--model", "-m", help="provider:model or model")
     chat.add_argument("--persona", help="the persona to act as (default: the configured one)")
+    add_connect_arguments(chat)
 
     acp = commands.add_parser(
         "acp",
@@ -99,11 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
         "the built-in agent with the persona (the session's mode) and every edit asked about.",
     )
     acp.add_argument("--model", "-m", help="provider:model or model (default: the configured)")
-    acp.add_argument("--connect", metavar="HOST:PORT", help="reach a `wave serve` daemon instead "
-                     "(with --user, and WAVE_TOKEN or --token-file)")  # fmt: skip
-    acp.add_argument("--user", help="your name in the daemon's users file (--connect)")
-    acp.add_argument("--token-file", type=Path, help="a file holding your token (--connect)")
-    acp.add_argument("--personas", help=argparse.SUPPRESS)  # set by the daemon: its user's
+    add_connect_arguments(acp)
 
     apply = commands.add_parser(
         "apply",
@@ -303,8 +300,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return acp_serve(arguments.model, personas)
         if arguments.command == "chat":
             from wave_lsp.cli import chat
+            from wave_lsp.cli.lsp import connect
 
-            return chat.run(arguments.root, model=arguments.model, persona=arguments.persona)
+            if arguments.connect:
+                return connect(arguments.connect, arguments.user, arguments.token_file, "chat")
+            personas = arguments.personas.split(",") if arguments.personas else None
+            return chat.run(arguments.root, model=arguments.model, persona=arguments.persona,
+                            allowed=personas)  # fmt: skip
         if arguments.command == "run":
             from wave_lsp.cli import run as run_command
 

@@ -1,7 +1,8 @@
 """``wave serve``: the daemon. It listens on TCP (localhost by default), and every connection
 must first say who it is — one line, ``WAVE-AUTH 1 <protocol> <user> <token>`` — before any
 other byte is read. A good token gets ``WAVE-OK <user> <personas>`` and its own Wave server
-(``wave lsp``, ``wave acp`` or ``wave mcp serve`` over stdio, limited to the user's personas),
+(``wave lsp``, ``wave acp``, ``wave mcp serve`` or ``wave chat`` over stdio, limited to the
+user's personas),
 with the bytes carried both ways until either side ends; anything else gets ``WAVE-DENIED
 <reason>`` and the connection is closed. Failed attempts are audited (``.wave/audit.log``) and
 rate-limited per client address. The daemon knows no protocol beyond that line."""
@@ -28,8 +29,10 @@ PREAMBLE_BYTES = 1024
 PREAMBLE_SECONDS = 10.0
 FAILURES_ALLOWED = 5
 FAILURE_WINDOW = 60.0
-PROTOCOLS = ("lsp", "acp", "mcp")
-"""What a connection may speak: the language server, the ACP agent, Wave's MCP server."""
+PROTOCOLS = ("lsp", "acp", "mcp", "chat")
+"""What a connection may speak: the language server, the ACP agent, Wave's MCP server, the
+terminal chat (``wave chat --connect``: lines in, its output and messages out)."""
+PREAMBLE_FORM = f"`WAVE-AUTH 1 <{'|'.join(PROTOCOLS)}> <user> <token>`"
 
 Spawn = Callable[[list[str]], Awaitable[asyncio.subprocess.Process]]
 
@@ -97,12 +100,11 @@ class Gateway:
             line = await asyncio.wait_for(reader.readline(), PREAMBLE_SECONDS)
         except (TimeoutError, ValueError):  # silent, or a line past the limit
             return await self._deny(writer, address, "", "no WAVE-AUTH line: the daemon needs "
-                                    "`WAVE-AUTH 1 <lsp|acp|mcp> <user> <token>` first")  # fmt: skip
+                                    f"{PREAMBLE_FORM} first")  # fmt: skip
         parts = line.decode("utf-8", "replace").split()
         if len(parts) != 5 or parts[:2] != ["WAVE-AUTH", "1"]:
-            return await self._deny(writer, address, "", "the first line must be "
-                                    "`WAVE-AUTH 1 <lsp|acp|mcp> <user> <token>` (connect "
-                                    "with `wave lsp --connect HOST:PORT`)")  # fmt: skip
+            return await self._deny(writer, address, "", f"the first line must be {PREAMBLE_FORM} "
+                                    "(connect with `wave lsp --connect HOST:PORT`)")  # fmt: skip
         _, _, protocol, name, token = parts
         user = self.users.users.get(name)
         good = user is not None and await asyncio.to_thread(verify, token, user.token_hash)
@@ -141,11 +143,14 @@ class Gateway:
         if protocol in ("lsp", "acp"):
             transport = ["--stdio"] if protocol == "lsp" else []
             argv = [*self.wave, protocol, *transport, "--personas", ",".join(personas)]
+        elif protocol == "chat":
+            argv = [*self.wave, "chat", "--root", str(self.root), "--personas", ",".join(personas)]
         else:  # Wave's MCP server acts as one persona: the user's first
             argv = [*self.wave, "mcp", "serve", "--root", str(self.root), "--persona", personas[0]]
         process = await asyncio.create_subprocess_exec(
             *argv, cwd=self.root, stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE, limit=2**20,
+            stderr=asyncio.subprocess.STDOUT if protocol == "chat" else None,  # the user's to see
         )  # fmt: skip
         assert process.stdin is not None and process.stdout is not None
         stdin, stdout = process.stdin, process.stdout
