@@ -324,3 +324,48 @@ def test_a_running_tasks_lines_come_back_from_its_heartbeats(
     # shown while the task ran (sampled from its heartbeats), before it finished
     assert "compile: half way" in lines, done.stderr
     assert lines.index("compile: half way") < lines.index("compile: succeeded")
+
+
+def test_a_pipeline_edited_mid_run_does_not_change_the_run(
+    write: WriteFile, workspace: Path, llm: ProtocolServer, temporal: str, tmp_path: Path
+) -> None:
+    started = tmp_path / "started"
+    first = f"import time; open({str(started)!r}, 'w').write('x'); time.sleep(2)"
+
+    def pipeline(word: str) -> str:
+        return f"""
+        pipeline:
+          id: edited
+          name: Edited
+          tasks:
+            - id: first
+              type: shell
+              command: [{json.dumps(sys.executable)}, "-c", {json.dumps(first)}]
+            - id: second
+              type: shell
+              dependencies: [first]
+              command: [{json.dumps(sys.executable)}, "-c", "print('{word}')"]
+        """
+
+    write(".wave/pipelines/edited.yaml", pipeline("as started"))
+    configure(write, llm, workspace, "temporal", temporal, f"q-{uuid.uuid4().hex[:6]}")
+    process = worker(workspace)
+    run = subprocess.Popen([*WAVE, "run", "--root", str(workspace), "edited", "--json"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    second = None
+    try:
+        wait_for(started)
+        write(".wave/pipelines/edited.yaml", pipeline("edited meanwhile"))
+        os.killpg(process.pid, signal.SIGKILL)  # a new worker reads the workspace afresh
+        process.wait(timeout=10)
+        second = worker(workspace)
+        out, err = run.communicate(timeout=120)
+    finally:
+        stop(process)
+        if second is not None:
+            stop(second)
+        if run.poll() is None:
+            run.kill()
+    status = json.loads(out)
+    assert status["state"] == "succeeded", err
+    assert summary(status)[1] == ("second", "succeeded", "as started\n")  # the run's own copy

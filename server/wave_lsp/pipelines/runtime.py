@@ -98,8 +98,9 @@ def prepare_run(
         raise ValueError(str(error)) from error
     workdir = Path(place.path)
     runners, compensator = task_runners(
-        workspace, root, pipeline, workdir, session_id=session_id, model=model, external=external
-    )
+        workspace, root, pipeline.persona, workdir, session_id=session_id, model=model,
+        external=external,
+    )  # fmt: skip
     relay = Relay(f"pipeline:{pipeline.id}")
 
     def publish(event: Event) -> None:

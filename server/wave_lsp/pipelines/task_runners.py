@@ -18,7 +18,7 @@ from wave_lsp.context.secrets import Redactor
 from wave_lsp.personas.guard import AuditLog, PersonaGuard, guard_for
 from wave_lsp.pipelines.agent_runner import AgentRunner
 from wave_lsp.pipelines.claude_code import ClaudeCodeRunner
-from wave_lsp.pipelines.models import Pipeline, Task, TaskType
+from wave_lsp.pipelines.models import Task, TaskType
 from wave_lsp.pipelines.runners import LLMRunner, ShellRunner, ValidateRunner
 from wave_lsp.pipelines.tasks import PermanentFailure
 from wave_lsp.providers.registry import ProviderRegistry
@@ -29,7 +29,7 @@ Compensator = Callable[[Task], Callable[[], Awaitable[None]] | None]
 def task_runners(
     workspace: WaveWorkspace,
     root: Path,
-    pipeline: Pipeline,
+    persona: str | None,
     workdir: Path,
     *,
     session_id: str = "",
@@ -37,13 +37,14 @@ def task_runners(
     external: ExternalTools | None = None,
 ) -> tuple[dict[str, Any], Compensator]:
     """Each task type's runner in ``workdir``, and the maker of a task's undo step (its
-    ``compensate`` command, run as a shell task)."""
+    ``compensate`` command, run as a shell task). ``persona``: the pipeline's, for the tasks
+    that name none."""
     config = workspace.config
     audit = AuditLog(root / WAVE_DIR / "audit.log")
     guards: dict[str, PersonaGuard] = {}
 
     def task_guard(task: Task) -> PersonaGuard:
-        name = task.persona or pipeline.persona or None
+        name = task.persona or persona or None
         key = name or ""
         if key not in guards:
             guards[key] = guard_for(workspace, name, root, session_id=session_id, audit=audit)

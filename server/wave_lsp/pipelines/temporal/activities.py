@@ -51,6 +51,9 @@ class TaskCall:
     attempt: int = 1
     compensate: bool = False
     """Run the task's undo step (``compensate``) instead of the task."""
+    definition: dict[str, Any] | None = None
+    """The task as the run's pipeline had it when the run started (its persona filled in from
+    the pipeline's), so every worker runs the same task however the file changes meanwhile."""
 
 
 @dataclass
@@ -105,31 +108,44 @@ async def prepare(request: RunRequest) -> Prepared:
     return Prepared(str(place.path), pipeline.model_dump(mode="json", by_alias=True), seconds)
 
 
-_contexts: dict[str, tuple[Any, dict[str, Any], Any]] = {}
+_contexts: dict[str, tuple[dict[str, Any], Any]] = {}
 _loading: dict[str, asyncio.Lock] = {}
 CONTEXTS_KEPT = 16
 
 
-async def _run_context(call: TaskCall) -> tuple[Any, dict[str, Any], Any]:
-    """The pipeline, runners and compensator of a run, made once per run in this worker (not
-    at every task: loading the workspace costs tens of milliseconds)."""
+async def _run_context(call: TaskCall) -> tuple[dict[str, Any], Any]:
+    """The runners and compensator of a run, made once per run in this worker (not at every
+    task: loading the workspace costs tens of milliseconds) from the workspace's configuration
+    as this worker first read it for the run."""
     from wave_lsp.pipelines.task_runners import task_runners
 
     async with _loading.setdefault(call.run_id, asyncio.Lock()):
         found = _contexts.get(call.run_id)
         if found is None:
             workspace = await asyncio.to_thread(_workspace, call.request.root)
-            pipeline = workspace.pipelines[call.request.pipeline].value
             runners, compensator = task_runners(
-                workspace, Path(call.request.root), pipeline, Path(call.workdir),
+                workspace, Path(call.request.root), None, Path(call.workdir),
                 session_id=call.run_id, model=call.request.model,
             )  # fmt: skip
-            found = _contexts[call.run_id] = (pipeline, runners, compensator)
+            found = _contexts[call.run_id] = (runners, compensator)
             while len(_contexts) > CONTEXTS_KEPT:
                 oldest = next(iter(_contexts))
                 _contexts.pop(oldest)
                 _loading.pop(oldest, None)
     return found
+
+
+async def _task_of(call: TaskCall) -> Any:
+    """The task to run: the run's own copy; a call without one (started before it was carried)
+    reads the pipeline file."""
+    from wave_lsp.pipelines.models import Task
+
+    if call.definition is not None:
+        return Task.model_validate(call.definition)
+    workspace = await asyncio.to_thread(_workspace, call.request.root)
+    pipeline = workspace.pipelines[call.request.pipeline].value
+    task = next(t for t in pipeline.tasks if t.id == call.task)
+    return task.model_copy(update={"persona": task.persona or pipeline.persona})
 
 
 @activity.defn(name="wave.task")
@@ -149,8 +165,8 @@ async def run_task(call: TaskCall) -> TaskResult:
 
     beating = asyncio.create_task(beat())  # first: loading the run's workspace takes a while
     try:
-        pipeline, runners, compensator = await _run_context(call)
-        task = next(t for t in pipeline.tasks if t.id == call.task)
+        runners, compensator = await _run_context(call)
+        task = await _task_of(call)
         if call.compensate:
             undo = compensator(task)
             if undo is not None:

@@ -46,12 +46,20 @@ EVENTS_KEPT = 500
 class ActivityRunner:
     """A task type's runner that runs each attempt as the ``wave.task`` activity."""
 
-    def __init__(self, request: RunRequest, workdir: str, run_id: str, heartbeat: float) -> None:
+    def __init__(self, request: RunRequest, workdir: str, run_id: str, heartbeat: float,
+                 persona: str | None) -> None:  # fmt: skip
         self.request, self.workdir, self.run_id = request, workdir, run_id
-        self.heartbeat = heartbeat
+        self.heartbeat, self.persona = heartbeat, persona
+
+    def call(self, task: Task, prompt: str = "", attempt: int = 1, *, compensate: bool = False
+             ) -> TaskCall:  # fmt: skip
+        """The activity's input: the task as this run's pipeline has it."""
+        definition = task.model_copy(update={"persona": task.persona or self.persona})
+        return TaskCall(self.request, self.workdir, self.run_id, task.id, prompt, attempt,
+                        compensate, definition.model_dump(mode="json", by_alias=True))  # fmt: skip
 
     async def run(self, task: Task, prompt: str, attempt: int, report: Any) -> TaskOutcome:
-        call = TaskCall(self.request, self.workdir, self.run_id, task.id, prompt, attempt)
+        call = self.call(task, prompt, attempt)
         result = await _task_activity(call, task, self.heartbeat)
         return TaskOutcome(result.text, result.outputs)
 
@@ -128,15 +136,14 @@ class PipelineWorkflow:
         run_id = workflow.info().workflow_id
         options = prepared.options
         heartbeat = options["heartbeat_timeout"]
-        runner = ActivityRunner(request, prepared.workdir, run_id, heartbeat)
+        runner = ActivityRunner(request, prepared.workdir, run_id, heartbeat, pipeline.persona)
 
         def compensator(task: Task) -> Any:
             if not task.compensate:
                 return None
 
             async def undo() -> None:
-                call = TaskCall(request, prepared.workdir, run_id, task.id, compensate=True)
-                await _task_activity(call, task, heartbeat)
+                await _task_activity(runner.call(task, compensate=True), task, heartbeat)
 
             return undo
 
