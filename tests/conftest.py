@@ -3,6 +3,7 @@ workspace's .wave/ files."""
 
 from __future__ import annotations
 
+import socket
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -10,6 +11,14 @@ from pathlib import Path
 import pytest
 
 from tests.providers.protocol_server import ProtocolServer
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now (for a server a test starts)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
 
 DATA = Path(__file__).parent / "data"
 SEED = DATA / "seed"

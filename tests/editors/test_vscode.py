@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import time
 import urllib.request
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import free_port
 from tests.editors.conftest import APP, CALC, CLIENTS, DOCUMENTED, FIXED, WAVE_COMMAND
 from tests.providers.protocol_server import ProtocolServer
 
@@ -40,12 +40,6 @@ pytestmark = [
 def lines(text: str) -> list[str]:
     """The text's non-blank lines (the editor's DOM renders a blank line as nothing)."""
     return [line.rstrip() for line in text.splitlines() if line.strip()]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture

@@ -13,13 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import free_port
+
 TEMPORAL = Path(sys.executable).with_name("temporal")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="session")

@@ -254,7 +254,6 @@ async def _on_temporal(
     its tasks, with the workspace's MCP servers): the same updates, its changes from the
     proposal the worker made (written here only as the user approves each file; the proposal is
     marked applied or rejected after)."""
-    from wave_lsp.config.paths import workspace_state_dir
     from wave_lsp.edits.proposals import ProposalStore
     from wave_lsp.pipelines.temporal.activities import RunRequest
     from wave_lsp.pipelines.temporal.service import TemporalError, run_and_follow
@@ -281,7 +280,7 @@ async def _on_temporal(
     run_id = views[0].run_id if views else str(result.get("runId", ""))
     changes: dict[str, str] = {}
     if result.get("proposal"):
-        store = ProposalStore(session.root, workspace_state_dir(session.root))
+        store = ProposalStore.of(session.root)
         proposal = await asyncio.to_thread(store.get, result["proposal"])
         for file in proposal.files if proposal is not None else []:
             if file.new_content is not None:
@@ -292,11 +291,10 @@ async def _on_temporal(
 async def _settle_proposal(root: Path, proposal_id: str, written: list[str], whole: bool) -> None:
     """The worker's proposal once the user decided here: applied when every file was
     written, rejected when none was (a partial choice leaves it pending, with all its files)."""
-    from wave_lsp.config.paths import workspace_state_dir
     from wave_lsp.edits.proposals import ProposalStatus, ProposalStore
 
     def settle() -> None:
-        store = ProposalStore(root, workspace_state_dir(root))
+        store = ProposalStore.of(root)
         proposal = store.get(proposal_id)
         if proposal is None or (written and not whole):
             return

@@ -37,7 +37,6 @@ def parse_inputs(pairs: list[str]) -> dict[str, Any]:
 
 
 def run(root: Path, pipeline_id: str, pairs: list[str], *, as_json: bool) -> int:
-    from wave_lsp.config.paths import workspace_state_dir
     from wave_lsp.config.workspace import load_workspace
     from wave_lsp.edits.proposals import ProposalStore
     from wave_lsp.mcp.hub import McpHub
@@ -102,7 +101,7 @@ def run(root: Path, pipeline_id: str, pairs: list[str], *, as_json: bool) -> int
 
     try:
         state = asyncio.run(execute())
-        store = ProposalStore(root.resolve(), workspace_state_dir(root.resolve()))
+        store = ProposalStore.of(root.resolve())
         proposal = changes_as_proposal(prepared, root.resolve(), store)
     finally:
         prepared.cleanup()

@@ -209,6 +209,13 @@ class ProposalStore:
         self.backups = state_dir / "backups"
         self.retention = retention
 
+    @classmethod
+    def of(cls, root: Path) -> ProposalStore:
+        """The store of the workspace at ``root`` (under its state directory)."""
+        from wave_lsp.config.paths import workspace_state_dir
+
+        return cls(root, workspace_state_dir(root))
+
     def save(self, proposal: Proposal) -> None:
         atomic_write_text(
             self.directory / f"{proposal.id}.json", proposal.model_dump_json(indent=2)

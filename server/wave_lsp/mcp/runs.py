@@ -40,7 +40,6 @@ class Runs:
     async def run(
         self, pipeline_id: str, inputs: dict[str, Any], report: Progress
     ) -> dict[str, Any]:
-        from wave_lsp.config.paths import workspace_state_dir
         from wave_lsp.edits.proposals import ProposalStore
         from wave_lsp.errors import WaveError
         from wave_lsp.mcp.hub import McpHub
@@ -92,7 +91,7 @@ class Runs:
         forwarding = asyncio.create_task(forward())
         try:
             await prepared.execute()
-            store = ProposalStore(state.root, workspace_state_dir(state.root))
+            store = ProposalStore.of(state.root)
             proposal = await asyncio.to_thread(changes_as_proposal, prepared, state.root, store)
         finally:
             events.put_nowait(None)
@@ -112,7 +111,6 @@ class Runs:
     ) -> dict[str, Any]:  # fmt: skip
         """The run as a Temporal workflow (``pipeline.engine: temporal``; a ``wave worker``
         runs its tasks): the same progress, its proposal from the worker's store."""
-        from wave_lsp.config.paths import workspace_state_dir
         from wave_lsp.edits.proposals import ProposalStore
         from wave_lsp.pipelines.temporal.activities import RunRequest
         from wave_lsp.pipelines.temporal.service import TemporalError, run_and_follow
@@ -139,7 +137,7 @@ class Runs:
         status = {key: value for key, value in result.items() if key not in ("events", "workdir")}
         status |= {"pipeline": pipeline_id, "engine": "temporal"}
         proposal_id = result.get("proposal")
-        store = ProposalStore(root, workspace_state_dir(root))
+        store = ProposalStore.of(root)
         proposal = await asyncio.to_thread(store.get, proposal_id) if proposal_id else None
         status["proposal"] = proposal_json(proposal, diff=True) if proposal is not None else None
         if not status["proposal"]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from wave_lsp.config.paths import workspace_state_dir
 from wave_lsp.edits.changes import ChangeSet, PathError, inside
 from wave_lsp.edits.proposals import (
     Operation,
@@ -48,7 +47,7 @@ def disk_text(root: Path) -> CurrentText:
 class Proposals:
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.store = ProposalStore(root, workspace_state_dir(root))
+        self.store = ProposalStore.of(root)
 
     def propose(self, changes: ChangeSet, origin: str) -> Proposal:
         proposal = make_proposal(changes, origin, lambda relative: None)

@@ -187,7 +187,6 @@ async def run_task(call: TaskCall) -> TaskResult:
 @activity.defn(name="wave.finish")
 async def finish(call: FinishCall) -> str | None:
     """The files the run changed in its copy, as one proposal against the root (its id)."""
-    from wave_lsp.config.paths import workspace_state_dir
     from wave_lsp.edits.proposals import ProposalStore
     from wave_lsp.pipelines.runtime import propose_files
 
@@ -197,7 +196,7 @@ async def finish(call: FinishCall) -> str | None:
         changed = {p: (workdir / p).read_text(encoding="utf-8") for p in sorted(set(call.changed))
                    if (workdir / p).is_file()}  # fmt: skip
         origin = f"pipeline:{call.request.pipeline}:{call.run_id}"
-        store = ProposalStore(root, workspace_state_dir(root))
+        store = ProposalStore.of(root)
         try:
             proposal = propose_files(root, changed, origin, store)
         except ValueError as error:
