@@ -71,9 +71,9 @@ class FinishCall:
 
 
 def _workspace(root: str) -> Any:
-    from wave_lsp.config.workspace import load_workspace
+    from wave_lsp.pipelines.temporal.loaded import workspace_of
 
-    return load_workspace(Path(root))
+    return workspace_of(root)
 
 
 @activity.defn(name="wave.prepare")

@@ -68,14 +68,13 @@ class Acquired:
 async def acquire(call: AcquireCall) -> Acquired:
     """Ask the queue's semaphore for a slot (update-with-start: the semaphore is started when
     it is not running, and a retried ask is the same ask: its update id is the run's id)."""
-    from pathlib import Path
 
     from temporalio.client import WithStartWorkflowOperation
     from temporalio.common import WorkflowIDConflictPolicy
 
-    from wave_lsp.config.workspace import load_workspace
+    from wave_lsp.pipelines.temporal.loaded import workspace_of
 
-    workspace = await asyncio.to_thread(load_workspace, Path(call.root))
+    workspace = await asyncio.to_thread(workspace_of, call.root)
     limit = workspace.config.pipeline.max_concurrent
     start = WithStartWorkflowOperation(
         SlotsWorkflow.run, SlotState(limit=limit), id=semaphore_id(call.task_queue),
