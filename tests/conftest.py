@@ -24,6 +24,14 @@ DATA = Path(__file__).parent / "data"
 SEED = DATA / "seed"
 
 
+def recording_provider(llm: ProtocolServer, **specific: object) -> str:
+    """The recording provider as one provider entry of `.wave/config.yaml` (a YAML flow
+    mapping: it fits at any indentation), no retries, and ``specific`` in providerSpecific."""
+    settings = ", ".join(f"{k}: {v}" for k, v in {"maxRetries": 0, **specific}.items())
+    return (f'{{type: openai, baseUrl: "{llm.url}/v1", model: gpt-test, '
+            f"providerSpecific: {{{settings}}}}}")  # fmt: skip
+
+
 @pytest.fixture(autouse=True)
 def isolated_user_config(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import WriteFile
+from tests.conftest import WriteFile, recording_provider
 from tests.providers.protocol_server import ProtocolServer
 
 APP = "def total(items):\n    result = 0\n    for item in items:\n        result += item\n    return result\n"
@@ -33,11 +33,7 @@ def project(write: WriteFile, workspace: Path, llm: ProtocolServer) -> Path:
         providers:
           defaultProvider: llm
           providers:
-            llm:
-              type: openai
-              baseUrl: "{llm.url}/v1"
-              model: gpt-test
-              providerSpecific: {{maxRetries: 0}}
+            llm: {recording_provider(llm)}
         """,
     )
     (workspace / "app.py").write_text(APP)

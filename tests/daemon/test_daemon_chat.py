@@ -9,7 +9,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from tests.conftest import WriteFile
+from tests.conftest import WriteFile, recording_provider
 from tests.daemon.test_daemon import TOKENS, WAVE, project, start  # noqa: F401  (fixture)
 from tests.providers.protocol_server import ProtocolServer
 
@@ -34,11 +34,7 @@ def test_a_terminal_chat_through_the_daemon_acts_as_its_user(
         providers:
           defaultProvider: llm
           providers:
-            llm:
-              type: openai
-              baseUrl: "{llm.url}/v1"
-              model: gpt-test
-              providerSpecific: {{maxRetries: 0}}
+            llm: {recording_provider(llm)}
         """)  # fmt: skip
     llm.state.answers = ["Looks fine to me.", "Second answer."]
     process, port = start(project)

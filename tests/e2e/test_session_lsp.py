@@ -16,7 +16,7 @@ import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
-from tests.conftest import WriteFile
+from tests.conftest import WriteFile, recording_provider
 from tests.e2e.conftest import RecordingClient, uri, wait_for_diagnostics
 from tests.e2e.test_settings import start, stop
 from tests.providers.protocol_server import ProtocolServer
@@ -36,11 +36,7 @@ def config(llm: ProtocolServer, extra: str = "", window: int = 16000) -> str:
         providers:
           defaultProvider: llm
           providers:
-            llm:
-              type: openai
-              baseUrl: "{llm.url}/v1"
-              model: gpt-test
-              providerSpecific: {{maxRetries: 0, contextWindow: {window}}}
+            llm: {recording_provider(llm, contextWindow=window)}
         {extra}
         """
 

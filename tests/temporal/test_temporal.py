@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import WriteFile
+from tests.conftest import WriteFile, recording_provider
 from tests.providers.protocol_server import ProtocolServer
 from tests.providers.tool_wire import ToolTurn
 from tests.temporal.conftest import TEMPORAL
@@ -61,11 +61,7 @@ def configure(write: WriteFile, llm: ProtocolServer, root: Path, engine: str, ad
         providers:
           defaultProvider: llm
           providers:
-            llm:
-              type: openai
-              baseUrl: "{llm.url}/v1"
-              model: gpt-test
-              providerSpecific: {{maxRetries: 0}}
+            llm: {recording_provider(llm)}
         workspace: {{base_dir: "{root.parent / "runs"}"}}
         pipeline:
           engine: {engine}
