@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -170,19 +171,18 @@ def wait_for(path: Path) -> None:
     raise AssertionError(f"{path} never appeared (the task never started)")
 
 
-def test_a_worker_killed_mid_task_loses_nothing(
-    write: WriteFile, workspace: Path, llm: ProtocolServer, temporal: str, tmp_path: Path
-) -> None:
-    started, done = slow_task(write, llm, workspace, temporal, tmp_path, 4)
-    first = worker(workspace)
-    run = subprocess.Popen(
-        [*WAVE, "run", "--root", str(workspace), "slow", "--json"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+def through_a_lost_worker(
+    workspace: Path, run: subprocess.Popen[str], started: Path, first: subprocess.Popen[str],
+    meanwhile: Callable[[], None] | None = None,
+) -> tuple[str, str]:  # fmt: skip
+    """Once the task started (and ``meanwhile`` was done), the worker and its task's process
+    killed at once (SIGKILL), another worker started; the run's output and messages."""
     second = None
     try:
         wait_for(started)
-        os.killpg(first.pid, signal.SIGKILL)  # the worker and the task's process, at once
+        if meanwhile is not None:
+            meanwhile()
+        os.killpg(first.pid, signal.SIGKILL)
         first.wait(timeout=10)
         second = worker(workspace)
         out, err = run.communicate(timeout=120)
@@ -192,6 +192,19 @@ def test_a_worker_killed_mid_task_loses_nothing(
             stop(second)
         if run.poll() is None:
             run.kill()
+    return out, err
+
+
+def test_a_worker_killed_mid_task_loses_nothing(
+    write: WriteFile, workspace: Path, llm: ProtocolServer, temporal: str, tmp_path: Path
+) -> None:
+    started, done = slow_task(write, llm, workspace, temporal, tmp_path, 4)
+    first = worker(workspace)
+    run = subprocess.Popen(
+        [*WAVE, "run", "--root", str(workspace), "slow", "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    out, err = through_a_lost_worker(workspace, run, started, first)
     status = json.loads(out)
     assert status["state"] == "succeeded", err
     assert done.read_text() == "x"  # completed once: the killed attempt never finished
@@ -348,20 +361,11 @@ def test_a_pipeline_edited_mid_run_does_not_change_the_run(
     process = worker(workspace)
     run = subprocess.Popen([*WAVE, "run", "--root", str(workspace), "edited", "--json"],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
-    second = None
-    try:
-        wait_for(started)
+
+    def edit() -> None:  # then a new worker reads the workspace afresh
         write(".wave/pipelines/edited.yaml", pipeline("edited meanwhile"))
-        os.killpg(process.pid, signal.SIGKILL)  # a new worker reads the workspace afresh
-        process.wait(timeout=10)
-        second = worker(workspace)
-        out, err = run.communicate(timeout=120)
-    finally:
-        stop(process)
-        if second is not None:
-            stop(second)
-        if run.poll() is None:
-            run.kill()
+
+    out, err = through_a_lost_worker(workspace, run, started, process, meanwhile=edit)
     status = json.loads(out)
     assert status["state"] == "succeeded", err
     assert summary(status)[1] == ("second", "succeeded", "as started\n")  # the run's own copy
