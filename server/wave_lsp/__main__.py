@@ -1,5 +1,5 @@
 """``python -m wave_lsp`` runs the ``wave`` command line."""
 
-from wave_lsp.cli.main import main
+from wave_lsp.cli.console import wave
 
-raise SystemExit(main())
+wave()

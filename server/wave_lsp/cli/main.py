@@ -374,10 +374,6 @@ def acp_main(argv: Sequence[str] | None = None) -> int:
     return acp_serve(arguments.model)
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
-
-
 def mcp_main(argv: Sequence[str] | None = None) -> int:
     """``wave-mcp``: the same as ``wave mcp serve``."""
     parser = argparse.ArgumentParser(prog="wave-mcp", description="Serve MCP over stdio.")
