@@ -14,10 +14,10 @@ from tests.daemon.test_daemon import TOKENS, WAVE, project, start  # noqa: F401 
 from tests.providers.protocol_server import ProtocolServer
 
 
-def chat_through(port: int, user: str, token: str, lines: list[str], root: Path
+def chat_through(port: int, user: str, token: str, lines: list[str], root: Path, *extra: str
                  ) -> subprocess.CompletedProcess[str]:  # fmt: skip
     return subprocess.run(
-        [*WAVE, "chat", "--connect", f"127.0.0.1:{port}", "--user", user],
+        [*WAVE, "chat", "--connect", f"127.0.0.1:{port}", "--user", user, *extra],
         input="\n".join(lines) + "\n", capture_output=True, text=True, timeout=120,
         env={**os.environ, "WAVE_TOKEN": token}, cwd=root.parent, check=False,
     )  # fmt: skip

@@ -75,7 +75,7 @@ def _connect(arguments: argparse.Namespace) -> int:
 
 def add_connect_arguments(parser: argparse.ArgumentParser) -> None:
     """``--connect`` and its credentials, for a front end that can reach a ``wave serve``
-    daemon instead of running here (``wave acp``, ``wave chat``)."""
+    daemon instead of running here (``wave acp``, ``wave chat``, ``wave mcp serve``)."""
     parser.add_argument("--connect", metavar="HOST:PORT", help="reach a `wave serve` daemon "
                         "instead (with --user, and WAVE_TOKEN or --token-file)")  # fmt: skip
     parser.add_argument("--user", help="your name in the daemon's users file (--connect)")
@@ -83,8 +83,12 @@ def add_connect_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--personas", help=argparse.SUPPRESS)  # set by the daemon: its user's
 
 
-def connect(address: str, user: str | None, token_file: Path | None, protocol: str) -> int:
-    """The stdio bridge to a daemon at ``address`` (HOST:PORT) for ``protocol``."""
+def connect(
+    address: str, user: str | None, token_file: Path | None, protocol: str,
+    persona: str | None = None,
+) -> int:  # fmt: skip
+    """The stdio bridge to a daemon at ``address`` (HOST:PORT) for ``protocol`` (acting as
+    ``persona``, one of the user's: ``wave chat`` and ``wave mcp serve``)."""
     import asyncio
     import sys
 
@@ -100,4 +104,8 @@ def connect(address: str, user: str | None, token_file: Path | None, protocol: s
     except argparse.ArgumentTypeError as error:
         print(f"wave {protocol} --connect: {error}", file=sys.stderr)
         return EXIT_REFUSED
-    return asyncio.run(bridge(host, port, user, token, protocol))
+    if persona is not None and (not persona or any(c.isspace() for c in persona)):
+        print(f"wave {protocol} --connect: --persona {persona!r}: a persona's name has no spaces",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_REFUSED
+    return asyncio.run(bridge(host, port, user, token, protocol, persona=persona))

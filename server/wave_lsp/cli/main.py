@@ -303,7 +303,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from wave_lsp.cli.lsp import connect
 
             if arguments.connect:
-                return connect(arguments.connect, arguments.user, arguments.token_file, "chat")
+                return connect(arguments.connect, arguments.user, arguments.token_file, "chat",
+                               arguments.persona)  # fmt: skip
             personas = arguments.personas.split(",") if arguments.personas else None
             return chat.run(arguments.root, model=arguments.model, persona=arguments.persona,
                             allowed=personas)  # fmt: skip
@@ -322,9 +323,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             if arguments.mcp_command == "list":
                 return mcp_command.list_servers(arguments.root, arguments.json)
-            from wave_lsp.mcp.server import main as mcp_serve
-
-            return mcp_serve(arguments.root, arguments.persona)
+            return mcp_command.serve(arguments)
         if arguments.command == "apply":
             from wave_lsp.cli import apply
 
@@ -379,7 +378,6 @@ def mcp_main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="wave-mcp", description="Serve MCP over stdio.")
     parser.add_argument("--version", action="version", version=f"wave-mcp {__version__}")
     add_serve_arguments(parser)
-    arguments = parser.parse_args(argv)
-    from wave_lsp.mcp.server import main as mcp_serve
+    from wave_lsp.cli import mcp as mcp_command
 
-    return mcp_serve(arguments.root, arguments.persona)
+    return mcp_command.serve(parser.parse_args(argv))

@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from wave_lsp.cli.lsp import add_connect_arguments, connect
+
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -19,7 +21,18 @@ EXIT_USAGE = 2
 def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--root", type=Path, default=Path(), help="workspace root (default: .)")
     parser.add_argument("--persona", help="the persona the server acts as (default: the "
-                        "configuration's default persona)")  # fmt: skip
+                        "configuration's default persona; with --connect, your first)")  # fmt: skip
+    add_connect_arguments(parser)
+
+
+def serve(arguments: argparse.Namespace) -> int:
+    """``wave mcp serve``: Wave's MCP server here, or a daemon's (``--connect``) as its user."""
+    if arguments.connect:
+        return connect(arguments.connect, arguments.user, arguments.token_file, "mcp",
+                       arguments.persona)  # fmt: skip
+    from wave_lsp.mcp.server import main as mcp_serve
+
+    return mcp_serve(arguments.root, arguments.persona)
 
 
 def add_mcp_parser(commands: Any) -> None:

@@ -5,12 +5,11 @@ its stdin and stdout to the connection: the editor speaks LSP over stdio as to a
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import sys
 from pathlib import Path
 
-from wave_lsp.daemon.pipes import pump
+from wave_lsp.daemon.pipes import carried, pump
 
 EXIT_REFUSED = 2
 
@@ -21,14 +20,18 @@ def token_from(token_file: Path | None) -> str | None:
     return os.environ.get("WAVE_TOKEN") or None
 
 
-async def bridge(host: str, port: int, user: str, token: str, protocol: str = "lsp") -> int:
+async def bridge(
+    host: str, port: int, user: str, token: str, protocol: str = "lsp", *,
+    persona: str | None = None,
+) -> int:  # fmt: skip
     try:
         reader, writer = await asyncio.open_connection(host, port, limit=2**20)
     except OSError as error:
         print(f"wave: cannot reach the daemon at {host}:{port}: {error.strerror or error}",
               file=sys.stderr)  # fmt: skip
         return EXIT_REFUSED
-    writer.write(f"WAVE-AUTH 1 {protocol} {user} {token}\n".encode())
+    asked = f" {persona}" if persona else ""
+    writer.write(f"WAVE-AUTH 1 {protocol} {user} {token}{asked}\n".encode())
     await writer.drain()
     answer = (await reader.readline()).decode("utf-8", "replace").strip()
     if not answer.startswith("WAVE-OK "):
@@ -45,11 +48,10 @@ async def bridge(host: str, port: int, user: str, token: str, protocol: str = "l
     )
     stdout = asyncio.StreamWriter(out_transport, out_protocol, None, loop)
 
-    tasks = [asyncio.create_task(pump(stdin, writer, end=True)),
-             asyncio.create_task(pump(reader, stdout, end=False))]  # fmt: skip
-    await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(tasks[1], 5)  # the server's last answers (to `shutdown`)
+    inbound = asyncio.create_task(pump(stdin, writer, end=True))
+    outbound = asyncio.create_task(pump(reader, stdout, end=False))
+    tasks = [inbound, outbound]
+    await carried(inbound, outbound)  # the server's last answers: to `shutdown`, a chat's
     for task in tasks:
         task.cancel()
     writer.close()

@@ -1,11 +1,12 @@
 """``wave serve``: the daemon. It listens on TCP (localhost by default), and every connection
-must first say who it is — one line, ``WAVE-AUTH 1 <protocol> <user> <token>`` — before any
-other byte is read. A good token gets ``WAVE-OK <user> <personas>`` and its own Wave server
-(``wave lsp``, ``wave acp``, ``wave mcp serve`` or ``wave chat`` over stdio, limited to the
-user's personas),
-with the bytes carried both ways until either side ends; anything else gets ``WAVE-DENIED
-<reason>`` and the connection is closed. Failed attempts are audited (``.wave/audit.log``) and
-rate-limited per client address. The daemon knows no protocol beyond that line."""
+must first say who it is — one line, ``WAVE-AUTH 1 <protocol> <user> <token> [<persona>]`` —
+before any other byte is read (the persona, one of the user's, is what ``wave mcp serve`` and
+``wave chat`` act as; else the user's first). A good token gets ``WAVE-OK <user> <personas>``
+and its own Wave server (``wave lsp``, ``wave acp``, ``wave mcp serve`` or ``wave chat`` over
+stdio, limited to the user's personas), with the bytes carried both ways until either side
+ends; anything else gets ``WAVE-DENIED <reason>`` and the connection is closed. Failed attempts
+are audited (``.wave/audit.log``) and rate-limited per client address. The daemon knows no
+protocol beyond that line."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from wave_lsp.daemon.pipes import pump
+from wave_lsp.daemon.pipes import carried, pump
 from wave_lsp.daemon.users import UsersFile, verify
 from wave_lsp.personas.guard import AuditLog
 
@@ -32,7 +33,7 @@ FAILURE_WINDOW = 60.0
 PROTOCOLS = ("lsp", "acp", "mcp", "chat")
 """What a connection may speak: the language server, the ACP agent, Wave's MCP server, the
 terminal chat (``wave chat --connect``: lines in, its output and messages out)."""
-PREAMBLE_FORM = f"`WAVE-AUTH 1 <{'|'.join(PROTOCOLS)}> <user> <token>`"
+PREAMBLE_FORM = f"`WAVE-AUTH 1 <{'|'.join(PROTOCOLS)}> <user> <token> [<persona>]`"
 
 Spawn = Callable[[list[str]], Awaitable[asyncio.subprocess.Process]]
 
@@ -91,7 +92,8 @@ class Gateway:
     async def _authenticate(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, address: str
     ) -> tuple[str, str, list[str]] | None:
-        """(user, protocol, personas) of a good preamble; else the refusal is sent."""
+        """(user, protocol, personas) of a good preamble — the persona it names first — else
+        the refusal is sent."""
         wait = self.limiter.blocked_for(address, time.monotonic())
         if wait:
             reason = f"too many failed attempts from {address}: try again in {wait:.0f} s"
@@ -102,10 +104,10 @@ class Gateway:
             return await self._deny(writer, address, "", "no WAVE-AUTH line: the daemon needs "
                                     f"{PREAMBLE_FORM} first")  # fmt: skip
         parts = line.decode("utf-8", "replace").split()
-        if len(parts) != 5 or parts[:2] != ["WAVE-AUTH", "1"]:
+        if len(parts) not in (5, 6) or parts[:2] != ["WAVE-AUTH", "1"]:
             return await self._deny(writer, address, "", f"the first line must be {PREAMBLE_FORM} "
                                     "(connect with `wave lsp --connect HOST:PORT`)")  # fmt: skip
-        _, _, protocol, name, token = parts
+        _, _, protocol, name, token, *chosen = parts
         user = self.users.users.get(name)
         good = user is not None and await asyncio.to_thread(verify, token, user.token_hash)
         if user is None or not good:
@@ -113,11 +115,20 @@ class Gateway:
         if protocol not in PROTOCOLS:
             return await self._deny(writer, address, name, f"unknown protocol {protocol!r}: "
                                     f"one of {', '.join(PROTOCOLS)}", failed=False)  # fmt: skip
+        personas = list(user.personas)
+        if chosen and chosen[0] not in personas:
+            return await self._deny(writer, address, name, f"persona {chosen[0]!r} is not yours "
+                                    f"here: you may use {', '.join(personas)} (the daemon's "
+                                    "users file)", failed=False)  # fmt: skip
+        if chosen:
+            personas.remove(chosen[0])
+            personas.insert(0, chosen[0])
         self.audit.record({"action": "daemon connect", "user": name, "address": address,
-                           "protocol": protocol, "decision": "allowed"})  # fmt: skip
-        writer.write(f"WAVE-OK {name} {','.join(user.personas)}\n".encode())
+                           "protocol": protocol, "persona": personas[0],
+                           "decision": "allowed"})  # fmt: skip
+        writer.write(f"WAVE-OK {name} {','.join(personas)}\n".encode())
         await writer.drain()
-        return name, protocol, user.personas
+        return name, protocol, personas
 
     async def _deny(
         self, writer: asyncio.StreamWriter, address: str, user: str, reason: str,
@@ -144,8 +155,9 @@ class Gateway:
             transport = ["--stdio"] if protocol == "lsp" else []
             argv = [*self.wave, protocol, *transport, "--personas", ",".join(personas)]
         elif protocol == "chat":
-            argv = [*self.wave, "chat", "--root", str(self.root), "--personas", ",".join(personas)]
-        else:  # Wave's MCP server acts as one persona: the user's first
+            argv = [*self.wave, "chat", "--root", str(self.root), "--persona", personas[0],
+                    "--personas", ",".join(personas)]  # fmt: skip
+        else:  # Wave's MCP server acts as one persona: the one asked for, else the user's first
             argv = [*self.wave, "mcp", "serve", "--root", str(self.root), "--persona", personas[0]]
         process = await asyncio.create_subprocess_exec(
             *argv, cwd=self.root, stdin=asyncio.subprocess.PIPE,
@@ -155,10 +167,11 @@ class Gateway:
         assert process.stdin is not None and process.stdout is not None
         stdin, stdout = process.stdin, process.stdout
 
-        tasks = [asyncio.create_task(pump(reader, stdin, end=True)),
-                 asyncio.create_task(pump(stdout, writer, end=False))]  # fmt: skip
+        inbound = asyncio.create_task(pump(reader, stdin, end=True))
+        outbound = asyncio.create_task(pump(stdout, writer, end=False))
+        tasks = [inbound, outbound]
         try:
-            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            await carried(inbound, outbound)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(process.wait(), 5)  # after `exit`, or the client gone
         finally:
