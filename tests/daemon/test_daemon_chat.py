@@ -23,11 +23,8 @@ def chat_through(port: int, user: str, token: str, lines: list[str], root: Path,
     )  # fmt: skip
 
 
-def test_a_terminal_chat_through_the_daemon_acts_as_its_user(
-    write: WriteFile,
-    project: Path,  # noqa: F811
-    llm: ProtocolServer,
-) -> None:
+def with_provider(write: WriteFile, llm: ProtocolServer) -> None:
+    """The daemon's workspace: file authentication, and the recording provider as the default."""
     write(".wave/config.yaml", f"""
         security:
           authentication: {{type: file, config_file: users.yaml}}
@@ -36,6 +33,14 @@ def test_a_terminal_chat_through_the_daemon_acts_as_its_user(
           providers:
             llm: {recording_provider(llm)}
         """)  # fmt: skip
+
+
+def test_a_terminal_chat_through_the_daemon_acts_as_its_user(
+    write: WriteFile,
+    project: Path,  # noqa: F811
+    llm: ProtocolServer,
+) -> None:
+    with_provider(write, llm)
     llm.state.answers = ["Looks fine to me.", "Second answer."]
     process, port = start(project)
     try:

@@ -18,9 +18,9 @@ from typing import Any
 from mcp.client.stdio import StdioServerParameters
 
 from mcp import Client
-from tests.conftest import WriteFile, recording_provider
+from tests.conftest import WriteFile
 from tests.daemon.test_daemon import TOKENS, WAVE, project, start  # noqa: F401  (fixture)
-from tests.daemon.test_daemon_chat import chat_through
+from tests.daemon.test_daemon_chat import chat_through, with_provider
 from tests.mcp.test_server import APP, DIFF, text
 from tests.providers.protocol_server import ProtocolServer
 
@@ -49,14 +49,7 @@ async def test_the_daemons_mcp_server_acts_as_the_user_and_the_persona_asked_for
     project: Path,  # noqa: F811
     llm: ProtocolServer,
 ) -> None:
-    write(".wave/config.yaml", f"""
-        security:
-          authentication: {{type: file, config_file: users.yaml}}
-        providers:
-          defaultProvider: llm
-          providers:
-            llm: {recording_provider(llm)}
-        """)  # fmt: skip
+    with_provider(write, llm)
     (project / "app.py").write_text(APP)
     process, port = start(project)
     try:
