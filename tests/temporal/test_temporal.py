@@ -171,6 +171,14 @@ def wait_for(path: Path) -> None:
     raise AssertionError(f"{path} never appeared (the task never started)")
 
 
+def slow_run(workspace: Path) -> subprocess.Popen[str]:
+    """`wave run slow --json` started, its output piped (the status JSON on stdout)."""
+    return subprocess.Popen(
+        [*WAVE, "run", "--root", str(workspace), "slow", "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
 def through_a_lost_worker(
     workspace: Path, run: subprocess.Popen[str], started: Path, first: subprocess.Popen[str],
     meanwhile: Callable[[], None] | None = None,
@@ -200,10 +208,7 @@ def test_a_worker_killed_mid_task_loses_nothing(
 ) -> None:
     started, done = slow_task(write, llm, workspace, temporal, tmp_path, 4)
     first = worker(workspace)
-    run = subprocess.Popen(
-        [*WAVE, "run", "--root", str(workspace), "slow", "--json"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    run = slow_run(workspace)
     out, err = through_a_lost_worker(workspace, run, started, first)
     status = json.loads(out)
     assert status["state"] == "succeeded", err
@@ -217,10 +222,7 @@ def test_cancelling_the_run_reaches_the_running_task(
 ) -> None:
     started, done = slow_task(write, llm, workspace, temporal, tmp_path, 30)
     process = worker(workspace)
-    run = subprocess.Popen(
-        [*WAVE, "run", "--root", str(workspace), "slow", "--json"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    run = slow_run(workspace)
     try:
         wait_for(started)
         began = time.monotonic()
